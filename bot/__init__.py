@@ -1,0 +1,1 @@
+"""doithoai: the ward dialogue chatbot."""

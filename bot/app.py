@@ -1,0 +1,112 @@
+"""The one app factory: production and tests wire the bot the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import LinkPreviewOptions
+from aiogram_dialog import setup_dialogs
+from aiogram_dialog.api.protocols import MessageManagerProtocol
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import handlers
+from bot import db as database
+from bot.settings import Settings
+from bot.survey.definition import Survey, load_survey
+from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware
+from models import utcnow
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    survey: Survey
+    dispatcher: Dispatcher
+    bot: Bot | None
+
+    async def close(self) -> None:
+        if self.bot is not None:
+            await self.bot.session.close()
+        await self.dispatcher.storage.close()
+        await self.engine.dispose()
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_base:
+            session.api = TelegramAPIServer.from_base(settings.telegram_api_base)
+    assert settings.token, "a Telegram bot needs BOT_TOKEN"
+    return Bot(
+        token=settings.token,
+        session=session,
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML,
+            link_preview=LinkPreviewOptions(is_disabled=True),
+        ),
+    )
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    survey: Survey,
+    *,
+    storage: BaseStorage | None = None,
+    message_manager: MessageManagerProtocol | None = None,
+    clock: Clock = utcnow,
+) -> Dispatcher:
+    events_isolation = SimpleEventIsolation()
+    # aiogram-dialog keeps its stacks under a "destiny" part of the key.
+    storage = storage or MemoryStorage(key_builder=DefaultKeyBuilder(with_destiny=True))
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=events_isolation,
+        settings=settings,
+        sessionmaker=sessionmaker,
+        survey=survey,
+        clock=clock,
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
+    handlers.include_routers(dp)
+    setup_dialogs(dp, message_manager=message_manager, events_isolation=events_isolation)
+    return dp
+
+
+def build_app(
+    settings: Settings,
+    *,
+    survey: Survey | None = None,
+    storage: BaseStorage | None = None,
+    message_manager: MessageManagerProtocol | None = None,
+    bot_session: BaseSession | None = None,
+    clock: Clock = utcnow,
+) -> App:
+    survey = survey or load_survey(settings.survey_file)
+    engine = database.create_engine(settings.database_url)
+    sessionmaker = database.create_sessionmaker(engine)
+    dp = build_dispatcher(
+        settings,
+        sessionmaker,
+        survey,
+        storage=storage,
+        message_manager=message_manager,
+        clock=clock,
+    )
+    bot = build_bot(settings, bot_session) if settings.token else None
+    return App(settings, engine, sessionmaker, survey, dp, bot)

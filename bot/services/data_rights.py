@@ -1,0 +1,52 @@
+"""What the resident can see and erase about themselves (/dulieu)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import consent, residents
+from bot.services.consent import Decision, Purpose
+from models import Account, Answer, Resident, SurveyResponse
+
+
+@dataclass(frozen=True)
+class StoredData:
+    accounts: list[tuple[str, str]]  # (channel, account id)
+    locale: str
+    decisions: dict[Purpose, Decision]
+    responses: dict[str, int]  # status -> count
+    answers: int
+
+
+async def stored_data(db: AsyncSession, resident: Resident) -> StoredData:
+    accounts = (
+        await db.execute(
+            select(Account.channel, Account.external_id).where(Account.resident_id == resident.id)
+        )
+    ).all()
+    by_status = (
+        await db.execute(
+            select(SurveyResponse.status, func.count())
+            .where(SurveyResponse.resident_id == resident.id)
+            .group_by(SurveyResponse.status)
+        )
+    ).all()
+    answers = await db.scalar(
+        select(func.count(Answer.id))
+        .join(SurveyResponse, Answer.response_id == SurveyResponse.id)
+        .where(SurveyResponse.resident_id == resident.id)
+    )
+    return StoredData(
+        accounts=[(channel, external) for channel, external in accounts],
+        locale=resident.locale,
+        decisions=await consent.decisions(db, resident.id),
+        responses={status: count for status, count in by_status},
+        answers=answers or 0,
+    )
+
+
+async def erase_everything(db: AsyncSession, resident_id: str) -> None:
+    await residents.erase(db, resident_id)

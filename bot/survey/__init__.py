@@ -1,0 +1,1 @@
+"""The survey definition (data) and the channel-neutral navigation over it."""

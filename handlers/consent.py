@@ -1,0 +1,119 @@
+"""The bot notice and consent, one purpose per screen, none pre-selected (domain.md §2.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog.widgets.kbd import Button, Row
+
+from bot.services import consent, residents
+from bot.services.consent import Purpose
+from handlers.common import CHANNEL, deps, open_home, to_menu, ward_committee
+from handlers.fallback import wrong_input
+from handlers.language import language_button
+from handlers.states import ConsentV1
+from handlers.widgets import Tr
+
+NEXT_STATE = {
+    Purpose.SURVEY: ConsentV1.reminders,
+    Purpose.REMINDERS: ConsentV1.contact,
+}
+
+
+async def notice_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    return {
+        "ward": ward_committee(d.settings),
+        "months": d.settings.retention_months,
+    }
+
+
+def _decide(purpose: Purpose, given: bool):
+    async def on_click(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+        d = deps(manager)
+        resident = d.resident or await residents.get_or_create(
+            d.db, CHANNEL, str(callback.from_user.id), d.locale
+        )
+        manager.middleware_data["resident"] = resident
+        await consent.record(
+            d.db,
+            resident.id,
+            purpose,
+            given,
+            channel=CHANNEL,
+            notice_version=d.settings.notice_version,
+        )
+        if purpose is Purpose.SURVEY and not given:
+            await manager.switch_to(ConsentV1.declined)
+        elif purpose in NEXT_STATE:
+            await manager.switch_to(NEXT_STATE[purpose])
+        else:
+            await open_home(manager, show_mode=ShowMode.EDIT)
+
+    return on_click
+
+
+def _choices(purpose: Purpose) -> Row:
+    return Row(
+        Button(Tr("✅ I agree"), id=f"y_{purpose.value[:3]}", on_click=_decide(purpose, True)),
+        Button(
+            Tr("✖ I do not agree"), id=f"n_{purpose.value[:3]}", on_click=_decide(purpose, False)
+        ),
+    )
+
+
+NOTICE = (
+    "This is the automated assistant of {ward}. The ward collects your survey answers and your "
+    "opinions and recommendations to compile them for the dialogue conference and to improve "
+    "how administrative procedures are handled. Your name is not required. A name or phone "
+    "number, if you give one, is used only for reminders and for replying to you. Data is kept "
+    "for {months} months after the conference. You can view, correct, withdraw consent or ask "
+    "for deletion at any time with /dulieu. This channel does not take complaints or "
+    "denunciations; please do not include ID numbers, health, political or religious "
+    "information, or other people's personal data. The service is for adults."
+)
+
+
+def create_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr(NOTICE),
+            Tr("\n<b>1/3.</b> Do you agree to answer the survey (anonymously)?"),
+            _choices(Purpose.SURVEY),
+            language_button(),
+            wrong_input(),
+            state=ConsentV1.survey,
+            getter=notice_getter,
+        ),
+        Window(
+            Tr("<b>2/3.</b> Do you agree to receive conference reminders in this chat?"),
+            Tr("Only this chat account is used; no phone number is needed."),
+            _choices(Purpose.REMINDERS),
+            wrong_input(),
+            state=ConsentV1.reminders,
+        ),
+        Window(
+            Tr(
+                "<b>3/3.</b> Do you agree that your question, with your name and phone, is passed "
+                "to the official in charge and the ward's Fatherland Front so that they can reply?"
+            ),
+            Tr(
+                "Without this, your opinions stay anonymous and go only into the conference digest."
+            ),
+            _choices(Purpose.CONTACT),
+            wrong_input(),
+            state=ConsentV1.contact,
+        ),
+        Window(
+            Tr(
+                "Your choice is recorded: you will not be asked survey questions, and nothing else "
+                "about you is stored. You can still see the upcoming dialogue sessions, and change "
+                "your mind at any time from the menu."
+            ),
+            Button(Tr("Main menu"), id="menu", on_click=to_menu),
+            wrong_input(),
+            state=ConsentV1.declined,
+        ),
+    )

@@ -1,0 +1,89 @@
+"""The resident's main menu and the list of upcoming dialogue sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.i18n import _
+from bot.services import consent, sessions
+from bot.services import survey as survey_service
+from handlers.common import deps, esc, local_time
+from handlers.fallback import wrong_input
+from handlers.language import language_button
+from handlers.states import ConsentV1, DataV1, MenuV1, SurveyV1
+from handlers.widgets import Tr
+
+
+async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    agreed = False
+    draft_field = None
+    if d.resident is not None:
+        decisions = await consent.decisions(d.db, d.resident.id)
+        agreed = consent.granted(decisions, consent.Purpose.SURVEY)
+        draft = await survey_service.find_draft(d.db, d.resident.id) if agreed else None
+        if draft is not None:
+            dialog_manager.dialog_data["draft"] = draft.id
+            field = d.survey.field(draft.field)
+            draft_field = field.label.get(d.locale) if field else draft.field
+    return {"agreed": agreed, "draft_field": draft_field, "has_draft": draft_field is not None}
+
+
+async def sessions_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    lines = []
+    for session in await sessions.upcoming(d.db, d.now):
+        line = f"• <b>{esc(session.title)}</b>\n  🕘 {local_time(session.starts_at, d.settings)}"
+        if session.place:
+            line += f"\n  📍 {esc(session.place)}"
+        lines.append(line)
+    listing = "\n\n".join(lines) if lines else _("No session is planned yet.")
+    return {"listing": listing}
+
+
+async def continue_draft(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await manager.start(SurveyV1.question, data={"rid": manager.dialog_data["draft"]})
+
+
+async def rate(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    d = deps(manager)
+    decisions = await consent.decisions(d.db, d.resident.id) if d.resident else {}
+    if consent.granted(decisions, consent.Purpose.SURVEY):
+        await manager.start(SurveyV1.field)
+    else:
+        await manager.start(ConsentV1.survey, mode=StartMode.RESET_STACK)
+
+
+def create_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr("<b>Main menu</b>"),
+            Tr("What would you like to do?"),
+            Button(
+                Tr("▶️ Continue rating: {draft_field}"),
+                id="cont",
+                on_click=continue_draft,
+                when="has_draft",
+            ),
+            Button(Tr("📝 Rate a field's procedures"), id="rate", on_click=rate),
+            SwitchTo(Tr("📅 Upcoming dialogue sessions"), id="sess", state=MenuV1.sessions),
+            language_button(),
+            Start(Tr("🔒 My data"), id="data", state=DataV1.overview),
+            wrong_input(),
+            state=MenuV1.main,
+            getter=menu_getter,
+        ),
+        Window(
+            Tr("<b>Upcoming dialogue sessions</b>"),
+            Format("{listing}"),
+            SwitchTo(Tr("⬅️ Back"), id="back", state=MenuV1.main),
+            wrong_input(),
+            state=MenuV1.sessions,
+            getter=sessions_getter,
+        ),
+    )

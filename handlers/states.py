@@ -1,0 +1,32 @@
+"""Every dialog state in one place. The stored key is class name + attribute, so renaming
+either orphans saved dialogs: bump the suffix on purpose when a dialog's shape changes."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class ConsentV1(StatesGroup):
+    survey = State()
+    reminders = State()
+    contact = State()
+    declined = State()
+
+
+class MenuV1(StatesGroup):
+    main = State()
+    sessions = State()
+
+
+class SurveyV1(StatesGroup):
+    field = State()
+    procedure = State()
+    replace = State()
+    question = State()
+    contact = State()
+    review = State()
+    done = State()
+
+
+class DataV1(StatesGroup):
+    overview = State()
+    confirm_delete = State()
+    deleted = State()

@@ -1,0 +1,518 @@
+"""The survey on Telegram: field → procedure → one question per screen → review → submit.
+
+One generic question window renders whatever question the draft is at, so editing the survey
+file renames no state. Every tap goes straight to `bot.services.survey`, which the text
+channels call too; this module only turns taps into those calls and answers into screens.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.i18n import _
+from bot.services import consent, sessions
+from bot.services import survey as survey_service
+from bot.services.consent import Purpose
+from bot.services.survey import Draft, IncompleteSurvey, InvalidAnswer
+from bot.survey import flow
+from bot.survey.definition import QuestionType
+from handlers.common import CHANNEL, deps, esc, to_menu
+from handlers.fallback import hint_for, wrong_input
+from handlers.states import SurveyV1
+from handlers.widgets import Tr
+
+DRAFT_CACHE = "survey_draft"  # middleware_data key: the draft loaded once per update
+
+# --- loading and routing ---------------------------------------------------------------
+
+
+async def load_draft(manager: DialogManager) -> Draft | None:
+    data = manager.middleware_data
+    rid = manager.dialog_data.get("rid")
+    cached: Draft | None = data.get(DRAFT_CACHE)
+    if cached is not None and cached.response.id == rid:
+        return cached
+    d = deps(manager)
+    if rid is None or d.resident is None:
+        return None
+    draft = await survey_service.load(d.db, d.survey, rid, d.resident.id)
+    data[DRAFT_CACHE] = draft
+    return draft
+
+
+async def show_position(manager: DialogManager, draft: Draft) -> None:
+    state = SurveyV1.review if draft.position == flow.REVIEW else SurveyV1.question
+    if manager.current_context().state != state:
+        await manager.switch_to(state)
+
+
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    if isinstance(start_data, dict):
+        manager.dialog_data.update(start_data)
+
+
+# --- field, procedure, replacing an earlier rating ------------------------------------------
+
+
+async def field_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    session = await sessions.session_for_answers(
+        d.db, d.now, d.settings.zone, d.settings.default_locale
+    )
+    dialog_manager.dialog_data["sid"] = session.id
+    rated = await survey_service.rated_fields(d.db, d.resident.id, session.id)
+    fields = [
+        {"id": f.id, "label": ("✅ " if f.id in rated else "") + f.label.get(d.locale)}
+        for f in d.survey.fields
+    ]
+    return {"fields": fields, "session": esc(session.title), "any_rated": bool(rated)}
+
+
+async def on_field(_cb: CallbackQuery, _w: Any, manager: DialogManager, field_id: str) -> None:
+    d = deps(manager)
+    if d.survey.field(field_id) is None:
+        return
+    manager.dialog_data["field"] = field_id
+    sid = manager.dialog_data["sid"]
+    if await survey_service.has_submitted(d.db, d.resident.id, sid, field_id):
+        await manager.switch_to(SurveyV1.replace)
+    else:
+        await after_field(manager)
+
+
+async def after_field(manager: DialogManager) -> None:
+    field = deps(manager).survey.field(manager.dialog_data["field"])
+    if field and field.procedures:
+        await manager.switch_to(SurveyV1.procedure)
+    else:
+        await begin(manager, None)
+
+
+async def on_replace(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await after_field(manager)
+
+
+def field_label(manager: DialogManager, field_id: str | None) -> str:
+    d = deps(manager)
+    field = d.survey.field(field_id) if field_id else None
+    return field.label.get(d.locale) if field else ""
+
+
+async def procedure_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    field = d.survey.field(dialog_manager.dialog_data["field"])
+    procedures = [{"id": p.id, "label": p.label.get(d.locale)} for p in field.procedures]
+    return {"procedures": procedures, "field": esc(field.label.get(d.locale))}
+
+
+async def on_procedure(_cb: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
+    await begin(manager, item)
+
+
+async def on_no_procedure(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await begin(manager, None)
+
+
+async def begin(manager: DialogManager, procedure: str | None) -> None:
+    d = deps(manager)
+    draft = await survey_service.start(
+        d.db,
+        d.survey,
+        resident_id=d.resident.id,
+        session_id=manager.dialog_data["sid"],
+        field=manager.dialog_data["field"],
+        procedure=procedure,
+        channel=CHANNEL,
+    )
+    manager.dialog_data["rid"] = draft.response.id
+    manager.middleware_data[DRAFT_CACHE] = draft
+    await show_position(manager, draft)
+
+
+async def replace_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return {"field": esc(field_label(dialog_manager, dialog_manager.dialog_data.get("field")))}
+
+
+# --- one question per screen -------------------------------------------------------------
+
+
+async def question_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    draft = await load_draft(dialog_manager)
+    if draft is None or draft.position == flow.REVIEW:
+        return {"gone": draft is None, "ready": False}
+    question = d.survey.question(draft.position)
+    number, total = flow.progress(d.survey, draft.answers, question.code)
+    current = draft.answers.get(question.code)
+    chosen = set(flow.split_multi(current))
+    multi = question.type is QuestionType.MULTI
+    options = []
+    for option in question.options:
+        mark = (
+            ("☑️ " if option.code in chosen else "⬜ ")
+            if multi
+            else ("🔘 " if option.code in chosen else "")
+        )
+        # The question's code travels with the option, so a tap on an older screen is refused.
+        options.append(
+            {"id": f"{question.code}.{option.code}", "label": mark + option.label.get(d.locale)}
+        )
+    is_text = question.type is QuestionType.TEXT
+    return {
+        "gone": False,
+        "ready": True,
+        "resumed": bool(dialog_manager.dialog_data.pop("resumed", False)),
+        "field": esc(field_label(dialog_manager, draft.response.field)),
+        "number": number,
+        "total": total,
+        "element": esc(question.element.get(d.locale)) if question.element else "",
+        "has_element": question.element is not None,
+        "text": esc(question.text.get(d.locale)),
+        "options": options,
+        "has_options": bool(options),
+        "is_multi": multi,
+        "is_text": is_text,
+        "max": question.max,
+        "typed": esc(current) if is_text and current else "",
+        "has_typed": bool(is_text and current),
+        "optional": question.optional,
+        "can_back": flow.previous_position(d.survey, draft.answers, question.code) is not None,
+    }
+
+
+async def current_question(manager: DialogManager):
+    draft = await load_draft(manager)
+    if draft is None or draft.position == flow.REVIEW:
+        return draft, None
+    return draft, deps(manager).survey.question(draft.position)
+
+
+async def after_answer(manager: DialogManager, draft: Draft, code: str) -> None:
+    d = deps(manager)
+    question = d.survey.question(code)
+    if question.requires_consent and draft.answers.get(code) == "yes":
+        decisions = await consent.decisions(d.db, d.resident.id)
+        if not consent.granted(decisions, Purpose(question.requires_consent)):
+            await manager.switch_to(SurveyV1.contact)
+            return
+    await show_position(manager, draft)
+
+
+async def on_option(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
+    d = deps(manager)
+    draft, question = await current_question(manager)
+    if question is None:
+        return
+    asked, _dot, code = item.partition(".")
+    if asked != question.code:
+        await callback.answer(_("That button belongs to an earlier question; nothing was changed."))
+        return
+    try:
+        if question.type is QuestionType.MULTI:
+            await survey_service.toggle(d.db, d.survey, draft, question.code, code)
+            return
+        await survey_service.answer(d.db, d.survey, draft, question.code, code)
+    except InvalidAnswer as problem:
+        await callback.answer(str(problem))
+        return
+    await after_answer(manager, draft, question.code)
+
+
+async def on_multi_done(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    d = deps(manager)
+    draft, question = await current_question(manager)
+    if question is None:
+        return
+    chosen = flow.split_multi(draft.answers.get(question.code))
+    try:
+        if chosen:
+            await survey_service.answer(d.db, d.survey, draft, question.code, chosen)
+        else:
+            await survey_service.skip(d.db, d.survey, draft, question.code)
+    except InvalidAnswer:
+        await callback.answer(_("Please choose at least one answer, then tap Done."))
+        return
+    await after_answer(manager, draft, question.code)
+
+
+async def on_skip(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    d = deps(manager)
+    draft, question = await current_question(manager)
+    if question is None:
+        return
+    try:
+        await survey_service.skip(d.db, d.survey, draft, question.code)
+    except InvalidAnswer as problem:
+        await callback.answer(str(problem))
+        return
+    await show_position(manager, draft)
+
+
+async def on_back(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    d = deps(manager)
+    draft = await load_draft(manager)
+    if draft is None:
+        return
+    previous = flow.previous_position(d.survey, draft.answers, draft.position)
+    if previous is not None:
+        await survey_service.move(d.db, d.survey, draft, previous)
+    await show_position(manager, draft)
+
+
+async def on_typed(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
+    d = deps(manager)
+    draft, question = await current_question(manager)
+    manager.show_mode = ShowMode.SEND  # the resident's message pushed the screen up
+    if question is None:
+        return
+    if question.type is not QuestionType.TEXT or not message.text:
+        hint = (
+            hint_for(message)
+            if question.type is not QuestionType.TEXT
+            else _("Please type your answer as a text message.")
+        )
+        await message.answer(hint)
+        return
+    try:
+        await survey_service.answer(d.db, d.survey, draft, question.code, message.text)
+    except InvalidAnswer as problem:
+        await message.answer(str(problem))
+        return
+    await after_answer(manager, draft, question.code)
+
+
+# --- consent for a reply (F2), review, submit, thanks --------------------------------------
+
+
+async def on_contact(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    d = deps(manager)
+    given = button.widget_id == "c_yes"
+    await consent.record(
+        d.db,
+        d.resident.id,
+        Purpose.CONTACT,
+        given,
+        channel=CHANNEL,
+        notice_version=d.settings.notice_version,
+    )
+    if not given:
+        await callback.answer(_("Your opinion stays anonymous; no individual reply will follow."))
+    draft = await load_draft(manager)
+    if draft is not None:
+        await show_position(manager, draft)
+
+
+async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    draft = await load_draft(dialog_manager)
+    if draft is None:
+        return {"gone": True, "ready": False, "lines": "", "edits": []}
+    lines, edits = [], []
+    for number, question in enumerate(flow.visible_questions(d.survey, draft.answers), start=1):
+        label = flow.answer_label(question, draft.answers.get(question.code), d.locale)
+        shown = esc(label) if label else _("(skipped)")
+        lines.append(f"{number}. {esc(question.title(d.locale))}: <i>{shown}</i>")
+        edits.append({"id": question.code, "n": number})
+    return {
+        "gone": False,
+        "ready": True,
+        "field": esc(field_label(dialog_manager, draft.response.field)),
+        "lines": "\n".join(lines),
+        "edits": edits,
+    }
+
+
+async def on_edit(_cb: CallbackQuery, _w: Any, manager: DialogManager, code: str) -> None:
+    d = deps(manager)
+    draft = await load_draft(manager)
+    if draft is None:
+        return
+    try:
+        await survey_service.move(d.db, d.survey, draft, code)
+    except InvalidAnswer:
+        return
+    await show_position(manager, draft)
+
+
+async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    d = deps(manager)
+    draft = await load_draft(manager)
+    if draft is None:
+        return
+    try:
+        response = await survey_service.submit(d.db, d.survey, draft, d.now)
+    except IncompleteSurvey as incomplete:
+        await survey_service.move(d.db, d.survey, draft, incomplete.missing[0].code)
+        await callback.answer(_("Please answer this question first."))
+        await show_position(manager, draft)
+        return
+    manager.dialog_data["done"] = {"field": response.field, "rid": response.id}
+    manager.dialog_data["answers"] = draft.answers
+    await manager.switch_to(SurveyV1.done)
+
+
+async def done_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    d = deps(dialog_manager)
+    answers: dict[str, str | None] = dialog_manager.dialog_data.get("answers", {})
+    scores = []
+    for code, value in answers.items():
+        question = d.survey.question(code)
+        score = flow.score_of(question, value) if question and question.scale == "s5" else None
+        if score is not None:
+            scores.append(score)
+    answered = sum(1 for value in answers.values() if value is not None)
+    summary = _("Questions answered: {count}.").format(count=answered)
+    if scores:
+        summary += "\n" + _("Average of your ratings: {mean}/5.").format(
+            mean=f"{sum(scores) / len(scores):.1f}"
+        )
+    field_id = dialog_manager.dialog_data.get("done", {}).get("field")
+    return {"field": esc(field_label(dialog_manager, field_id)), "summary": summary}
+
+
+# --- the dialog -------------------------------------------------------------------------
+
+
+def menu_button() -> Button:
+    return Button(Tr("🏠 Main menu"), id="menu", on_click=to_menu)
+
+
+def gone_notice() -> Tr:
+    return Tr("This rating is no longer available. Please start again from the menu.", when="gone")
+
+
+def create_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr("<b>Rate a field's procedures</b> · {session}"),
+            Tr("Which field was your procedure in?"),
+            Tr("✅ = already rated for this session; you can rate it again.", when="any_rated"),
+            Column(
+                Select(
+                    Format("{item[label]}"),
+                    id="f",
+                    item_id_getter=itemgetter("id"),
+                    items="fields",
+                    on_click=on_field,
+                )
+            ),
+            menu_button(),
+            wrong_input(),
+            state=SurveyV1.field,
+            getter=field_getter,
+        ),
+        Window(
+            Tr("<b>{field}</b>"),
+            Tr("Which procedure was it? (optional)"),
+            Column(
+                Select(
+                    Format("{item[label]}"),
+                    id="p",
+                    item_id_getter=itemgetter("id"),
+                    items="procedures",
+                    on_click=on_procedure,
+                )
+            ),
+            Button(Tr("Another one / not sure"), id="p_none", on_click=on_no_procedure),
+            SwitchTo(Tr("⬅️ Back"), id="back", state=SurveyV1.field),
+            wrong_input(),
+            state=SurveyV1.procedure,
+            getter=procedure_getter,
+        ),
+        Window(
+            Tr(
+                "You have already rated <b>{field}</b> for this session. Rate it again? Your new "
+                "answers will replace the earlier ones when you submit them; until then the "
+                "earlier ones stay."
+            ),
+            Button(Tr("Yes, rate again"), id="again", on_click=on_replace),
+            SwitchTo(Tr("No, go back"), id="keep", state=SurveyV1.field),
+            wrong_input(),
+            state=SurveyV1.replace,
+            getter=replace_getter,
+        ),
+        Window(
+            Tr("Welcome back! You can continue where you left off.\n", when="resumed"),
+            Tr("<b>{field}</b> · Question {number}/{total}", when="ready"),
+            Format("<i>{element}</i>", when="has_element"),
+            Format("\n{text}", when="ready"),
+            Tr("\nChoose up to {max}, then tap Done.", when="is_multi"),
+            Tr("\nType your answer and send it as a message.", when="is_text"),
+            Tr("Your answer so far: <i>{typed}</i>", when="has_typed"),
+            gone_notice(),
+            Column(
+                Select(
+                    Format("{item[label]}"),
+                    id="o",
+                    item_id_getter=itemgetter("id"),
+                    items="options",
+                    on_click=on_option,
+                ),
+                when="has_options",
+            ),
+            Button(Tr("✔️ Done"), id="done", on_click=on_multi_done, when="is_multi"),
+            Row(
+                Button(Tr("⬅️ Back"), id="prev", on_click=on_back, when="can_back"),
+                Button(Tr("⏭ Skip"), id="skip", on_click=on_skip, when="optional"),
+            ),
+            Button(Tr("⏸ Save and exit"), id="exit", on_click=to_menu),
+            MessageInput(on_typed),
+            state=SurveyV1.question,
+            getter=question_getter,
+        ),
+        Window(
+            Tr(
+                "To reply to you or invite you to speak, the ward needs your consent to pass your "
+                "question, with your name and phone, to the official in charge and the ward's "
+                "Fatherland Front. Do you agree?"
+            ),
+            Tr(
+                "Without it, your opinion stays anonymous and goes only into the conference digest."
+            ),
+            Row(
+                Button(Tr("✅ I agree"), id="c_yes", on_click=on_contact),
+                Button(Tr("✖ Stay anonymous"), id="c_no", on_click=on_contact),
+            ),
+            wrong_input(),
+            state=SurveyV1.contact,
+        ),
+        Window(
+            Tr("<b>Please check your answers: {field}</b>", when="ready"),
+            Format("{lines}", when="ready"),
+            Tr("\nTap a number to change that answer, or submit.", when="ready"),
+            gone_notice(),
+            Group(
+                Select(
+                    Format("✏️ {item[n]}"),
+                    id="e",
+                    item_id_getter=itemgetter("id"),
+                    items="edits",
+                    on_click=on_edit,
+                ),
+                width=5,
+            ),
+            Button(Tr("📨 Submit"), id="submit", on_click=on_submit, when="ready"),
+            Button(Tr("⬅️ Back"), id="prev", on_click=on_back, when="ready"),
+            Button(Tr("⏸ Save and exit"), id="exit", on_click=to_menu),
+            wrong_input(),
+            state=SurveyV1.review,
+            getter=review_getter,
+        ),
+        Window(
+            Tr("🙏 Thank you! Your rating of <b>{field}</b> has been recorded."),
+            Format("{summary}"),
+            SwitchTo(Tr("📝 Rate another field"), id="another", state=SurveyV1.field),
+            menu_button(),
+            wrong_input(),
+            state=SurveyV1.done,
+            getter=done_getter,
+        ),
+        on_start=on_start,
+    )

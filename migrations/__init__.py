@@ -1,0 +1,1 @@
+"""Alembic migrations; `bot.db.upgrade_schema` applies them at start-up."""

@@ -1,0 +1,22 @@
+"""SQLAlchemy models and the queries over them.
+
+Queries never commit: the caller owns the transaction.
+"""
+
+from models.base import Base, utcnow
+from models.residents import Account, Consent, Resident
+from models.responses import Answer, ResponseStatus, SurveyResponse
+from models.sessions import DialogueSession, SessionStatus
+
+__all__ = [
+    "Account",
+    "Answer",
+    "Base",
+    "Consent",
+    "DialogueSession",
+    "Resident",
+    "ResponseStatus",
+    "SessionStatus",
+    "SurveyResponse",
+    "utcnow",
+]

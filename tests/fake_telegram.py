@@ -1,0 +1,115 @@
+"""A Telegram stand-in for tests: an aiogram session that records every request exactly as
+aiogram would post it, answers like the Bot API, and keeps the chat history a resident sees."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import (
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.types import Chat, InlineKeyboardMarkup, Message, User
+
+from tests.telegram_spec import form_of
+
+BOT_USER = User(id=42, is_bot=True, first_name="Phường", username="doithoai_test_bot")
+TAG = re.compile(r"<[^>]+>")
+
+
+def visible_text(raw: str | None) -> str:
+    """What the resident reads: HTML parsed away, as Telegram shows it."""
+    return html.unescape(TAG.sub("", raw or ""))
+
+
+@dataclass
+class ChatMessage:
+    message_id: int
+    chat_id: int
+    raw_text: str
+    markup: InlineKeyboardMarkup | None
+    deleted: bool = False
+
+    @property
+    def text(self) -> str:
+        return visible_text(self.raw_text)
+
+    def buttons(self) -> list[str]:
+        if self.markup is None:
+            return []
+        return [button.text for row in self.markup.inline_keyboard for button in row]
+
+    def as_message(self) -> Message:
+        return Message(
+            message_id=self.message_id,
+            date=datetime.now(UTC),
+            chat=Chat(id=self.chat_id, type="private"),
+            from_user=BOT_USER,
+            text=self.text,
+            reply_markup=self.markup,
+        )
+
+
+@dataclass
+class FakeTelegram(BaseSession):
+    """Survives a bot "restart": the same instance is handed to every app a test builds."""
+
+    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    messages: dict[int, ChatMessage] = field(default_factory=dict)
+    callback_answers: list[str | None] = field(default_factory=list)
+    next_message_id: int = 1000
+
+    def __post_init__(self) -> None:
+        BaseSession.__init__(self)
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ) -> Any:
+        self.calls.append((method.__api_method__, form_of(method, bot)))
+        if isinstance(method, SendMessage):
+            self.next_message_id += 1
+            message = ChatMessage(
+                self.next_message_id, int(method.chat_id), method.text, method.reply_markup
+            )
+            self.messages[message.message_id] = message
+            return message.as_message()
+        if isinstance(method, EditMessageText):
+            message = self.messages[method.message_id]
+            message.raw_text = method.text
+            message.markup = method.reply_markup
+            return message.as_message()
+        if isinstance(method, EditMessageReplyMarkup):
+            message = self.messages[method.message_id]
+            message.markup = method.reply_markup
+            return message.as_message()
+        if method.__api_method__ == "deleteMessage":
+            self.messages[method.message_id].deleted = True
+            return True
+        if method.__api_method__ == "answerCallbackQuery":
+            self.callback_answers.append(method.text)
+            return True
+        if isinstance(method, GetMe):
+            return BOT_USER
+        return True
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+    async def close(self) -> None:
+        pass
+
+    def chat_messages(self, chat_id: int) -> list[ChatMessage]:
+        return [m for m in self.messages.values() if m.chat_id == chat_id and not m.deleted]
+
+    def sent_texts(self, chat_id: int) -> list[str]:
+        return [m.text for m in self.chat_messages(chat_id)]
