@@ -69,12 +69,12 @@ async def run(settings: Settings) -> None:
     from bot.app import build_app
     from bot.telegram import register_commands
 
-    survey = await prepare(settings)
     if not settings.token:
         raise StartupError(
             "BOT_TOKEN is not set: create a bot with @BotFather in Telegram and put its token "
             "in .env as BOT_TOKEN=..."
         )
+    survey = await prepare(settings)
     app = build_app(settings, survey=survey)
     assert app.bot is not None
     try:
@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     command = {"run": run, "migrate": migrate, "check": migrate}[args.command]
     try:
         asyncio.run(command(settings))

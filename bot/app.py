@@ -12,7 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 from aiogram_dialog import setup_dialogs
@@ -71,8 +71,9 @@ def build_dispatcher(
     clock: Clock = utcnow,
 ) -> Dispatcher:
     events_isolation = SimpleEventIsolation()
-    # aiogram-dialog keeps its stacks under a "destiny" part of the key.
-    storage = storage or MemoryStorage(key_builder=DefaultKeyBuilder(with_destiny=True))
+    # Dialog stacks live in memory; what must survive a restart (answers, the position in the
+    # survey) is in the database, so a lost stack only costs the resident one tap.
+    storage = storage or MemoryStorage()
     dp = Dispatcher(
         storage=storage,
         events_isolation=events_isolation,

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 
+from bot.i18n import N_
 from bot.services import consent, residents
 from bot.services.consent import Purpose
 from handlers.common import CHANNEL, deps, open_home, to_menu, ward_committee
@@ -64,7 +65,7 @@ def _choices(purpose: Purpose) -> Row:
     )
 
 
-NOTICE = (
+NOTICE = N_(
     "This is the automated assistant of {ward}. The ward collects your survey answers and your "
     "opinions and recommendations to compile them for the dialogue conference and to improve "
     "how administrative procedures are handled. Your name is not required. A name or phone "

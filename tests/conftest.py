@@ -80,7 +80,7 @@ async def make_app(
     settings: Settings, telegram: FakeTelegram, clock: FakeClock
 ) -> AsyncIterator[Callable[..., App]]:
     """Builds app instances on one database; a second call is a restart (fresh memory)."""
-    i18n.install(Path(os.environ.get("TMP_LOCALES", i18n.LOCALES_DIR)))
+    i18n.install()
     apps: list[App] = []
     migrated = False
 

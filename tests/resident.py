@@ -24,7 +24,9 @@ class Resident:
     def attach(self, app: App) -> None:
         """Talk to a (new) app instance, e.g. after a simulated restart; the chat history stays."""
         self.app = app
-        self.client = BotClient(app.dispatcher, user_id=self.user_id, chat_id=self.user_id, bot=app.bot)
+        self.client = BotClient(
+            app.dispatcher, user_id=self.user_id, chat_id=self.user_id, bot=app.bot
+        )
         self.client.user = User(
             id=self.user_id, is_bot=False, first_name="Cư dân", language_code=self.language
         )

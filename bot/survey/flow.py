@@ -23,21 +23,29 @@ def join_multi(codes: list[str], question: Question) -> str | None:
     return " ".join(chosen) or None
 
 
-def _condition_met(question: Question, answers: Answers, visible: set[str]) -> bool:
+def _condition_met(
+    survey: Survey, question: Question, answers: Answers, visible: set[str], expect: bool
+) -> bool:
     condition = question.show_if
     if condition is None:
         return True
     if condition.question not in visible:
         return False
+    if expect and condition.question not in answers:
+        # Not answered yet: assume the first listed answer, the path most residents take.
+        source = survey.question(condition.question)
+        return bool(source and source.options and source.options[0].code in condition.any_of)
     chosen = set(split_multi(answers.get(condition.question)))
     return bool(chosen.intersection(condition.any_of))
 
 
-def visible_questions(survey: Survey, answers: Answers) -> list[Question]:
+def visible_questions(survey: Survey, answers: Answers, *, expect: bool = False) -> list[Question]:
+    """The questions the answers so far leave; with `expect`, also those that the unanswered
+    questions will most likely leave (for the progress line)."""
     visible: list[Question] = []
     codes: set[str] = set()
     for question in survey.questions:
-        if _condition_met(question, answers, codes):
+        if _condition_met(survey, question, answers, codes, expect):
             visible.append(question)
             codes.add(question.code)
     return visible
@@ -73,8 +81,9 @@ def previous_position(survey: Survey, answers: Answers, before: str) -> str | No
 
 
 def progress(survey: Survey, answers: Answers, code: str) -> tuple[int, int]:
-    """(number of this question, number of questions) counting only the visible ones."""
-    codes = [q.code for q in visible_questions(survey, answers)]
+    """(number of this question, number of questions) counting only the questions the
+    answers leave, so skipping a block shortens the count instead of jumping over numbers."""
+    codes = [q.code for q in visible_questions(survey, answers, expect=True)]
     return (codes.index(code) + 1 if code in codes else len(codes)), len(codes)
 
 

@@ -1,0 +1,119 @@
+"""Start-up: settings from the environment, and one clear line for each mistake an operator
+can make, never a traceback and never the token itself."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD_TOKEN = "123456789:" + "A" * 35
+
+
+def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    base.update(
+        {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+            # Nothing listens here: a run that got as far as Telegram fails fast, offline.
+            "TELEGRAM_API_BASE": "http://127.0.0.1:9",
+        }
+    )
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,  # no .env from the developer's checkout
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("BOT_TOKEN", GOOD_TOKEN)
+    monkeypatch.setenv("ADMIN_IDS", "11, 22;33")
+    monkeypatch.setenv("WARD_NAME", "Bình An")
+    settings = load_settings(_env_file=None)
+    assert settings.admin_ids == [11, 22, 33]
+    assert settings.timezone == "Asia/Ho_Chi_Minh"
+    assert settings.default_locale == "vi"
+    assert settings.database_url.startswith("sqlite+aiosqlite:///./data/")
+    assert GOOD_TOKEN not in repr(settings)  # secrets print as asterisks
+
+
+def test_malformed_token_is_named_but_not_printed(monkeypatch):
+    monkeypatch.setenv("BOT_TOKEN", "12345-not-a-token")
+    with pytest.raises(ConfigError) as error:
+        load_settings(_env_file=None)
+    assert "BOT_TOKEN" in str(error.value)
+    assert "12345-not-a-token" not in str(error.value)
+
+
+def test_help_lists_the_subcommands(tmp_path):
+    result = run_bot(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("run", "migrate", "check"):
+        assert command in result.stdout
+
+
+def test_missing_token_stops_with_one_line(tmp_path):
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "doithoai: BOT_TOKEN is not set: create a bot with @BotFather in Telegram and put its "
+        "token in .env as BOT_TOKEN=..."
+    ]
+
+
+def test_malformed_token_stops_with_one_line(tmp_path):
+    result = run_bot(tmp_path, BOT_TOKEN="abc")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Configuration error: BOT_TOKEN:")
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_stops_with_one_line(tmp_path):
+    result = run_bot(
+        tmp_path,
+        "check",
+        BOT_TOKEN=GOOD_TOKEN,
+        DATABASE_URL="postgresql+asyncpg://nobody:secret@127.0.0.1:9/none",
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("doithoai: Cannot use the database at DATABASE_URL=")
+    assert "secret" not in result.stderr  # the password is masked
+
+
+def test_invalid_survey_file_stops_with_one_line(tmp_path):
+    survey = tmp_path / "survey.yaml"
+    survey.write_text("version: 1\nfields: []\nquestions: []\n", encoding="utf-8")
+    result = run_bot(tmp_path, "check", SURVEY_FILE=str(survey))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("doithoai: Invalid SURVEY_FILE: survey file")
+
+
+def test_check_migrates_an_empty_database(tmp_path):
+    result = run_bot(tmp_path, "check")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "bot.sqlite3").exists()
+
+
+def test_unreachable_telegram_stops_with_one_line(tmp_path):
+    result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "doithoai: Cannot reach Telegram at http://127.0.0.1:9: check the network or "
+        "TELEGRAM_API_BASE"
+    )
+    assert GOOD_TOKEN not in result.stderr + result.stdout
