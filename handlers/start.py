@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, StartMode
+from aiogram_dialog.utils import CB_SEP as DIALOG_SEPARATOR
 
 from bot.i18n import _
 from handlers.common import open_home
+from handlers.fallback import unknown_button
 from handlers.states import DataV1, MenuV1
 
 
@@ -48,4 +50,7 @@ def create_router() -> Router:
     router.message.register(cmd_my_data, Command("dulieu", "data"))
     router.message.register(cmd_sessions, Command("lich", "sessions"))
     router.message.register(cmd_help, Command("help", "giupdo"))
+    # Dialog buttons carry an intent id before a separator; data without one was never sent by
+    # this bot (forged, or from another bot version) and must not reach the open dialog.
+    router.callback_query.register(unknown_button, ~F.data.contains(DIALOG_SEPARATOR))
     return router

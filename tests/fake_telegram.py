@@ -12,6 +12,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
@@ -67,6 +68,7 @@ class FakeTelegram(BaseSession):
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     messages: dict[int, ChatMessage] = field(default_factory=dict)
     callback_answers: list[str | None] = field(default_factory=list)
+    answered_queries: set[str] = field(default_factory=set)
     next_message_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -96,6 +98,14 @@ class FakeTelegram(BaseSession):
             self.messages[method.message_id].deleted = True
             return True
         if method.__api_method__ == "answerCallbackQuery":
+            # Telegram takes the first answer to a query; a second one is refused.
+            if method.callback_query_id in self.answered_queries:
+                raise TelegramBadRequest(
+                    method=method,
+                    message="Bad Request: query is too old and response timeout expired "
+                    "or query ID is invalid",
+                )
+            self.answered_queries.add(method.callback_query_id)
             self.callback_answers.append(method.text)
             return True
         if isinstance(method, GetMe):

@@ -3,6 +3,7 @@ aiogram-dialog's BotClient: they read the last message and tap its buttons by la
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
@@ -41,6 +42,10 @@ class Resident:
         assert messages, "the bot has not sent anything"
         with_buttons = [m for m in messages if m.markup is not None]
         return with_buttons[-1] if with_buttons else messages[-1]
+
+    def snapshot(self) -> ChatMessage:
+        """The screen as it is now; later edits by the bot do not change the copy."""
+        return dataclasses.replace(self.screen)
 
     @property
     def text(self) -> str:
