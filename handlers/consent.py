@@ -45,6 +45,7 @@ def _decide(purpose: Purpose, given: bool):
             given,
             channel=CHANNEL,
             notice_version=d.settings.notice_version,
+            now=d.now,
         )
         if purpose is Purpose.SURVEY and not given:
             await manager.switch_to(ConsentV1.declined)

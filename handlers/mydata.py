@@ -82,6 +82,7 @@ async def on_toggle(_cb: CallbackQuery, _w: Any, manager: DialogManager, item: s
         not consent.granted(decisions, purpose),
         channel=CHANNEL,
         notice_version=d.settings.notice_version,
+        now=d.now,
     )
 
 

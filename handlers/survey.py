@@ -301,6 +301,7 @@ async def on_contact(callback: CallbackQuery, button: Button, manager: DialogMan
         given,
         channel=CHANNEL,
         notice_version=d.settings.notice_version,
+        now=d.now,
     )
     if not given:
         await callback.answer(_("Your opinion stays anonymous; no individual reply will follow."))

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Consent, ResponseStatus, SurveyResponse, utcnow
+from models import Consent, ResponseStatus, SurveyResponse
 from models.residents import consent_log
 
 
@@ -39,6 +39,7 @@ async def record(
     *,
     channel: str,
     notice_version: str,
+    now: datetime,
 ) -> None:
     db.add(
         Consent(
@@ -47,7 +48,7 @@ async def record(
             given=given,
             channel=channel,
             notice_version=notice_version,
-            recorded_at=utcnow(),
+            recorded_at=now,
         )
     )
     if purpose is Purpose.SURVEY and not given:
