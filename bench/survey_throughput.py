@@ -63,6 +63,7 @@ from aiogram.types import Chat, ErrorEvent, InlineKeyboardMarkup, Message, Updat
 from aiogram_dialog.utils import CB_SEP
 from sqlalchemy import event, text
 
+from bench import bare_dialog
 from bot import db as database
 from bot import i18n
 from bot.app import App, build_app, build_bot
@@ -393,6 +394,7 @@ async def answer_questions(user: ChatUser, rng: random.Random, expected: Expecte
 async def resident_journey(
     user: ChatUser, app: App, rng: random.Random, expected: Expected
 ) -> None:
+    expected.residents += 1  # counted before anything can fail: each one must end up submitted
     await user.send("/start", "start")
     await consent_screens(user, rng, expected)
     await user.tap("rate", "rate")
@@ -401,7 +403,6 @@ async def resident_journey(
     await user.tap("submit", "submit")
     if "another" not in user.buttons():
         raise JourneyError(f"user {user.user_id}: no thank-you screen; buttons {user.buttons()}")
-    expected.residents += 1
 
 
 async def echo_chat(user: ChatUser, count: int) -> None:
@@ -597,6 +598,26 @@ async def run_echo(
     return feeder
 
 
+async def run_bare_dialog(
+    settings: Settings, updates_per_user: list[int], args: argparse.Namespace
+) -> Feeder:
+    telegram = NullTelegram(args.api_latency_ms / 1000)
+    bot = build_bot(settings, telegram)
+    dp = bare_dialog.bare_dispatcher()
+    feeder = Feeder(dp, bot, telegram)
+    dp.errors.outer_middleware(ErrorEventCounter(lambda: feeder.stats))
+    await bare_dialog.tap_chat(ChatUser(feeder, FIRST_USER_ID - 1, "vi"), 200)
+    feeder.stats = Stats()
+    jobs = bare_dialog.jobs_for(
+        lambda index: ChatUser(feeder, FIRST_USER_ID + index, "vi"), updates_per_user
+    )
+    failures = await timed(feeder, jobs, args.concurrency)
+    if failures:
+        feeder.stats.error("bare dialog", repr(failures[0]))
+    await bot.session.close()
+    return feeder
+
+
 # --- reporting ----------------------------------------------------------------------------------
 
 
@@ -630,12 +651,13 @@ def row(name: str, stats: Stats) -> str:
     )
 
 
-def report_throughput(echo: Stats, app: Stats) -> tuple[bool, bool]:
+def report_throughput(echo: Stats, bare: Stats, app: Stats) -> tuple[bool, bool]:
     print(
         f"{'':<14}{'updates':>9}{'wall s':>9}{'upd/s':>11}{'build s':>10}"
         f"{'upd/s*':>11}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
     )
     print(row("echo baseline", echo))
+    print(row("bare dialog", bare))
     print(row("survey app", app))
     print("  upd/s = updates / wall time")
     print("  upd/s* = updates / (wall time - time spent building Update objects, as polling does)")
@@ -647,6 +669,15 @@ def report_throughput(echo: Stats, app: Stats) -> tuple[bool, bool]:
     ratio_met, p99_met = ratio >= TARGET_RATIO, p99_ms <= TARGET_P99_MS
     print()
     print(f"throughput ratio app/echo: {ratio:.3f} (without update building: {ratio_handling:.3f})")
+    bare_ratio = (len(bare.latencies) / bare.wall_seconds) / (
+        len(echo.latencies) / echo.wall_seconds
+    )
+    app_vs_bare = (len(app.latencies) / app.wall_seconds) / (
+        len(bare.latencies) / bare.wall_seconds
+    )
+    print(
+        f"throughput ratio bare dialog/echo: {bare_ratio:.3f}; app/bare dialog: {app_vs_bare:.3f}"
+    )
     print(f"target ratio >= {TARGET_RATIO:.2f}: {'met' if ratio_met else 'NOT met'}")
     p99_verdict = "met" if p99_met else "NOT met"
     print(f"target app p99 <= {TARGET_P99_MS:.0f} ms: {p99_verdict} ({p99_ms:.2f} ms)")
@@ -666,7 +697,7 @@ def report_kinds(stats: Stats, queries: dict[str, float]) -> None:
         )
 
 
-def report_checks(run: AppRun, echo: Feeder) -> bool:
+def report_checks(run: AppRun, echo: Feeder, bare: Feeder) -> bool:
     print()
     print(f"database after the run (includes {WARMUP_RESIDENTS} warm-up residents):")
     for name, value in run.db.items():
@@ -680,7 +711,7 @@ def report_checks(run: AppRun, echo: Feeder) -> bool:
     print(f"bot API requests (app): {dict(telegram.requests)}")
     print(f"callback alerts shown (app): {dict(telegram.alerts) or 'none'}")
     problems = list(run.db_problems)
-    for name, feeder in (("app", run.feeder), ("echo", echo)):
+    for name, feeder in (("app", run.feeder), ("echo", echo), ("bare dialog", bare)):
         if feeder.stats.errors:
             problems.append(f"{name}: {dict(feeder.stats.errors)}")
             problems.extend(f"  {sample}" for sample in feeder.stats.error_samples)
@@ -702,7 +733,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.survey_throughput", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--residents", type=int, default=200, help="residents in the measured run")
-    parser.add_argument("--concurrency", type=int, default=16, help="residents in flight at once")
+    parser.add_argument("--concurrency", type=int, default=4, help="residents in flight at once")
     parser.add_argument("--seed", type=int, default=1, help="seed of the residents' choices")
     parser.add_argument(
         "--api-latency-ms", type=float, default=0.0, help="simulated Bot API round trip"
@@ -719,11 +750,12 @@ async def main(args: argparse.Namespace) -> int:
         settings = bench_settings(Path(directory))
         app_run = await run_app(settings, args)
         echo = await run_echo(settings, app_run.updates_per_user, args)
+        bare = await run_bare_dialog(settings, app_run.updates_per_user, args)
     print(f"app storage: {app_run.storage}; database: SQLite file in a temporary directory")
     print()
-    report_throughput(echo.stats, app_run.feeder.stats)
+    report_throughput(echo.stats, bare.stats, app_run.feeder.stats)
     report_kinds(app_run.feeder.stats, app_run.queries_by_kind)
-    return 0 if report_checks(app_run, echo) else 1
+    return 0 if report_checks(app_run, echo, bare) else 1
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import handlers
 from bot import db as database
 from bot.settings import Settings
 from bot.survey.definition import Survey, load_survey
-from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware
+from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware, commit_before_request
 from models import utcnow
 
 Clock = Callable[[], datetime]
@@ -110,4 +110,6 @@ def build_app(
         clock=clock,
     )
     bot = build_bot(settings, bot_session) if settings.token else None
+    if bot is not None:
+        bot.session.middleware(commit_before_request)
     return App(settings, engine, sessionmaker, survey, dp, bot)

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import consent, residents
 from bot.services.consent import Decision, Purpose
-from models import Account, Answer, Resident, SurveyResponse
+from bot.services.residents import ResidentRef
+from models import Account, Answer, SurveyResponse
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class StoredData:
     answers: int
 
 
-async def stored_data(db: AsyncSession, resident: Resident) -> StoredData:
+async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
     accounts = (
         await db.execute(
             select(Account.channel, Account.external_id).where(Account.resident_id == resident.id)

@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Account, Resident
-from models.residents import find_resident
 
 
-async def find(db: AsyncSession, channel: str, external_id: str) -> Resident | None:
-    return await find_resident(db, channel, external_id)
+@dataclass(frozen=True)
+class ResidentRef:
+    """What every update needs to know about the resident: a plain value channels may cache."""
+
+    id: str
+    locale: str
 
 
-async def get_or_create(db: AsyncSession, channel: str, external_id: str, locale: str) -> Resident:
-    resident = await find_resident(db, channel, external_id)
-    if resident is None:
-        resident = Resident(locale=locale)
-        db.add(resident)
-        db.add(Account(resident=resident, channel=channel, external_id=external_id))
-        await db.flush()
-    return resident
+async def find(db: AsyncSession, channel: str, external_id: str) -> ResidentRef | None:
+    stmt = (
+        select(Resident.id, Resident.locale)
+        .join(Account, Account.resident_id == Resident.id)
+        .where(Account.channel == channel, Account.external_id == external_id)
+    )
+    row = (await db.execute(stmt)).first()
+    return ResidentRef(row.id, row.locale) if row else None
 
 
-async def set_locale(db: AsyncSession, resident: Resident, locale: str) -> None:
-    resident.locale = locale
+async def get_or_create(
+    db: AsyncSession, channel: str, external_id: str, locale: str
+) -> ResidentRef:
+    found = await find(db, channel, external_id)
+    if found is not None:
+        return found
+    resident = Resident(locale=locale)
+    db.add(resident)
+    db.add(Account(resident=resident, channel=channel, external_id=external_id))
     await db.flush()
+    return ResidentRef(resident.id, resident.locale)
+
+
+async def set_locale(db: AsyncSession, resident_id: str, locale: str) -> None:
+    await db.execute(update(Resident).where(Resident.id == resident_id).values(locale=locale))
 
 
 async def erase(db: AsyncSession, resident_id: str) -> None:

@@ -1,27 +1,30 @@
 """Taking a resident through the survey: drafts, answers saved on every tap, submission.
 
 Every function takes plain values and the database session, so Telegram, Zalo and the console
-share this one implementation of the survey's rules.
+share this one implementation of the survey's rules. A `Draft` is a plain value too: channels
+keep it in their conversation state between taps (it round-trips through `as_dict`), and every
+change is written through to the database before the function returns, so the database can
+always rebuild it (`load`) after a restart.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
 from bot.survey import flow
 from bot.survey.definition import Question, QuestionType, Survey
-from models import ResponseStatus, SurveyResponse
+from models import ResponseStatus, SurveyResponse, utcnow
 from models.responses import (
     answers_of,
     delete_answers,
     find_response,
-    latest_draft,
     submitted_fields,
     upsert_answer,
 )
@@ -39,24 +42,52 @@ class IncompleteSurvey(Exception):
 
 @dataclass
 class Draft:
-    """A draft response with its answers, as the channels need them to render a screen."""
+    """A resident's unfinished response: where they are and what they answered so far."""
 
-    response: SurveyResponse
-    answers: dict[str, str | None]
+    response_id: int
+    resident_id: str
+    session_id: int
+    field: str
+    procedure: str | None
+    position: str
+    reviewed: bool = False
+    answers: dict[str, str | None] = field(default_factory=dict)
+    # The position column as stored: None means "the first open question", implied by answers.
+    saved_position: str | None = None
 
-    @property
-    def position(self) -> str:
-        return self.response.position or flow.REVIEW
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Draft:
+        return cls(**data)
 
 
-async def find_draft(db: AsyncSession, resident_id: str) -> SurveyResponse | None:
-    return await latest_draft(db, resident_id)
+@dataclass(frozen=True)
+class DraftSummary:
+    response_id: int
+    field: str
+
+
+async def find_draft(db: AsyncSession, resident_id: str) -> DraftSummary | None:
+    """The resident's most recently touched draft, if any."""
+    stmt = (
+        select(SurveyResponse.id, SurveyResponse.field)
+        .where(
+            SurveyResponse.resident_id == resident_id,
+            SurveyResponse.status == ResponseStatus.DRAFT,
+        )
+        .order_by(SurveyResponse.updated_at.desc(), SurveyResponse.id.desc())
+        .limit(1)
+    )
+    row = (await db.execute(stmt)).first()
+    return DraftSummary(row.id, row.field) if row else None
 
 
 async def load(
     db: AsyncSession, survey: Survey, response_id: int, resident_id: str
 ) -> Draft | None:
-    """The resident's own draft, or None (gone, submitted, or someone else's)."""
+    """The resident's own draft from the database, or None (gone, submitted, someone else's)."""
     response = await db.get(SurveyResponse, response_id)
     if (
         response is None
@@ -65,11 +96,20 @@ async def load(
     ):
         return None
     answers = await answers_of(db, response.id)
-    if response.position is None or (
-        response.position != flow.REVIEW and survey.question(response.position) is None
-    ):
-        _set_position(response, flow.first_position(survey, answers))
-    return Draft(response, answers)
+    position = response.position
+    if position is None or (position != flow.REVIEW and survey.question(position) is None):
+        position = flow.first_position(survey, answers)  # implied, or the survey file changed
+    return Draft(
+        response_id=response.id,
+        resident_id=resident_id,
+        session_id=response.session_id,
+        field=response.field,
+        procedure=response.procedure,
+        position=position,
+        reviewed=response.reviewed,
+        answers=answers,
+        saved_position=response.position,
+    )
 
 
 async def rated_fields(db: AsyncSession, resident_id: str, session_id: int) -> set[str]:
@@ -112,8 +152,20 @@ async def start(
     response.channel = channel
     await db.flush()
     answers = await answers_of(db, response.id)
-    _set_position(response, flow.first_position(survey, answers))
-    return Draft(response, answers)
+    position = flow.first_position(survey, answers)
+    response.position = None  # implied by the answers
+    response.reviewed = response.reviewed or position == flow.REVIEW
+    await db.flush()
+    return Draft(
+        response_id=response.id,
+        resident_id=resident_id,
+        session_id=session_id,
+        field=field,
+        procedure=procedure,
+        position=position,
+        reviewed=response.reviewed,
+        answers=answers,
+    )
 
 
 def clean_text(text: str) -> str:
@@ -135,7 +187,7 @@ def validate(question: Question, value: str | list[str]) -> str:
             )
         return text
     codes = value.split() if isinstance(value, str) else list(value)
-    if any(question.option(code) is None for code in codes) or not codes:
+    if not codes or any(question.option(code) is None for code in codes):
         raise InvalidAnswer(_("Please choose one of the answers offered."))
     if question.type is not QuestionType.MULTI:
         if len(codes) != 1:
@@ -152,8 +204,7 @@ async def answer(
     db: AsyncSession, survey: Survey, draft: Draft, code: str, value: str | list[str]
 ) -> Draft:
     question = _question_at(survey, draft, code)
-    stored = validate(question, value)
-    return await _store(db, survey, draft, question, stored)
+    return await _store(db, survey, draft, question, validate(question, value))
 
 
 async def skip(db: AsyncSession, survey: Survey, draft: Draft, code: str) -> Draft:
@@ -164,8 +215,8 @@ async def skip(db: AsyncSession, survey: Survey, draft: Draft, code: str) -> Dra
 
 
 async def toggle(db: AsyncSession, survey: Survey, draft: Draft, code: str, option: str) -> Draft:
-    """Tick or untick one choice of a multiple-choice question; saved at once, and the
-    question counts as answered only when the resident confirms (see `answer`)."""
+    """Tick or untick one choice of a multiple-choice question. Saved at once; the question
+    counts as answered, and the resident moves on, only when they confirm (`answer`)."""
     question = _question_at(survey, draft, code)
     if question.type is not QuestionType.MULTI or question.option(option) is None:
         raise InvalidAnswer(_("Please choose one of the answers offered."))
@@ -178,12 +229,11 @@ async def toggle(db: AsyncSession, survey: Survey, draft: Draft, code: str, opti
         chosen.append(option)
     stored = flow.join_multi(chosen, question)
     if stored is None:
-        await delete_answers(db, draft.response.id, [code])
+        await delete_answers(db, draft.response_id, [code])
         draft.answers.pop(code, None)
     else:
-        await upsert_answer(db, draft.response.id, code, stored, None)
+        await upsert_answer(db, draft.response_id, code, stored, None)
         draft.answers[code] = stored
-    await db.flush()
     return draft
 
 
@@ -191,36 +241,44 @@ async def move(db: AsyncSession, survey: Survey, draft: Draft, position: str) ->
     """Go to a visible question (Back, or Change from the review) or to the review."""
     if position != flow.REVIEW:
         _question_at(survey, draft, position)
-    _set_position(draft.response, position)
-    await db.flush()
+    await _save_position(db, survey, draft, position)
     return draft
 
 
-async def submit(db: AsyncSession, survey: Survey, draft: Draft, now: datetime) -> SurveyResponse:
+async def submit(db: AsyncSession, survey: Survey, draft: Draft, now: datetime) -> Draft:
     missing = flow.missing_required(survey, draft.answers)
     if missing:
         raise IncompleteSurvey(missing)
-    response = draft.response
-    await delete_answers(db, response.id, flow.hidden_answers(survey, draft.answers))
+    hidden = flow.hidden_answers(survey, draft.answers)
+    await delete_answers(db, draft.response_id, hidden)
+    for code in hidden:
+        draft.answers.pop(code, None)
     # Re-rating: the earlier submission for this field and session is replaced, not kept twice.
     await db.execute(
         delete(SurveyResponse).where(
-            SurveyResponse.resident_id == response.resident_id,
-            SurveyResponse.session_id == response.session_id,
-            SurveyResponse.field == response.field,
+            SurveyResponse.resident_id == draft.resident_id,
+            SurveyResponse.session_id == draft.session_id,
+            SurveyResponse.field == draft.field,
             SurveyResponse.status == ResponseStatus.SUBMITTED,
         )
     )
-    response.status = ResponseStatus.SUBMITTED
-    response.submitted_at = now
-    response.position = None
-    await db.flush()
-    return response
+    result = await db.execute(
+        update(SurveyResponse)
+        .where(
+            SurveyResponse.id == draft.response_id,
+            SurveyResponse.status == ResponseStatus.DRAFT,
+        )
+        .values(status=ResponseStatus.SUBMITTED, submitted_at=now, position=None, updated_at=now)
+    )
+    if result.rowcount != 1:  # submitted a moment ago (a double tap), or deleted meanwhile
+        raise InvalidAnswer(
+            _("This rating is no longer available. Please start again from the menu.")
+        )
+    return draft
 
 
 async def discard(db: AsyncSession, draft: Draft) -> None:
-    await db.delete(draft.response)
-    await db.flush()
+    await db.execute(delete(SurveyResponse).where(SurveyResponse.id == draft.response_id))
 
 
 def _question_at(survey: Survey, draft: Draft, code: str) -> Question:
@@ -234,23 +292,36 @@ def _question_at(survey: Survey, draft: Draft, code: str) -> Question:
 async def _store(
     db: AsyncSession, survey: Survey, draft: Draft, question: Question, stored: str | None
 ) -> Draft:
-    response = draft.response
-    await upsert_answer(db, response.id, question.code, stored, flow.score_of(question, stored))
+    await upsert_answer(
+        db, draft.response_id, question.code, stored, flow.score_of(question, stored)
+    )
     draft.answers[question.code] = stored
     hidden = flow.hidden_answers(survey, draft.answers)
-    await delete_answers(db, response.id, hidden)
-    for code in hidden:
-        draft.answers.pop(code, None)
-    if response.reviewed:
+    if hidden:
+        await delete_answers(db, draft.response_id, hidden)
+        for code in hidden:
+            draft.answers.pop(code, None)
+    if draft.reviewed:
         # Editing from the review: ask what the change made visible, then back to the review.
-        _set_position(response, flow.first_position(survey, draft.answers))
+        position = flow.first_position(survey, draft.answers)
     else:
-        _set_position(response, flow.next_position(survey, draft.answers, question.code))
-    await db.flush()
+        position = flow.next_position(survey, draft.answers, question.code)
+    await _save_position(db, survey, draft, position)
     return draft
 
 
-def _set_position(response: SurveyResponse, position: str) -> None:
-    response.position = position
-    if position == flow.REVIEW:
-        response.reviewed = True
+async def _save_position(db: AsyncSession, survey: Survey, draft: Draft, position: str) -> None:
+    """Only a position the answers do not imply (after Back, or a Change from the review) is
+    written; moving forward to the first open question costs no statement."""
+    implied = flow.first_position(survey, draft.answers)
+    wanted = None if position == implied else position
+    reviewed = draft.reviewed or position == flow.REVIEW
+    if wanted != draft.saved_position or reviewed != draft.reviewed:
+        await db.execute(
+            update(SurveyResponse)
+            .where(SurveyResponse.id == draft.response_id)
+            .values(position=wanted, reviewed=reviewed, updated_at=utcnow())
+        )
+        draft.saved_position = wanted
+    draft.position = position
+    draft.reviewed = reviewed

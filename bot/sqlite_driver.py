@@ -1,0 +1,141 @@
+"""SQLite for asyncio with one thread hop per statement.
+
+SQLAlchemy's aiosqlite adapter awaits the driver four times per statement (open a cursor,
+execute, fetch, close), and each await is a round trip to aiosqlite's thread: measured here at
+about 0.42 ms for `SELECT 1`, against 0.09 ms for one round trip. This module offers the same
+connection interface, but a statement runs, fetches and closes its cursor in a single call on
+the connection's own thread; the other awaits return at once. It is plugged in through
+`create_async_engine(..., async_creator=...)`, so the dialect, pooling and SQL stay
+SQLAlchemy's own (`bench/` has the figures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+# The DB-API names SQLAlchemy's adapter looks up on the driver module.
+from sqlite3 import (  # noqa: F401
+    DatabaseError,
+    Error,
+    IntegrityError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    sqlite_version,
+    sqlite_version_info,
+)
+from typing import Any
+
+
+class Cursor:
+    """Holds the outcome of one statement; nothing here waits on the thread except execute."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> Cursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._rows = []
+
+    async def execute(self, sql: str, parameters: Any = ()) -> Cursor:
+        outcome = await self._connection._run(_execute, sql, parameters, many=False)
+        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+        return self
+
+    async def executemany(self, sql: str, seq_of_parameters: Any) -> Cursor:
+        outcome = await self._connection._run(_execute, sql, seq_of_parameters, many=True)
+        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+        return self
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = size or self.arraysize
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    async def close(self) -> None:
+        self._rows = []
+
+
+def _execute(
+    connection: sqlite3.Connection, sql: str, parameters: Any, *, many: bool
+) -> tuple[Any, int, int | None, list[Any]]:
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+class Connection:
+    """An aiosqlite-compatible connection whose sqlite3 connection lives on one worker thread."""
+
+    def __init__(self, executor: ThreadPoolExecutor, connection: sqlite3.Connection) -> None:
+        self._executor = executor
+        self._connection: sqlite3.Connection | None = connection
+
+    async def _run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        loop = asyncio.get_running_loop()
+        call = partial(function, self._connection, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, call)
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._connection.isolation_level if self._connection else None
+
+    async def commit(self) -> None:
+        await self._run(sqlite3.Connection.commit)
+
+    async def rollback(self) -> None:
+        await self._run(sqlite3.Connection.rollback)
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        await self._run(sqlite3.Connection.create_function, *args, **kwargs)
+
+    async def close(self) -> None:
+        if self._connection is None:
+            return
+        await self._run(sqlite3.Connection.close)
+        self._connection = None
+        self._executor.shutdown(wait=False)
+
+    def stop(self) -> None:
+        """Abandon the connection without waiting (SQLAlchemy's terminate)."""
+        self._connection = None
+        self._executor.shutdown(wait=False)
+
+
+async def connect(database: str, **kwargs: Any) -> Connection:
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+    loop = asyncio.get_running_loop()
+    # Created on the worker thread, so sqlite3's same-thread check holds for every later call.
+    connection = await loop.run_in_executor(
+        executor, partial(sqlite3.connect, database, check_same_thread=True, **kwargs)
+    )
+    return Connection(executor, connection)
