@@ -14,17 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import _
 from bot.services import consent
 from bot.services import survey as survey_service
+from bot.services.residents import ResidentRef
 from bot.settings import Settings
 from bot.survey.definition import Survey
 from handlers.middlewares import CHANNEL
 from handlers.states import ConsentV1, MenuV1, SurveyV1
-from models import Resident
 
 
 @dataclass
 class Deps:
     db: AsyncSession
-    resident: Resident | None
+    resident: ResidentRef | None
     locale: str
     survey: Survey
     settings: Settings
@@ -77,7 +77,7 @@ async def open_home(
         if draft is not None:
             await manager.start(
                 SurveyV1.question,
-                data={"rid": draft.id, "resumed": True},
+                data={"rid": draft.response_id, "resumed": True},
                 mode=mode,
                 show_mode=show_mode,
             )

@@ -14,6 +14,7 @@ from bot.services.consent import Purpose
 from handlers.common import CHANNEL, deps, open_home, to_menu, ward_committee
 from handlers.fallback import wrong_input
 from handlers.language import language_button
+from handlers.middlewares import remember_resident
 from handlers.states import ConsentV1
 from handlers.widgets import Tr
 
@@ -37,7 +38,7 @@ def _decide(purpose: Purpose, given: bool):
         resident = d.resident or await residents.get_or_create(
             d.db, CHANNEL, str(callback.from_user.id), d.locale
         )
-        manager.middleware_data["resident"] = resident
+        await remember_resident(manager.middleware_data, resident)
         await consent.record(
             d.db,
             resident.id,

@@ -8,8 +8,9 @@ from aiogram_dialog.widgets.kbd import Button
 
 from bot import i18n
 from bot.services import residents
+from bot.services.residents import ResidentRef
 from handlers.common import deps
-from handlers.middlewares import LOCALE_KEY
+from handlers.middlewares import LOCALE_KEY, remember_resident
 from handlers.widgets import Tr
 
 
@@ -19,7 +20,8 @@ async def switch_language(
     d = deps(manager)
     new_locale = "en" if d.locale == "vi" else "vi"
     if d.resident is not None:
-        await residents.set_locale(d.db, d.resident, new_locale)
+        await residents.set_locale(d.db, d.resident.id, new_locale)
+        await remember_resident(manager.middleware_data, ResidentRef(d.resident.id, new_locale))
     else:
         # Nobody is stored before consent: keep the choice in the conversation state only.
         state = manager.middleware_data["state"]

@@ -28,7 +28,7 @@ async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
         agreed = consent.granted(decisions, consent.Purpose.SURVEY)
         draft = await survey_service.find_draft(d.db, d.resident.id) if agreed else None
         if draft is not None:
-            dialog_manager.dialog_data["draft"] = draft.id
+            dialog_manager.dialog_data["draft"] = draft.response_id
             field = d.survey.field(draft.field)
             draft_field = field.label.get(d.locale) if field else draft.field
     return {"agreed": agreed, "draft_field": draft_field, "has_draft": draft_field is not None}

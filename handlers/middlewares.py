@@ -1,47 +1,90 @@
-"""Update-level middlewares: one database transaction per update, and the resident with their
-language loaded once, for every update type (dialog background updates included)."""
+"""Update-level middlewares: one database session per update, and the resident with their
+language known before any handler runs, for every update type (dialog background updates too).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import TelegramMethod
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
 from bot.services import residents
+from bot.services.residents import ResidentRef
 
 CHANNEL = "telegram"
 LOCALE_KEY = "locale"  # FSM data: the language chosen by someone not yet stored as a resident
+RESIDENT_KEY = "resident"  # FSM data: the resident's id and language, to skip a query per update
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+_update_db: ContextVar[AsyncSession | None] = ContextVar("doithoai_update_db", default=None)
 
 
 class DbSessionMiddleware(BaseMiddleware):
+    """One session per update; what it changed is committed when the update ends, or earlier,
+    just before the bot talks to Telegram (see `commit_before_request`)."""
+
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.sessionmaker() as db, db.begin():  # commit on success, roll back on error
-            data["db"] = db
-            return await handler(event, data)
+        async with self.sessionmaker() as db:  # closing rolls back whatever was not committed
+            token = _update_db.set(db)
+            try:
+                data["db"] = db
+                result = await handler(event, data)
+                await db.commit()
+                return result
+            finally:
+                _update_db.reset(token)
+
+
+async def commit_before_request(
+    make_request: Callable[[Bot, TelegramMethod[Any]], Awaitable[Any]],
+    bot: Bot,
+    method: TelegramMethod[Any],
+) -> Any:
+    """A Bot API session middleware. Committing before each request means no database
+    connection waits on the network (SQLite has one writer), and what the resident is shown
+    next is already stored."""
+    db = _update_db.get()
+    if db is not None and db.in_transaction():
+        await db.commit()
+    return await make_request(bot, method)
+
+
+async def remember_resident(data: dict[str, Any], resident: ResidentRef | None) -> None:
+    data["resident"] = resident
+    state: FSMContext | None = data.get("state")
+    if state is not None:
+        cached = {"id": resident.id, "locale": resident.locale} if resident else None
+        await state.update_data({RESIDENT_KEY: cached})
 
 
 async def load_resident(db: AsyncSession, data: dict[str, Any], default_locale: str) -> None:
     """Put `resident` (or None) and `locale` into the handler data and make that locale
     current for this task. Also used by error handlers, which run outside the transaction."""
     user: User | None = data.get("event_from_user")
-    resident = await residents.find(db, CHANNEL, str(user.id)) if user else None
+    state: FSMContext | None = data.get("state")
+    stored = await state.get_data() if state else {}
+    cached = stored.get(RESIDENT_KEY)
+    if cached:
+        resident: ResidentRef | None = ResidentRef(cached["id"], cached["locale"])
+    else:
+        resident = await residents.find(db, CHANNEL, str(user.id)) if user else None
+        if resident is not None:
+            await remember_resident(data, resident)
     if resident is not None:
         locale = resident.locale
     else:
-        state: FSMContext | None = data.get("state")
-        chosen = (await state.get_data()).get(LOCALE_KEY) if state else None
         language_code = user.language_code if user else None
-        locale = chosen or i18n.normalise_locale(language_code, default_locale)
+        locale = stored.get(LOCALE_KEY) or i18n.normalise_locale(language_code, default_locale)
     data["resident"] = resident
     data["locale"] = locale
     i18n.set_locale(locale)

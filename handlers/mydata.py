@@ -16,6 +16,7 @@ from bot.services import consent, data_rights
 from bot.services.consent import PURPOSES, Purpose
 from handlers.common import CHANNEL, deps, esc, local_time, open_home, to_menu
 from handlers.fallback import wrong_input
+from handlers.middlewares import remember_resident
 from handlers.states import DataV1
 from handlers.widgets import Tr
 
@@ -90,7 +91,7 @@ async def on_delete(_cb: CallbackQuery, _button: Button, manager: DialogManager)
     d = deps(manager)
     if d.resident is not None:
         await data_rights.erase_everything(d.db, d.resident.id)
-        manager.middleware_data["resident"] = None
+        await remember_resident(manager.middleware_data, None)
     await manager.switch_to(DataV1.deleted)
 
 

@@ -28,26 +28,33 @@ from handlers.fallback import hint_for, wrong_input
 from handlers.states import SurveyV1
 from handlers.widgets import Tr
 
-DRAFT_CACHE = "survey_draft"  # middleware_data key: the draft loaded once per update
-
-# --- loading and routing ---------------------------------------------------------------
+DRAFT_KEY = "draft"  # dialog_data: the draft as a plain dict, so a tap needs no query
 
 
 async def load_draft(manager: DialogManager) -> Draft | None:
-    data = manager.middleware_data
+    """The draft this dialog works on: from the dialog's state, else rebuilt from the database
+    (after a restart with in-memory state, or when the dialog was opened by id)."""
     rid = manager.dialog_data.get("rid")
-    cached: Draft | None = data.get(DRAFT_CACHE)
-    if cached is not None and cached.response.id == rid:
-        return cached
+    kept = manager.dialog_data.get(DRAFT_KEY)
+    if kept is not None and kept["response_id"] == rid:
+        return Draft.from_dict(kept)
     d = deps(manager)
     if rid is None or d.resident is None:
         return None
     draft = await survey_service.load(d.db, d.survey, rid, d.resident.id)
-    data[DRAFT_CACHE] = draft
+    if draft is not None:
+        keep(manager, draft)
     return draft
 
 
+def keep(manager: DialogManager, draft: Draft) -> None:
+    manager.dialog_data["rid"] = draft.response_id
+    manager.dialog_data[DRAFT_KEY] = draft.as_dict()
+
+
 async def show_position(manager: DialogManager, draft: Draft) -> None:
+    """Remember the draft as the services left it and show the screen for its position."""
+    keep(manager, draft)
     state = SurveyV1.review if draft.position == flow.REVIEW else SurveyV1.question
     if manager.current_context().state != state:
         await manager.switch_to(state)
@@ -131,8 +138,6 @@ async def begin(manager: DialogManager, procedure: str | None) -> None:
         procedure=procedure,
         channel=CHANNEL,
     )
-    manager.dialog_data["rid"] = draft.response.id
-    manager.middleware_data[DRAFT_CACHE] = draft
     await show_position(manager, draft)
 
 
@@ -169,7 +174,7 @@ async def question_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
         "gone": False,
         "ready": True,
         "resumed": bool(dialog_manager.dialog_data.pop("resumed", False)),
-        "field": esc(field_label(dialog_manager, draft.response.field)),
+        "field": esc(field_label(dialog_manager, draft.field)),
         "number": number,
         "total": total,
         "element": esc(question.element.get(d.locale)) if question.element else "",
@@ -200,6 +205,7 @@ async def after_answer(manager: DialogManager, draft: Draft, code: str) -> None:
     if question.requires_consent and draft.answers.get(code) == "yes":
         decisions = await consent.decisions(d.db, d.resident.id)
         if not consent.granted(decisions, Purpose(question.requires_consent)):
+            keep(manager, draft)
             await manager.switch_to(SurveyV1.contact)
             return
     await show_position(manager, draft)
@@ -217,6 +223,7 @@ async def on_option(callback: CallbackQuery, _w: Any, manager: DialogManager, it
     try:
         if question.type is QuestionType.MULTI:
             await survey_service.toggle(d.db, d.survey, draft, question.code, code)
+            keep(manager, draft)
             return
         await survey_service.answer(d.db, d.survey, draft, question.code, code)
     except InvalidAnswer as problem:
@@ -324,7 +331,7 @@ async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[s
     return {
         "gone": False,
         "ready": True,
-        "field": esc(field_label(dialog_manager, draft.response.field)),
+        "field": esc(field_label(dialog_manager, draft.field)),
         "lines": "\n".join(lines),
         "edits": edits,
     }
@@ -348,20 +355,24 @@ async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogMan
     if draft is None:
         return
     try:
-        response = await survey_service.submit(d.db, d.survey, draft, d.now)
+        await survey_service.submit(d.db, d.survey, draft, d.now)
     except IncompleteSurvey as incomplete:
         await survey_service.move(d.db, d.survey, draft, incomplete.missing[0].code)
         await callback.answer(_("Please answer this question first."))
         await show_position(manager, draft)
         return
-    manager.dialog_data["done"] = {"field": response.field, "rid": response.id}
-    manager.dialog_data["answers"] = draft.answers
+    except InvalidAnswer as problem:
+        await callback.answer(str(problem))
+        return
+    manager.dialog_data.pop(DRAFT_KEY, None)
+    manager.dialog_data["done"] = {"field": draft.field, "answers": draft.answers}
     await manager.switch_to(SurveyV1.done)
 
 
 async def done_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     d = deps(dialog_manager)
-    answers: dict[str, str | None] = dialog_manager.dialog_data.get("answers", {})
+    done = dialog_manager.dialog_data.get("done", {})
+    answers: dict[str, str | None] = done.get("answers", {})
     scores = []
     for code, value in answers.items():
         question = d.survey.question(code)
@@ -374,7 +385,7 @@ async def done_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
         summary += "\n" + _("Average of your ratings: {mean}/5.").format(
             mean=f"{sum(scores) / len(scores):.1f}"
         )
-    field_id = dialog_manager.dialog_data.get("done", {}).get("field")
+    field_id = done.get("field")
     return {"field": esc(field_label(dialog_manager, field_id)), "summary": summary}
 
 

@@ -88,19 +88,6 @@ async def find_response(
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-async def latest_draft(db: AsyncSession, resident_id: str) -> SurveyResponse | None:
-    stmt = (
-        select(SurveyResponse)
-        .where(
-            SurveyResponse.resident_id == resident_id,
-            SurveyResponse.status == ResponseStatus.DRAFT,
-        )
-        .order_by(SurveyResponse.updated_at.desc(), SurveyResponse.id.desc())
-        .limit(1)
-    )
-    return (await db.execute(stmt)).scalar_one_or_none()
-
-
 async def answers_of(db: AsyncSession, response_id: int) -> dict[str, str | None]:
     stmt = select(Answer.question, Answer.value).where(Answer.response_id == response_id)
     return {question: value for question, value in (await db.execute(stmt)).all()}
