@@ -179,3 +179,36 @@ async def test_upcoming_sessions_show_local_time_and_place(app, resident):
     assert "Hội nghị đối thoại tháng 12/2026" in resident.text
     assert "08:30 03/12/2026" in resident.text  # shown in Asia/Ho_Chi_Minh
     assert "Hội trường UBND phường" in resident.text
+
+
+async def test_wanting_a_reply_without_contact_consent_offers_it(app, resident):
+    await consent_all(resident)  # contact consent declined at the start
+    await resident.tap(RATE["vi"])
+    await resident.tap("Khác")
+    await resident.tap("Không")
+    await resident.tap("⬜ Thông tin")
+    await resident.tap("✔️ Xong")
+    await resident.send("Đề nghị niêm yết rõ lệ phí.")
+    await resident.tap("Có")  # F2: would like a reply
+    assert "MTTQ phường" in resident.text
+    assert resident.buttons == ["✅ Tôi đồng ý", "✖ Giữ ẩn danh"]
+    await resident.tap("✅ Tôi đồng ý")
+    assert resident.text.startswith("Kiểm tra lại câu trả lời")
+    assert [(p, g) for p, g, _v, _c in await consents(app)][-1] == ("contact", True)
+
+
+async def test_staying_anonymous_is_explained(app, resident):
+    await consent_all(resident)
+    await resident.tap(RATE["vi"])
+    await resident.tap("Khác")
+    await resident.tap("Không")
+    await resident.tap("⬜ Thông tin")
+    await resident.tap("✔️ Xong")
+    await resident.tap("⏭ Bỏ qua")
+    await resident.tap("Có")
+    await resident.tap("✖ Giữ ẩn danh")
+    assert (
+        resident.last_alert == "Ý kiến của Ông/Bà được giữ ẩn danh; phường sẽ không trả lời riêng."
+    )
+    assert resident.text.startswith("Kiểm tra lại câu trả lời")
+    assert [(p, g) for p, g, _v, _c in await consents(app)][-1] == ("contact", False)
