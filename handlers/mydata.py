@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 from aiogram import F
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import N_, _
@@ -18,7 +17,7 @@ from handlers.common import CHANNEL, deps, esc, local_time, open_home, to_menu
 from handlers.fallback import wrong_input
 from handlers.middlewares import remember_resident
 from handlers.states import DataV1
-from handlers.widgets import Tr
+from handlers.widgets import Tr, choice_list
 
 PURPOSE_LABELS = {
     Purpose.SURVEY: N_("answering the survey anonymously"),
@@ -104,15 +103,7 @@ def create_dialog() -> Dialog:
         Window(
             Format("{report}", when="stored"),
             Tr("The ward's bot stores nothing about you.", when=~F["stored"]),
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="c",
-                    item_id_getter=itemgetter("id"),
-                    items="purposes",
-                    on_click=on_toggle,
-                )
-            ),
+            choice_list("c", "purposes", on_toggle),
             SwitchTo(
                 Tr("🗑 Delete all my data"), id="del", state=DataV1.confirm_delete, when="stored"
             ),

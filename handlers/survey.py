@@ -13,7 +13,7 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import _
@@ -26,7 +26,7 @@ from bot.survey.definition import QuestionType
 from handlers.common import CHANNEL, deps, esc, to_menu
 from handlers.fallback import hint_for, wrong_input
 from handlers.states import SurveyV1
-from handlers.widgets import Tr
+from handlers.widgets import Tr, choice_list
 
 DRAFT_KEY = "draft"  # dialog_data: the draft as a plain dict, so a tap needs no query
 
@@ -181,7 +181,6 @@ async def question_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
         "has_element": question.element is not None,
         "text": esc(question.text.get(d.locale)),
         "options": options,
-        "has_options": bool(options),
         "is_multi": multi,
         "is_text": is_text,
         "max": question.max,
@@ -406,15 +405,7 @@ def create_dialog() -> Dialog:
             Tr("<b>Rate a field's procedures</b> · {session}"),
             Tr("Which field was your procedure in?"),
             Tr("✅ = already rated for this session; you can rate it again.", when="any_rated"),
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="f",
-                    item_id_getter=itemgetter("id"),
-                    items="fields",
-                    on_click=on_field,
-                )
-            ),
+            choice_list("f", "fields", on_field),
             menu_button(),
             wrong_input(),
             state=SurveyV1.field,
@@ -423,15 +414,7 @@ def create_dialog() -> Dialog:
         Window(
             Tr("<b>{field}</b>"),
             Tr("Which procedure was it? (optional)"),
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="p",
-                    item_id_getter=itemgetter("id"),
-                    items="procedures",
-                    on_click=on_procedure,
-                )
-            ),
+            choice_list("p", "procedures", on_procedure),
             Button(Tr("Another one / not sure"), id="p_none", on_click=on_no_procedure),
             SwitchTo(Tr("⬅️ Back"), id="back", state=SurveyV1.field),
             wrong_input(),
@@ -459,16 +442,7 @@ def create_dialog() -> Dialog:
             Tr("\nType your answer and send it as a message.", when="is_text"),
             Tr("Your answer so far: <i>{typed}</i>", when="has_typed"),
             gone_notice(),
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="o",
-                    item_id_getter=itemgetter("id"),
-                    items="options",
-                    on_click=on_option,
-                ),
-                when="has_options",
-            ),
+            choice_list("o", "options", on_option),
             Button(Tr("✔️ Done"), id="done", on_click=on_multi_done, when="is_multi"),
             Row(
                 Button(Tr("⬅️ Back"), id="prev", on_click=on_back, when="can_back"),

@@ -45,3 +45,17 @@ async def rate_field_to_review(
     await resident.tap(DONE[lang])
     await resident.tap(SKIP[lang])  # F1
     await resident.tap(no)  # F2
+
+
+async def to_priorities(resident: Resident) -> None:
+    """From the main menu to M1 by the shortest path: field "Khác", no procedure in 12 months."""
+    await resident.tap(RATE["vi"])
+    await resident.tap("Khác")
+    await resident.tap("Không")
+
+
+async def to_opinion(resident: Resident) -> None:
+    """From the main menu to the free-text opinion (F1)."""
+    await to_priorities(resident)
+    await resident.tap("⬜ Thông tin")
+    await resident.tap(DONE["vi"])

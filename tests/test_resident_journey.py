@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from models import ResponseStatus
 from tests.db_helpers import answers, consents, counts, responses
-from tests.journey import AGREE, DECLINE, RATE, SUBMIT, consent_all, rate_field_to_review
+from tests.journey import (
+    AGREE,
+    DECLINE,
+    RATE,
+    SUBMIT,
+    consent_all,
+    rate_field_to_review,
+    to_opinion,
+)
 
 
 async def test_notice_asks_for_survey_consent_first_and_stores_nothing(app, resident):
@@ -183,11 +191,7 @@ async def test_upcoming_sessions_show_local_time_and_place(app, resident):
 
 async def test_wanting_a_reply_without_contact_consent_offers_it(app, resident):
     await consent_all(resident)  # contact consent declined at the start
-    await resident.tap(RATE["vi"])
-    await resident.tap("Khác")
-    await resident.tap("Không")
-    await resident.tap("⬜ Thông tin")
-    await resident.tap("✔️ Xong")
+    await to_opinion(resident)
     await resident.send("Đề nghị niêm yết rõ lệ phí.")
     await resident.tap("Có")  # F2: would like a reply
     assert "MTTQ phường" in resident.text
@@ -199,11 +203,7 @@ async def test_wanting_a_reply_without_contact_consent_offers_it(app, resident):
 
 async def test_staying_anonymous_is_explained(app, resident):
     await consent_all(resident)
-    await resident.tap(RATE["vi"])
-    await resident.tap("Khác")
-    await resident.tap("Không")
-    await resident.tap("⬜ Thông tin")
-    await resident.tap("✔️ Xong")
+    await to_opinion(resident)
     await resident.tap("⏭ Bỏ qua")
     await resident.tap("Có")
     await resident.tap("✖ Giữ ẩn danh")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.db_helpers import answers, counts, responses
-from tests.journey import RATE, consent_all
+from tests.journey import RATE, consent_all, to_opinion, to_priorities
 
 BUTTONS_HINT = "Ông/Bà vui lòng bấm các nút bên dưới tin nhắn để trả lời."
 MEDIA_HINT = "Ở bước này chỉ dùng được các nút bấm. Ông/Bà vui lòng bấm một nút."
@@ -48,11 +48,7 @@ async def test_sticker_and_photo_get_a_hint(app, resident):
 
 async def test_sticker_on_a_text_question_asks_for_text(app, resident):
     await consent_all(resident)
-    await resident.tap(RATE["vi"])
-    await resident.tap("Khác")
-    await resident.tap("Không")
-    await resident.tap("⬜ Thông tin")
-    await resident.tap("✔️ Xong")
+    await to_opinion(resident)
     assert "Ý kiến, kiến nghị Ông/Bà muốn gửi" in resident.text
     await resident.send_sticker()
     assert resident.telegram.sent_texts(resident.user_id)[-2] == (
@@ -62,11 +58,7 @@ async def test_sticker_on_a_text_question_asks_for_text(app, resident):
 
 async def test_too_long_text_is_refused_with_the_count(app, resident):
     await consent_all(resident)
-    await resident.tap(RATE["vi"])
-    await resident.tap("Khác")
-    await resident.tap("Không")
-    await resident.tap("⬜ Thông tin")
-    await resident.tap("✔️ Xong")
+    await to_opinion(resident)
     await resident.send("a" * 2001)
     assert resident.telegram.sent_texts(resident.user_id)[-2] == (
         "Nội dung có 2001 ký tự, vượt quá giới hạn 2000 ký tự. Ông/Bà vui lòng viết ngắn lại."
@@ -99,9 +91,7 @@ async def test_option_of_an_earlier_question_is_refused(app, resident):
 
 async def test_more_choices_than_allowed_are_refused(app, resident):
     await consent_all(resident)
-    await resident.tap(RATE["vi"])
-    await resident.tap("Khác")
-    await resident.tap("Không")
+    await to_priorities(resident)
     for label in ("⬜ Thông tin", "⬜ Trụ sở, thiết bị", "⬜ Năng lực công chức"):
         await resident.tap(label)
     await resident.tap("⬜ Thái độ phục vụ")
@@ -111,9 +101,7 @@ async def test_more_choices_than_allowed_are_refused(app, resident):
 
 async def test_done_with_nothing_chosen_on_a_required_question(app, resident):
     await consent_all(resident)
-    await resident.tap(RATE["vi"])
-    await resident.tap("Khác")
-    await resident.tap("Không")
+    await to_priorities(resident)
     await resident.tap("✔️ Xong")
     assert resident.last_alert == "Ông/Bà vui lòng chọn ít nhất một câu trả lời, rồi bấm Xong."
     assert "Câu 2/4" in resident.text
