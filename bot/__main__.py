@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 
+import httpx
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-from sqlalchemy.engine import make_url
+from aiohttp import web
 
-from bot import db as database
-from bot import i18n
+from bot.app import build_app
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloAPIError
+from bot.conversation.engine import TextConversation
 from bot.settings import ConfigError, Settings, load_settings
-from bot.survey.definition import Survey, SurveyError, load_survey
+from bot.startup import StartupError, prepare
+from bot.telegram import register_commands
 
 log = logging.getLogger("doithoai")
-
-
-class StartupError(Exception):
-    """Something the operator must fix; printed as one line, without a traceback."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,73 +34,120 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     commands.add_parser("run", help="apply pending migrations and start the bot (the default)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser("check", help="check settings, survey file and database, then exit")
+    console = commands.add_parser(
+        "console", help="talk to the bot in this terminal, as a resident (no token needed)"
+    )
+    console.add_argument("--user", default="me", help="the resident to act as (default: me)")
     args = parser.parse_args(argv)
     args.command = args.command or "run"
     return args
 
 
-def safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-async def prepare(settings: Settings) -> Survey:
-    """Everything start-up checks before talking to Telegram, with one clear line per failure."""
-    try:
-        i18n.install()
-    except i18n.TranslationsMissing as exc:
-        raise StartupError(str(exc)) from None
-    try:
-        survey = load_survey(settings.survey_file)
-    except SurveyError as exc:
-        raise StartupError(f"Invalid SURVEY_FILE: {exc}") from None
-    engine = database.create_engine(settings.database_url)
-    try:
-        await database.ping(engine)
-        await database.upgrade_schema(engine)
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StartupError(
-            f"Cannot use the database at DATABASE_URL={safe_url(settings.database_url)}: {reason}"
-        ) from None
-    finally:
-        await engine.dispose()
-    return survey
+NO_CHANNEL = (
+    "No channel is configured: set BOT_TOKEN (Telegram, from @BotFather) or ZALO_BOT_TOKEN "
+    "(Zalo, from Zalo Bot Creator) in .env, or try the bot in this terminal: python -m bot console"
+)
 
 
 async def run(settings: Settings) -> None:
-    from bot.app import build_app
-    from bot.telegram import register_commands
-
-    if not settings.token:
-        raise StartupError(
-            "BOT_TOKEN is not set: create a bot with @BotFather in Telegram and put its token "
-            "in .env as BOT_TOKEN=..."
-        )
+    """Serve Telegram, Zalo or both, as the tokens say, until Ctrl-C or SIGTERM."""
+    if not settings.token and not settings.zalo_token:
+        raise StartupError(NO_CHANNEL)
     survey = await prepare(settings)
     app = build_app(settings, survey=survey)
-    assert app.bot is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    services: list[asyncio.Task[None]] = []
+    web_runner: web.AppRunner | None = None
+    zalo: ZaloChannel | None = None
     try:
-        try:
-            me = await app.bot.get_me()
-        except TelegramUnauthorizedError:
-            raise StartupError(
-                "Telegram refused BOT_TOKEN: copy the token again from @BotFather"
-            ) from None
-        except TelegramNetworkError:
-            where = settings.telegram_api_base or "api.telegram.org"
-            raise StartupError(
-                f"Cannot reach Telegram at {where}: check the network or TELEGRAM_API_BASE"
-            ) from None
-        await register_commands(app.bot)
-        # Polling and a webhook exclude each other; pending updates are kept, not dropped.
-        await app.bot.delete_webhook(drop_pending_updates=False)
-        log.info("Bot @%s started (long polling); press Ctrl-C to stop", me.username)
-        await app.dispatcher.start_polling(
-            app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
-        )
+        if app.bot is not None:
+            me = await start_telegram(app, settings)
+            services.append(
+                asyncio.create_task(
+                    app.dispatcher.start_polling(
+                        app.bot,
+                        handle_signals=False,
+                        allowed_updates=app.dispatcher.resolve_used_update_types(),
+                    )
+                )
+            )
+            log.info("Telegram bot @%s started (long polling)", me)
+        if settings.zalo_token:
+            conversation = TextConversation(app.sessionmaker, survey, settings)
+            zalo = ZaloChannel(settings, conversation)
+            name = await start_zalo(zalo)
+            if zalo.uses_webhook:
+                web_app = web.Application()
+                zalo.add_routes(web_app)
+                web_runner = web.AppRunner(web_app)
+                await web_runner.setup()
+                await web.TCPSite(web_runner, settings.web_host, settings.web_port).start()
+                await zalo.register_webhook()
+                log.info("Zalo bot %s started (webhook)", name)
+            else:
+                services.append(asyncio.create_task(zalo.poll(stop)))
+                log.info("Zalo bot %s started (polling)", name)
+        log.info("Press Ctrl-C to stop")
+        await wait_until_stopped(stop, services)
     finally:
+        if app.bot is not None:
+            with contextlib.suppress(RuntimeError):  # "polling is not started"
+                await app.dispatcher.stop_polling()
+        for task in services:
+            task.cancel()
+        await asyncio.gather(*services, return_exceptions=True)
+        if web_runner is not None:
+            await web_runner.cleanup()
+        if zalo is not None:
+            await zalo.close()
         await app.close()
         log.info("Stopped")
+
+
+async def wait_until_stopped(stop: asyncio.Event, services: list[asyncio.Task[None]]) -> None:
+    """Until a signal, or until a channel ends by itself (then its error is raised)."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _pending = await asyncio.wait([stopper, *services], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper and task.exception() is not None:
+            raise task.exception()
+
+
+async def start_telegram(app, settings: Settings) -> str:
+    try:
+        me = await app.bot.get_me()
+    except TelegramUnauthorizedError:
+        raise StartupError(
+            "Telegram refused BOT_TOKEN: copy the token again from @BotFather"
+        ) from None
+    except TelegramNetworkError:
+        where = settings.telegram_api_base or "api.telegram.org"
+        raise StartupError(
+            f"Cannot reach Telegram at {where}: check the network or TELEGRAM_API_BASE"
+        ) from None
+    await register_commands(app.bot)
+    # Polling and a webhook exclude each other; pending updates are kept, not dropped.
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    return me.username or str(me.id)
+
+
+async def start_zalo(zalo: ZaloChannel) -> str:
+    try:
+        return await zalo.check()
+    except ZaloAPIError as exc:
+        if exc.fatal:
+            raise StartupError(
+                "Zalo refused ZALO_BOT_TOKEN: copy it again from Zalo Bot Creator"
+            ) from None
+        raise StartupError(f"Zalo answered {exc.code} {exc.description}: try again later") from None
+    except httpx.TransportError:
+        raise StartupError(
+            f"Cannot reach Zalo at {zalo.settings.zalo_api_base}: check the network or ZALO_API_BASE"
+        ) from None
 
 
 async def migrate(settings: Settings) -> None:
@@ -118,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
-    command = {"run": run, "migrate": migrate, "check": migrate}[args.command]
+    if args.command == "console":
+        from bot.channels.console import run_console
+
+        command = lambda settings: run_console(settings, args.user)  # noqa: E731
+    else:
+        command = {"run": run, "migrate": migrate, "check": migrate}[args.command]
     try:
         asyncio.run(command(settings))
     except StartupError as exc:

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/doithoai.sqlite3"
 # The form @BotFather hands out: the bot's numeric id, a colon, 35 url-safe characters.
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+# Zalo's tokens are "<digits>:<secret>" too; the secret's alphabet is not documented.
+ZALO_TOKEN_PATTERN = re.compile(r"^\d+:\S{8,}$")
 
 
 class Settings(BaseSettings):
@@ -35,9 +37,20 @@ class Settings(BaseSettings):
     notice_version: str = "2026-01"
     log_level: str = "INFO"
 
-    @field_validator("bot_token", mode="before")
+    # Zalo Bot Platform (zalo.md): polling by default; a webhook when ZALO_WEBHOOK_URL is set.
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = None
+    # Where the web server listens (webhooks); a reverse proxy adds TLS in front of it.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator(
+        "bot_token", "zalo_bot_token", "zalo_webhook_url", "zalo_webhook_secret", mode="before"
+    )
     @classmethod
-    def _blank_token_is_none(cls, value: object) -> object:
+    def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("bot_token")
@@ -47,6 +60,33 @@ class Settings(BaseSettings):
             # The message never repeats the value: it is a secret even when malformed.
             raise ValueError("does not look like a token from @BotFather (digits:letters)")
         return value
+
+    @field_validator("zalo_bot_token")
+    @classmethod
+    def _zalo_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not ZALO_TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            raise ValueError("does not look like a token from Zalo Bot Creator (digits:secret)")
+        return value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("must be 8 to 256 characters")
+        return value
+
+    @field_validator("zalo_webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be a public https:// address")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.zalo_webhook_url and not self.zalo_webhook_secret:
+            raise ValueError("ZALO_WEBHOOK_SECRET must be set with ZALO_WEBHOOK_URL")
+        return self
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -84,6 +124,10 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         return self.bot_token.get_secret_value().strip() if self.bot_token else None
 
+    @property
+    def zalo_token(self) -> str | None:
+        return self.zalo_bot_token.get_secret_value().strip() if self.zalo_bot_token else None
+
 
 class ConfigError(Exception):
     """A setting the operator must fix; the message is one line, printed without a traceback."""
@@ -95,6 +139,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+            message = error["msg"].removeprefix("Value error, ")
+            if error["loc"]:
+                message = f"{str(error['loc'][0]).upper()}: {message}"
+            problems.append(message)
         raise ConfigError("Configuration error: " + "; ".join(problems)) from None

@@ -11,7 +11,6 @@ from typing import Any
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import _
 from bot.services import consent
 from bot.services import survey as survey_service
 from bot.services.residents import ResidentRef
@@ -47,18 +46,6 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-def ward_committee(settings: Settings) -> str:
-    if settings.ward_name.strip():
-        return _("the People's Committee of {ward} Ward").format(ward=settings.ward_name.strip())
-    return _("the Ward People's Committee")
-
-
-def local_time(moment: datetime | None, settings: Settings) -> str:
-    if moment is None:
-        return _("date to be announced")
-    return moment.astimezone(settings.zone).strftime("%H:%M %d/%m/%Y")
-
-
 async def open_home(
     manager: DialogManager, *, show_mode: ShowMode = ShowMode.SEND, resume: bool = True
 ) -> None:
@@ -90,4 +77,4 @@ async def to_menu(_event: Any, _widget: Any, manager: DialogManager) -> None:
     await manager.start(MenuV1.main, mode=StartMode.RESET_STACK)
 
 
-__all__ = ["CHANNEL", "Deps", "deps", "esc", "local_time", "open_home", "to_menu", "ward_committee"]
+__all__ = ["CHANNEL", "Deps", "deps", "esc", "open_home", "to_menu"]

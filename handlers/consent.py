@@ -8,10 +8,10 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 
-from bot.i18n import N_
 from bot.services import consent, residents
 from bot.services.consent import Purpose
-from handlers.common import CHANNEL, deps, open_home, to_menu, ward_committee
+from bot.texts import CONSENT_QUESTIONS, NOTICE, ward_committee
+from handlers.common import CHANNEL, deps, open_home, to_menu
 from handlers.fallback import wrong_input
 from handlers.language import language_button
 from handlers.middlewares import remember_resident
@@ -67,23 +67,11 @@ def _choices(purpose: Purpose) -> Row:
     )
 
 
-NOTICE = N_(
-    "This is the automated assistant of {ward}. The ward collects your survey answers and your "
-    "opinions and recommendations to compile them for the dialogue conference and to improve "
-    "how administrative procedures are handled. Your name is not required. A name or phone "
-    "number, if you give one, is used only for reminders and for replying to you. Data is kept "
-    "for {months} months after the conference. You can view, correct, withdraw consent or ask "
-    "for deletion at any time with /dulieu. This channel does not take complaints or "
-    "denunciations; please do not include ID numbers, health, political or religious "
-    "information, or other people's personal data. The service is for adults."
-)
-
-
 def create_dialog() -> Dialog:
     return Dialog(
         Window(
             Tr(NOTICE),
-            Tr("\n<b>1/3.</b> Do you agree to answer the survey (anonymously)?"),
+            Tr(CONSENT_QUESTIONS[Purpose.SURVEY]),
             _choices(Purpose.SURVEY),
             language_button(),
             wrong_input(),
@@ -91,17 +79,14 @@ def create_dialog() -> Dialog:
             getter=notice_getter,
         ),
         Window(
-            Tr("<b>2/3.</b> Do you agree to receive conference reminders in this chat?"),
+            Tr(CONSENT_QUESTIONS[Purpose.REMINDERS]),
             Tr("Only this chat account is used; no phone number is needed."),
             _choices(Purpose.REMINDERS),
             wrong_input(),
             state=ConsentV1.reminders,
         ),
         Window(
-            Tr(
-                "<b>3/3.</b> Do you agree that your question, with your name and phone, is passed "
-                "to the official in charge and the ward's Fatherland Front so that they can reply?"
-            ),
+            Tr(CONSENT_QUESTIONS[Purpose.CONTACT]),
             Tr(
                 "Without this, your opinions stay anonymous and go only into the conference digest."
             ),

@@ -12,7 +12,8 @@ from aiogram_dialog.widgets.text import Format
 from bot.i18n import _
 from bot.services import consent, sessions
 from bot.services import survey as survey_service
-from handlers.common import deps, esc, local_time
+from bot.texts import local_time
+from handlers.common import deps, esc
 from handlers.fallback import wrong_input
 from handlers.language import language_button
 from handlers.states import ConsentV1, DataV1, MenuV1, SurveyV1

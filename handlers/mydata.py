@@ -10,21 +10,15 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.services import consent, data_rights
 from bot.services.consent import PURPOSES, Purpose
-from handlers.common import CHANNEL, deps, esc, local_time, open_home, to_menu
+from bot.texts import LANGUAGE_NAMES, PURPOSE_LABELS, local_time
+from handlers.common import CHANNEL, deps, esc, open_home, to_menu
 from handlers.fallback import wrong_input
 from handlers.middlewares import remember_resident
 from handlers.states import DataV1
 from handlers.widgets import Tr, choice_list
-
-PURPOSE_LABELS = {
-    Purpose.SURVEY: N_("answering the survey anonymously"),
-    Purpose.REMINDERS: N_("conference reminders in this chat"),
-    Purpose.CONTACT: N_("passing my questions, with name and phone, to officials for a reply"),
-}
-LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 async def overview_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:

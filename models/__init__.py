@@ -4,6 +4,7 @@ Queries never commit: the caller owns the transaction.
 """
 
 from models.base import Base, utcnow
+from models.conversations import ConversationState, InboundMessage
 from models.residents import Account, Consent, Resident
 from models.responses import Answer, ResponseStatus, SurveyResponse
 from models.sessions import DialogueSession, SessionStatus
@@ -13,7 +14,9 @@ __all__ = [
     "Answer",
     "Base",
     "Consent",
+    "ConversationState",
     "DialogueSession",
+    "InboundMessage",
     "Resident",
     "ResponseStatus",
     "SessionStatus",

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, insert_for, utcnow
 
 
 class ResponseStatus(enum.StrEnum):
@@ -106,10 +106,7 @@ async def upsert_answer(
     db: AsyncSession, response_id: int, question: str, value: str | None, score: float | None
 ) -> None:
     """One statement whatever the database: a repeated tap overwrites, never duplicates."""
-    if db.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = insert_for(db)
     now = utcnow()
     stmt = insert(Answer).values(
         response_id=response_id, question=question, value=value, score=score, answered_at=now

@@ -63,12 +63,13 @@ def test_help_lists_the_subcommands(tmp_path):
         assert command in result.stdout
 
 
-def test_missing_token_stops_with_one_line(tmp_path):
+def test_no_token_at_all_points_to_the_console(tmp_path):
     result = run_bot(tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "doithoai: BOT_TOKEN is not set: create a bot with @BotFather in Telegram and put its "
-        "token in .env as BOT_TOKEN=..."
+        "doithoai: No channel is configured: set BOT_TOKEN (Telegram, from @BotFather) or "
+        "ZALO_BOT_TOKEN (Zalo, from Zalo Bot Creator) in .env, or try the bot in this "
+        "terminal: python -m bot console"
     ]
 
 

@@ -1,0 +1,45 @@
+"""`python -m bot console`: the text conversation in a terminal, as one resident, against the
+configured database. No token needed: the way to try the bot on a laptop."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+
+from bot import db as database
+from bot.channels.text import split_text
+from bot.conversation.engine import TextConversation
+from bot.conversation.inbound import Inbound, Kind
+from bot.settings import Settings
+from bot.startup import prepare
+
+CHANNEL = "console"
+
+
+async def run_console(
+    settings: Settings,
+    user: str,
+    *,
+    read_line: Callable[[], str] = sys.stdin.readline,
+    write: Callable[[str], None] = print,
+) -> None:
+    survey = await prepare(settings)
+    engine = database.create_engine(settings.database_url)
+    conversation = TextConversation(database.create_sessionmaker(engine), survey, settings)
+    write(f"doithoai console: you are resident '{user}'. Type a message; Ctrl-D to quit.")
+    try:
+        while True:
+            line = await asyncio.to_thread(read_line)
+            if not line:  # end of input
+                break
+            text = line.rstrip("\n")
+            inbound = Inbound(
+                channel=CHANNEL, chat_id=user, user_id=user, kind=Kind.TEXT, text=text
+            )
+            for reply in await conversation.handle(inbound):
+                for chunk in split_text(reply):
+                    write(chunk)
+                    write("")
+    finally:
+        await engine.dispose()

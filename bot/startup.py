@@ -1,0 +1,43 @@
+"""Start-up checks shared by every command: translations, survey file, database reachable and
+migrated. Each failure is one line saying what to fix."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+
+from bot import db as database
+from bot import i18n
+from bot.settings import Settings
+from bot.survey.definition import Survey, SurveyError, load_survey
+
+
+class StartupError(Exception):
+    """Something the operator must fix; printed as one line, without a traceback."""
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def prepare(settings: Settings) -> Survey:
+    """Everything start-up checks before talking to Telegram, with one clear line per failure."""
+    try:
+        i18n.install()
+    except i18n.TranslationsMissing as exc:
+        raise StartupError(str(exc)) from None
+    try:
+        survey = load_survey(settings.survey_file)
+    except SurveyError as exc:
+        raise StartupError(f"Invalid SURVEY_FILE: {exc}") from None
+    engine = database.create_engine(settings.database_url)
+    try:
+        await database.ping(engine)
+        await database.upgrade_schema(engine)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StartupError(
+            f"Cannot use the database at DATABASE_URL={safe_url(settings.database_url)}: {reason}"
+        ) from None
+    finally:
+        await engine.dispose()
+    return survey

@@ -1,0 +1,61 @@
+"""Texts shared by every channel: the notice, the consent questions, labels and formats.
+
+Telegram shows them as HTML; the text channels strip the tags (`plain`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+from bot.i18n import N_, _
+from bot.services.consent import Purpose
+from bot.settings import Settings
+
+NOTICE = N_(
+    "This is the automated assistant of {ward}. The ward collects your survey answers and your "
+    "opinions and recommendations to compile them for the dialogue conference and to improve "
+    "how administrative procedures are handled. Your name is not required. A name or phone "
+    "number, if you give one, is used only for reminders and for replying to you. Data is kept "
+    "for {months} months after the conference. You can view, correct, withdraw consent or ask "
+    "for deletion at any time with /dulieu. This channel does not take complaints or "
+    "denunciations; please do not include ID numbers, health, political or religious "
+    "information, or other people's personal data. The service is for adults."
+)
+
+CONSENT_QUESTIONS = {
+    Purpose.SURVEY: N_("\n<b>1/3.</b> Do you agree to answer the survey (anonymously)?"),
+    Purpose.REMINDERS: N_("<b>2/3.</b> Do you agree to receive conference reminders in this chat?"),
+    Purpose.CONTACT: N_(
+        "<b>3/3.</b> Do you agree that your question, with your name and phone, is passed "
+        "to the official in charge and the ward's Fatherland Front so that they can reply?"
+    ),
+}
+
+PURPOSE_LABELS = {
+    Purpose.SURVEY: N_("answering the survey anonymously"),
+    Purpose.REMINDERS: N_("conference reminders in this chat"),
+    Purpose.CONTACT: N_("passing my questions, with name and phone, to officials for a reply"),
+}
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def ward_committee(settings: Settings) -> str:
+    if settings.ward_name.strip():
+        return _("the People's Committee of {ward} Ward").format(ward=settings.ward_name.strip())
+    return _("the Ward People's Committee")
+
+
+def local_time(moment: datetime | None, settings: Settings) -> str:
+    if moment is None:
+        return _("date to be announced")
+    return moment.astimezone(settings.zone).strftime("%H:%M %d/%m/%Y")
+
+
+_TAGS = re.compile(r"</?[a-z]+>")
+
+
+def plain(text: str) -> str:
+    """A catalog entry written for Telegram's HTML, as plain text for the text channels."""
+    return html.unescape(_TAGS.sub("", text)).strip()
