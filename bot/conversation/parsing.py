@@ -1,0 +1,310 @@
+"""Lenient reading of what residents type on text channels (Zalo, console): numbers, option
+labels and command words, with or without Vietnamese diacritics. Pure functions, no I/O.
+
+Conventions
+-----------
+``normalise(text)``, in this order:
+  1. zero-width characters (U+200B-U+200D, U+2060, U+FEFF) and soft hyphens are removed;
+  2. Unicode NFC, then lower case (then NFC again);
+  3. full-width digits ``０-９`` become ASCII ``0-9``;
+  4. tone-mark placement is unified to the *new* style, as in the project's own texts:
+     in an open syllable ending in ``oa``, ``oe`` or ``uy`` the tone mark sits on the second
+     vowel: "hòa" -> "hoà", "khỏe" -> "khoẻ", "thủy" -> "thuỷ", "hủy" -> "huỷ". Closed syllables
+     ("hoàn", "huỳnh") are the same in both styles and are left alone;
+  5. runs of whitespace (any Unicode space) become one ASCII space;
+  6. surrounding whitespace and punctuation (every Unicode ``P*`` character, e.g.
+     ``. , ; : ! ? ( ) [ ] " ' “ ” … - / #``, plus `` ` ~ ^``) are stripped. Punctuation inside
+     the text is kept: "1,3" stays "1,3".
+
+``fold(text)``: ``normalise`` then every diacritic removed and "đ" -> "d" ("Rất hài lòng" ->
+"rat hai long").
+
+Two ways of comparing a typed word with a known spelling:
+  * *fold equality* (``fold(a) == fold(b)``), used by ``match_label`` as the fallback after an
+    exact match, because labels are a closed set the resident has just been shown;
+  * *compatibility*, used for number words and command words, which are checked against any
+    text: diacritics may be left out, but those typed must agree with the spelling. "mot" and
+    "một" are 1, "bẩy"/"bay" are 7, but "bà" is not "ba" (3), "hài" is not "hai" (2) and "cô" is
+    not "có" (yes). A letter may also keep only some of its marks: "đông y" is "đồng ý".
+
+``parse_number(text)``: one whole number, or None. Accepted after ``normalise``: ASCII digits
+(at most 9, so "01" is 1), optionally after "số", "so" or "#" ("số 1", "so1", "#2"); a number
+word from ``NUMBER_WORDS`` (Vietnamese 0-10 with or without diacritics, including "tư" = 4 and
+"bẩy" = 7, English "zero"-"ten"). Anything else is None: "12abc", "1 2", "1.5", "câu 1", "".
+
+``parse_numbers(text)``: several numbers for a multiple choice. The text is split on spaces and
+``, ; / +``; the words "và"/"va"/"and" are ignored; every remaining piece must be a number as
+above (without the "số" prefix) or the result is None ("1-3" is None). Duplicates are dropped,
+first occurrence kept. No number at all is None.
+
+``match_label(text, labels)``: the index of the label the text *is*, never a label it only
+contains ("rat hai long" is "Rất hài lòng", not "Hài lòng"). First the labels equal to the text
+after ``normalise``; if none, the labels equal after ``fold``. Exactly one candidate is needed:
+when several labels fold to the same text, only an exact (diacritic) match counts. If the whole
+text matches nothing, a leading option number is removed ("5. Rất hài lòng", "(5) rat hai long",
+"5 - rất hài lòng") and the rest is matched the same way; when ``numbers`` (the number shown
+before each label) is given, the typed number must be that label's number, otherwise the typed
+number is ignored.
+
+``keyword(text)``: one of ``Keyword`` when the whole text (after ``normalise``, an optional
+leading "/" -- stripped as punctuation -- and an optional trailing politeness particle "ạ") is
+compatible with a spelling in ``KEYWORDS``; None otherwise, and None if two keywords would
+match. "không"/"khong" is both ``Keyword.NO`` and the number 0: ``keyword`` returns NO and
+``parse_number`` returns 0; the caller decides by context (on a yes/no screen it means no, on a
+numbered list "0 = back").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from enum import StrEnum
+
+# --- tables: the one place to edit ------------------------------------------------------------
+
+# Spellings with diacritics also match typed without them (see "compatibility" above), so a
+# spelling needs listing only once; the unaccented forms below are kept for readability.
+NUMBER_WORDS: dict[str, int] = {
+    "không": 0,
+    "một": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "năm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "bẩy": 7,
+    "tám": 8,
+    "chín": 9,
+    "mười": 10,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+
+NUMBER_PREFIXES: tuple[str, ...] = ("số", "so", "#")  # "số 1", "so 1", "#1"
+LIST_SEPARATORS = ",;/+"  # besides spaces, between the numbers of a multiple choice
+LIST_CONJUNCTIONS: tuple[str, ...] = ("và", "and")  # "1, 3 và 5"
+TRAILING_PARTICLES: tuple[str, ...] = ("ạ",)  # "có ạ", "không ạ" (keywords only)
+
+
+class Keyword(StrEnum):
+    MENU = "menu"
+    BACK = "back"
+    CANCEL = "cancel"
+    HELP = "help"
+    SKIP = "skip"
+    DATA = "data"
+    LANGUAGE = "language"
+    YES = "yes"
+    NO = "no"
+    START = "start"
+    SUBMIT = "submit"
+
+
+# A leading "/" is punctuation and is stripped by normalise: "/menu" is "menu".
+KEYWORDS: dict[Keyword, tuple[str, ...]] = {
+    Keyword.MENU: ("menu", "trang chủ"),
+    Keyword.BACK: ("quay lại", "trở lại", "back"),
+    Keyword.CANCEL: ("huỷ", "cancel", "thoát"),
+    Keyword.HELP: ("help", "giúp", "giúp đỡ", "trợ giúp", "hướng dẫn"),
+    Keyword.SKIP: ("bỏ qua", "skip"),
+    Keyword.DATA: ("dulieu", "dữ liệu", "data", "my data"),
+    Keyword.LANGUAGE: ("english", "tiếng việt", "ngôn ngữ", "language"),
+    Keyword.YES: ("có", "đồng ý", "yes", "ok", "ừ"),
+    Keyword.NO: ("không", "ko", "k", "no", "không đồng ý"),
+    Keyword.START: ("start", "bắt đầu"),
+    Keyword.SUBMIT: ("gửi", "submit", "send"),
+}
+
+# --- normalising --------------------------------------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_EXTRA_STRIP = set("`~^")
+
+_GRAVE, _ACUTE, _TILDE, _HOOK, _DOT = "\u0300", "\u0301", "\u0303", "\u0309", "\u0323"
+_TONES = frozenset((_GRAVE, _ACUTE, _TILDE, _HOOK, _DOT))
+_TONED_O = "òóỏõọ"
+_TONED_U = "ùúủũụ"
+# An old-style mark on the first vowel of a syllable-final "oa", "oe" or "uy".
+_OLD_STYLE = re.compile(rf"([{_TONED_O}])([ae])(?![^\W\d_])|([{_TONED_U}])(y)(?![^\W\d_])")
+
+
+def _tone_of(char: str) -> str:
+    return next(m for m in unicodedata.normalize("NFD", char) if m in _TONES)
+
+
+def _new_style(match: re.Match[str]) -> str:
+    toned, vowel = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    base = unicodedata.normalize("NFD", toned)[0]
+    return base + unicodedata.normalize("NFC", vowel + _tone_of(toned))
+
+
+def _strippable(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char).startswith("P") or char in _EXTRA_STRIP
+
+
+def normalise(text: str) -> str:
+    """The comparable form of typed text; see the module docstring for the exact steps."""
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE)).lower()
+    text = unicodedata.normalize("NFC", text).translate(_FULLWIDTH_DIGITS)
+    text = _OLD_STYLE.sub(_new_style, text)
+    text = " ".join(text.split())
+    start, end = 0, len(text)
+    while start < end and _strippable(text[start]):
+        start += 1
+    while end > start and _strippable(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare.replace("đ", "d"))
+
+
+def fold(text: str) -> str:
+    """``normalise`` without diacritics: "Rất hài lòng" -> "rat hai long", "đ" -> "d"."""
+    return _strip_marks(normalise(text))
+
+
+def _marks(char: str) -> tuple[str, frozenset[str]]:
+    """A letter's base and its set of marks; "đ" counts as "d" with a stroke."""
+    if char == "đ":
+        return "d", frozenset({"stroke"})
+    decomposed = unicodedata.normalize("NFD", char)
+    return decomposed[0], frozenset(decomposed[1:])
+
+
+def _compatible(typed: str, spelling: str) -> bool:
+    """Whether ``typed`` is ``spelling`` with some diacritics left out (both normalised)."""
+    if len(typed) != len(spelling):
+        return False
+    for t, s in zip(typed, spelling, strict=True):
+        if t == s:
+            continue
+        t_base, t_marks = _marks(t)
+        s_base, s_marks = _marks(s)
+        if t_base != s_base or not t_marks < s_marks:
+            return False
+    return True
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_NUMBER_WORDS = [(normalise(word), value) for word, value in NUMBER_WORDS.items()]
+_PREFIX = re.compile(
+    r"(?:" + "|".join(re.escape(normalise(p)) for p in NUMBER_PREFIXES) + r")\s*(?=\S)"
+)
+_SEPARATORS = re.compile(r"[\s" + re.escape(LIST_SEPARATORS) + r"]+")
+_CONJUNCTIONS = [normalise(word) for word in LIST_CONJUNCTIONS]
+
+
+def _word_number(token: str) -> int | None:
+    """One normalised token as a number: digits or a number word."""
+    if _DIGITS.fullmatch(token):
+        return int(token)
+    values = {value for word, value in _NUMBER_WORDS if _compatible(token, word)}
+    return values.pop() if len(values) == 1 else None
+
+
+def parse_number(text: str) -> int | None:
+    """The one number the text is ("1.", "(2)", "１", "số 3", "bon", "năm", "five"), else None."""
+    normalised = normalise(text)
+    prefix = _PREFIX.match(normalised)
+    if prefix is not None:
+        normalised = normalised[prefix.end() :]
+    return _word_number(normalised) if normalised else None
+
+
+def parse_numbers(text: str) -> list[int] | None:
+    """The numbers of a multiple choice ("1 3 5", "1,3,5", "1, 3 và 5", "mot ba"), else None."""
+    numbers: list[int] = []
+    for token in _SEPARATORS.split(normalise(text)):
+        if not token or any(_compatible(token, word) for word in _CONJUNCTIONS):
+            continue
+        number = _word_number(token)
+        if number is None:
+            return None
+        if number not in numbers:
+            numbers.append(number)
+    return numbers or None
+
+
+# --- option labels ------------------------------------------------------------------------------
+
+_LEADING_NUMBER = re.compile(r"([0-9]{1,3})\s*[.):\]\-\u2013\u2014]*\s*(?=[^\W\d_])")
+
+
+def _only(indices: list[int]) -> int | None:
+    return indices[0] if len(indices) == 1 else None
+
+
+def _match_whole(normalised: str, labels: Sequence[str]) -> int | None:
+    if not normalised:
+        return None
+    exact = [i for i, label in enumerate(labels) if normalise(label) == normalised]
+    if exact:
+        return _only(exact)
+    folded = _strip_marks(normalised)
+    return _only([i for i, label in enumerate(labels) if fold(label) == folded])
+
+
+def match_label(
+    text: str, labels: Sequence[str], *, numbers: Sequence[int | None] | None = None
+) -> int | None:
+    """The index of the label the whole text is ("rat hai long" -> "Rất hài lòng"), else None.
+
+    ``numbers``, if given, is the number shown before each label; a number typed before the
+    label ("5. Rất hài lòng") must then agree with it.
+    """
+    normalised = normalise(text)
+    index = _match_whole(normalised, labels)
+    if index is not None:
+        return index
+    leading = _LEADING_NUMBER.match(normalised)
+    if leading is None:
+        return None
+    index = _match_whole(normalise(normalised[leading.end() :]), labels)
+    if index is None or numbers is None:
+        return index
+    return index if numbers[index] == int(leading.group(1)) else None
+
+
+# --- command words ------------------------------------------------------------------------------
+
+_KEYWORD_SPELLINGS = [
+    (keyword, normalise(spelling))
+    for keyword, spellings in KEYWORDS.items()
+    for spelling in spellings
+]
+_PARTICLES = [normalise(p) for p in TRAILING_PARTICLES]
+
+
+def keyword(text: str) -> Keyword | None:
+    """The command word the whole text is ("Quay lai", "/menu", "HỦY!", "có ạ"), else None.
+
+    "không"/"khong" gives ``Keyword.NO`` although ``parse_number`` reads it as 0: the caller
+    decides by context.
+    """
+    normalised = normalise(text)
+    for particle in _PARTICLES:
+        if normalised.endswith(" " + particle):
+            normalised = normalise(normalised[: -len(particle)])
+    if not normalised:
+        return None
+    found = {kw for kw, spelling in _KEYWORD_SPELLINGS if _compatible(normalised, spelling)}
+    return found.pop() if len(found) == 1 else None
