@@ -49,7 +49,9 @@ class FakeZalo:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         # No access log: it would print the token, and tests check that nothing logs it.
-        self._runner = web.AppRunner(app, access_log=None)
+        # Cancel a long poll whose client went away, as a real server would, instead of letting
+        # the orphaned request take the next update off the queue.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -128,7 +128,9 @@ async def test_declining_stores_only_the_refusal(app, an):
 async def test_english_is_detected_from_the_first_long_message(conversation):
     bob = TextResident(conversation, "bob", channel="zalo")
     reply = await bob.say("Hello, I would like to give feedback about the ward office please")
-    assert reply.startswith("This is the automated assistant of the People's Committee of Bình An Ward.")
+    assert reply.startswith(
+        "This is the automated assistant of the People's Committee of Bình An Ward."
+    )
     switched = await bob.say("tiếng việt")
     assert switched.startswith("Đây là trợ lý tự động")
 
@@ -152,7 +154,9 @@ async def test_my_data_and_deleting_everything(app, an):
 async def test_repeated_delivery_is_handled_once(app, conversation):
     from bot.conversation.inbound import Inbound
 
-    message = Inbound(channel="zalo", chat_id="z1", user_id="z1", kind=Kind.TEXT, text="hi", message_id="m-1")
+    message = Inbound(
+        channel="zalo", chat_id="z1", user_id="z1", kind=Kind.TEXT, text="hi", message_id="m-1"
+    )
     first = await conversation.handle(message)
     second = await conversation.handle(message)
     assert first and second == []

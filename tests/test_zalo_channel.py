@@ -1,0 +1,226 @@
+"""The Zalo channel end to end over real HTTP: the bot polls a fake Zalo Bot API server on
+127.0.0.1 (or receives its webhook), runs the text conversation and answers through the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloClient
+from bot.conversation.engine import TextConversation
+from bot.conversation.inbound import Inbound
+from bot.settings import Settings
+from models import ResponseStatus
+from tests.db_helpers import answers, counts, responses
+from tests.fake_zalo import IDLE_WAIT, TOKEN, FakeZalo
+
+WEBHOOK_SECRET = "s3cret-webhook-token"
+
+
+@pytest.fixture
+async def zalo():
+    server = FakeZalo()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def zalo_settings(settings: Settings, server: FakeZalo, **more) -> Settings:
+    values = {**settings.model_dump(), "zalo_bot_token": TOKEN, "zalo_api_base": server.base_url}
+    return Settings(_env_file=None, **{**values, **more})
+
+
+class Poller:
+    """A running Zalo channel in polling mode, and a resident writing to it."""
+
+    def __init__(self, channel: ZaloChannel, server: FakeZalo, user_id: str = "zu1") -> None:
+        self.channel = channel
+        self.server = server
+        self.user_id = user_id
+        self.stop = asyncio.Event()
+        self.handled: asyncio.Queue[str | None] = asyncio.Queue()
+        handle = channel.handle
+
+        async def recording(inbound: Inbound) -> None:
+            await handle(inbound)
+            self.handled.put_nowait(inbound.message_id)
+
+        channel.handle = recording  # the poller calls the channel's handler through this
+        self.task = asyncio.create_task(channel.poll(self.stop))
+
+    async def say(self, text: str) -> list[str]:
+        """Send a message; return the replies it got, in order."""
+        before = len(self.server.sent)
+        self.server.push_text(self.user_id, text)
+        await asyncio.wait_for(self.handled.get(), timeout=10)
+        return [t for chat, t in self.server.sent[before:] if chat == self.user_id]
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, timeout=10)
+        await self.channel.close()
+        # The long poll cut short by the stop may still be waiting on the server's side; let it
+        # run out, or it would take the next update off the queue for a client that is gone.
+        await asyncio.sleep(IDLE_WAIT + 0.2)
+
+
+def make_channel(app, settings: Settings, clock, server: FakeZalo) -> ZaloChannel:
+    zalo_set = zalo_settings(settings, server)
+    conversation = TextConversation(app.sessionmaker, app.survey, zalo_set, clock)
+    client = ZaloClient(TOKEN, server.base_url, backoff=(0.01,))
+    return ZaloChannel(zalo_set, conversation, client)
+
+
+async def test_full_survey_over_zalo_with_a_restart_in_the_middle(app, settings, clock, zalo):
+    resident = Poller(make_channel(app, settings, clock, zalo), zalo)
+    [notice] = await resident.say("Xin chào")
+    assert notice.startswith("Đây là trợ lý tự động của UBND phường Bình An.")
+    await resident.say("1")
+    await resident.say("1")
+    [menu] = await resident.say("2")
+    assert "1. 📝 Đánh giá thủ tục theo lĩnh vực" in menu
+    await resident.say("1")
+    await resident.say("6")  # Công an
+    await resident.say("1")  # residence registration
+    await resident.say("co")
+    await resident.say("1")
+    await resident.say("5")
+    await resident.close()  # the process stops mid-survey
+
+    resident = Poller(make_channel(app, settings, clock, zalo), zalo)
+    [q3] = await resident.say("4")
+    assert "Câu 5/13" in q3  # Q2 answered with 4 after the restart; on to Q3
+    for reply in ("4", "4", "3", "5", "6"):  # Q3 to Q7, the last "not applicable"
+        await resident.say(reply)
+    await resident.say("1")  # O1: very satisfied
+    await resident.say("1 3")  # M1
+    await resident.say("Xin niêm yết thời gian trả kết quả.")  # F1
+    [review] = await resident.say("Không")  # F2: no
+    assert review.startswith("Kiểm tra lại câu trả lời: Công an")
+    [thanks] = await resident.say("Gửi")
+    assert thanks.startswith("🙏 Cảm ơn Ông/Bà!")
+    await resident.close()
+
+    [response] = await responses(app)
+    assert (response.status, response.channel, response.field) == (
+        ResponseStatus.SUBMITTED,
+        "zalo",
+        "ca",
+    )
+    stored = await answers(app, response.id)
+    assert stored["Q1"] == ("5", 5.0) and stored["Q2"] == ("4", 4.0)
+    assert stored["Q7"] == ("na", None)
+    assert stored["F1"] == ("Xin niêm yết thời gian trả kết quả.", None)
+
+
+async def test_non_text_messages_get_a_polite_hint(app, settings, clock, zalo):
+    resident = Poller(make_channel(app, settings, clock, zalo), zalo)
+    await resident.say("chào")
+    before = len(zalo.sent)
+    zalo.push_event(
+        "message.sticker.received",
+        message_id=zalo.new_message_id(),
+        date=0,
+        sticker="abc",
+        chat={"id": "zu1", "chat_type": "PRIVATE"},
+        **{"from": {"id": "zu1", "display_name": "Cư dân", "is_bot": False}},
+    )
+    await asyncio.wait_for(resident.handled.get(), timeout=10)
+    hint, notice = [text for _chat, text in zalo.sent[before:]]
+    assert hint == "Ông/Bà vui lòng gõ câu trả lời và gửi bằng tin nhắn."
+    assert notice.startswith("Đây là trợ lý tự động")
+    await resident.close()
+
+
+async def test_server_errors_are_retried_and_long_replies_split(app, settings, clock, zalo):
+    long_ward = settings.model_copy(update={"ward_name": "Bình An " + "rất dài " * 200})
+    resident = Poller(make_channel(app, long_ward, clock, zalo), zalo)
+    zalo.fail_next("sendMessage", 429, {"ok": False, "error_code": 429, "description": "quota"})
+    zalo.fail_next("sendMessage", 502, None)
+    replies = await resident.say("Xin chào")
+    assert len(replies) == 2  # the notice is longer than a Zalo message
+    assert all(len(text) <= 2000 for text in replies)
+    assert replies[0].startswith("Đây là trợ lý tự động")
+    assert replies[1].endswith("2. ✖ Tôi không đồng ý")
+    await resident.close()
+
+
+async def webhook_server(channel: ZaloChannel):
+    from aiohttp import web
+
+    web_app = web.Application()
+    channel.add_routes(web_app)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return runner, f"http://127.0.0.1:{port}/zalo/hook"
+
+
+async def test_webhook_checks_the_secret_and_stores_a_repeated_delivery_once(
+    app, settings, clock, zalo
+):
+    hooked = zalo_settings(
+        settings,
+        zalo,
+        zalo_webhook_url="https://ward.example/zalo/hook",
+        zalo_webhook_secret=WEBHOOK_SECRET,
+    )
+    conversation = TextConversation(app.sessionmaker, app.survey, hooked, clock)
+    channel = ZaloChannel(hooked, conversation, ZaloClient(TOKEN, zalo.base_url))
+    runner, url = await webhook_server(channel)
+    delivery = {
+        "ok": True,
+        "result": {
+            "event_name": "message.text.received",
+            "message": {
+                "message_id": "a1b2c3",
+                "date": 1767600000123,
+                "from": {"id": "zw1", "display_name": "Bình", "is_bot": False},
+                "chat": {"id": "zw1", "chat_type": "PRIVATE"},
+                "text": "Xin chào",
+            },
+        },
+    }
+    agree = {
+        "event_name": "message.text.received",  # the flat form some deliveries take
+        "message": {**delivery["result"]["message"], "message_id": "a1b2c4", "text": "1"},
+    }
+    try:
+        async with httpx.AsyncClient() as http:
+            refused = await http.post(url, json=agree, headers={"X-Bot-Api-Secret-Token": "nope"})
+            assert refused.status_code == 403
+            missing = await http.post(url, json=agree)
+            assert missing.status_code == 403
+            await channel.webhook.wait_idle()
+            assert zalo.sent == [] and (await counts(app))["residents"] == 0
+
+            headers = {"X-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+            for body in (delivery, agree, agree):  # Zalo resends the consent
+                answer = await http.post(url, json=body, headers=headers)
+                assert answer.status_code == 200
+                await channel.webhook.wait_idle()
+        # A second channel instance (another process) gets the same delivery again.
+        other = ZaloChannel(hooked, TextConversation(app.sessionmaker, app.survey, hooked, clock))
+        await other.handle(channel_inbound(agree))
+        await other.close()
+    finally:
+        await runner.cleanup()
+        await channel.close()
+    texts = [text for _chat, text in zalo.sent]
+    assert texts[0].startswith("Đây là trợ lý tự động")
+    assert texts[1].startswith("2/3.")
+    assert len(texts) == 2  # the repeated consent got no second answer
+    assert (await counts(app))["consents"] == 1
+
+
+def channel_inbound(body: dict) -> Inbound:
+    from bot.channels.zalo.updates import parse_update
+
+    inbound = parse_update(body)
+    assert inbound is not None
+    return inbound
