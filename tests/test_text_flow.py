@@ -160,3 +160,103 @@ async def test_repeated_delivery_is_handled_once(app, conversation):
     first = await conversation.handle(message)
     second = await conversation.handle(message)
     assert first and second == []
+
+
+async def at_first_rating(resident: TextResident) -> None:
+    await agree_all(resident)
+    await resident.say("1")
+    await resident.say("10")  # "Khác"
+    await resident.say("1")  # C2 yes
+    await resident.say("1")  # C3 in person
+    assert "Câu 3/13" in resident.last
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("5", "5"),
+        ("5.", "5"),
+        ("  (4) ", "4"),
+        ("số 4", "4"),
+        ("so 3", "3"),
+        ("một", "1"),
+        ("mot", "1"),
+        ("hai", "2"),
+        ("rất hài lòng", "5"),
+        ("rat hai long", "5"),
+        ("RẤT HÀI LÒNG!!", "5"),
+        ("Hài lòng", "4"),
+        ("binh thuong", "3"),
+        ("khong ap dung", "na"),
+        ("6", "na"),
+        ("５", "5"),
+    ],
+)
+async def test_what_people_really_type(app, an, typed, stored):
+    await at_first_rating(an)
+    reply = await an.say(typed)
+    assert "Câu 4/13" in reply, reply
+    [draft] = await responses(app)
+    assert (await answers(app, draft.id))["Q1"][0] == stored
+
+
+@pytest.mark.parametrize("typed", ["0", "quay lại", "quay lai", "Quay Lai."])
+async def test_back_words(an, typed):
+    await at_first_rating(an)
+    assert "Câu 2/13" in await an.say(typed)
+
+
+@pytest.mark.parametrize("typed", ["menu", "MENU", "huỷ", "hủy", "huy"])
+async def test_menu_and_cancel_words_save_and_leave(an, typed):
+    await at_first_rating(an)
+    reply = await an.say(typed)
+    assert reply.startswith("Menu chính")
+    assert "1. ▶️ Tiếp tục đánh giá: Khác" in reply
+    assert "Câu 3/13" in await an.say("1")  # continue where it was left
+
+
+@pytest.mark.parametrize("typed", ["help", "giúp", "giup", "Trợ giúp"])
+async def test_help_words_explain_and_repeat_the_screen(an, typed):
+    await at_first_rating(an)
+    reply = await an.say(typed)
+    assert reply.startswith("Trợ lý tự động này ghi nhận đánh giá")
+    assert "Câu 3/13" in reply
+
+
+@pytest.mark.parametrize(
+    ("step", "typed", "hint"),
+    [
+        ("notice", "abc", "Ông/Bà vui lòng trả lời 1 để đồng ý hoặc 2 để không đồng ý."),
+        ("menu", "9", "Ông/Bà vui lòng trả lời bằng một số từ 1 đến 4."),
+        ("field", "99", "Ông/Bà vui lòng trả lời bằng một số từ 1 đến 10."),
+        ("question", "7", "Ông/Bà vui lòng trả lời bằng một trong các số: 5, 4, 3, 2, 1, 6."),
+        ("multi", "1 2 3 4", "Ông/Bà vui lòng chọn tối đa 3 câu trả lời."),
+    ],
+)
+async def test_wrong_input_at_each_step(app, an, step, typed, hint):
+    await an.say("xin chào")
+    if step != "notice":
+        await an.say("1")
+        await an.say("1")
+        await an.say("2")
+    if step in ("field", "question", "multi"):
+        await an.say("1")
+    if step in ("question", "multi"):
+        await an.say("10")
+        await an.say("1" if step == "question" else "2")
+    if step == "question":
+        await an.say("1")
+    before = await counts(app)
+    reply = await an.say(typed)
+    assert reply.startswith(hint), reply
+    assert await counts(app) == before  # nothing stored or changed
+
+
+async def test_group_chats_are_sent_to_a_private_chat(app, conversation):
+    from bot.conversation.inbound import Inbound
+
+    group = Inbound(
+        channel="zalo", chat_id="g1", user_id="u9", kind=Kind.TEXT, text="1", is_group=True
+    )
+    assert await conversation.handle(group) == ["Ông/Bà vui lòng nhắn riêng cho trợ lý tự động."]
+    assert (await counts(app))["residents"] == 0
