@@ -23,3 +23,21 @@ __all__ = [
     "SurveyResponse",
     "utcnow",
 ]
+
+# Questions and staff (issue 4).
+from models.questions import (
+    CodeCounter,
+    QuestionAttachment,
+    QuestionStatus,
+    ResidentQuestion,
+)
+from models.staff import AuditEntry, StaffMember
+
+__all__ += [
+    "AuditEntry",
+    "CodeCounter",
+    "QuestionAttachment",
+    "QuestionStatus",
+    "ResidentQuestion",
+    "StaffMember",
+]

@@ -1,0 +1,48 @@
+"""The audit log of staff actions: who did, or tried to do, what and when.
+
+Entries are written in the caller's transaction. A denied action raises after its entry is
+added, so the caller keeps the entry by committing when it catches the denial (the update
+middleware commits when a handler returns normally). `detail` holds filters, statuses and ids,
+never a resident's text or phone number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AuditEntry
+
+
+async def record(
+    db: AsyncSession,
+    *,
+    actor_telegram_id: int | None,
+    actor_role: str | None,
+    action: str,
+    target: str | None = None,
+    allowed: bool = True,
+    detail: dict[str, Any] | None = None,
+    now: datetime,
+) -> None:
+    db.add(
+        AuditEntry(
+            at=now,
+            actor_telegram_id=actor_telegram_id,
+            actor_role=actor_role,
+            action=action,
+            target=target,
+            allowed=allowed,
+            detail=detail,
+        )
+    )
+    await db.flush()
+
+
+async def entries(db: AsyncSession, *, limit: int = 100) -> list[AuditEntry]:
+    """The latest entries, newest first."""
+    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    return list((await db.execute(stmt)).scalars())
