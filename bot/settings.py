@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     retention_months: int = Field(default=24, ge=1, le=120)
     notice_version: str = "2026-01"
     log_level: str = "INFO"
+    # Where complaints and denunciations go instead (shown in the redirect message).
+    citizen_reception: str = ""  # address and reception hours of the ward's citizen reception
+    police_phone: str = ""  # the ward police's phone number
 
     # Zalo Bot Platform (zalo.md): polling by default; a webhook when ZALO_WEBHOOK_URL is set.
     zalo_bot_token: SecretStr | None = None

@@ -59,3 +59,44 @@ _TAGS = re.compile(r"</?[a-z]+>")
 def plain(text: str) -> str:
     """A catalog entry written for Telegram's HTML, as plain text for the text channels."""
     return html.unescape(_TAGS.sub("", text)).strip()
+
+
+STATUS_LABELS = {
+    "received": N_("received"),
+    "assigned": N_("assigned to an official"),
+    "answered": N_("answered"),
+    "conference": N_("to be answered at the conference"),
+    "closed": N_("closed"),
+}
+
+# How an answer is signed: by the field and the answering role, never a person's account.
+ROLE_LABELS = {
+    "admin": N_("Ward office"),
+    "leader": N_("Ward leadership"),
+    "official": N_("Official in charge"),
+    "front": N_("Fatherland Front"),
+}
+
+REDIRECT = N_(
+    "This channel takes feedback and recommendations on administrative procedures for the "
+    "dialogue conference; it does not handle complaints or denunciations. Please send a written "
+    "petition to, or visit, the ward's citizen reception{reception}. To report a crime or a "
+    "security matter: the ward police{police} or the VNeID app. In an emergency call 113."
+)
+
+CLARIFY = N_(
+    "Do you want (1) to give feedback or a recommendation to improve a procedure, for the "
+    "dialogue conference; or (2) to complain about a specific decision or act, or to report a "
+    "violation?"
+)
+
+
+def redirect_text(settings: Settings) -> str:
+    reception = f": {settings.citizen_reception}" if settings.citizen_reception.strip() else ""
+    police = f" ({settings.police_phone})" if settings.police_phone.strip() else ""
+    return _(REDIRECT).format(reception=reception, police=police)
+
+
+def signature(field_label: str, role: str | None) -> str:
+    role_label = _(ROLE_LABELS[role]) if role in ROLE_LABELS else ""
+    return f"{field_label} — {role_label}" if role_label else field_label

@@ -2,7 +2,7 @@
 
 from aiogram import Dispatcher
 
-from handlers import consent, errors, fallback, menu, mydata, start, survey
+from handlers import consent, errors, fallback, menu, mydata, question, start, survey
 
 
 def include_routers(dp: Dispatcher) -> None:
@@ -14,6 +14,7 @@ def include_routers(dp: Dispatcher) -> None:
         menu.create_dialog(),
         survey.create_dialog(),
         mydata.create_dialog(),
+        *question.create_dialogs(),
         fallback.create_router(),
     )
     errors.register(dp)

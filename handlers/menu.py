@@ -16,7 +16,7 @@ from bot.texts import local_time
 from handlers.common import deps, esc
 from handlers.fallback import wrong_input
 from handlers.language import language_button
-from handlers.states import ConsentV1, DataV1, MenuV1, SurveyV1
+from handlers.states import ConsentV1, DataV1, MenuV1, MyQuestionsV1, QuestionV1, SurveyV1
 from handlers.widgets import Tr
 
 
@@ -51,13 +51,18 @@ async def continue_draft(_callback: CallbackQuery, _button: Button, manager: Dia
     await manager.start(SurveyV1.question, data={"rid": manager.dialog_data["draft"]})
 
 
-async def rate(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    d = deps(manager)
-    decisions = await consent.decisions(d.db, d.resident.id) if d.resident else {}
-    if consent.granted(decisions, consent.Purpose.SURVEY):
-        await manager.start(SurveyV1.field)
-    else:
-        await manager.start(ConsentV1.survey, mode=StartMode.RESET_STACK)
+def needs_consent(state):
+    """A button that starts `state` once the survey consent is given, else asks for it."""
+
+    async def on_click(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+        d = deps(manager)
+        decisions = await consent.decisions(d.db, d.resident.id) if d.resident else {}
+        if consent.granted(decisions, consent.Purpose.SURVEY):
+            await manager.start(state)
+        else:
+            await manager.start(ConsentV1.survey, mode=StartMode.RESET_STACK)
+
+    return on_click
 
 
 def create_dialog() -> Dialog:
@@ -71,7 +76,17 @@ def create_dialog() -> Dialog:
                 on_click=continue_draft,
                 when="has_draft",
             ),
-            Button(Tr("📝 Rate a field's procedures"), id="rate", on_click=rate),
+            Button(
+                Tr("📝 Rate a field's procedures"),
+                id="rate",
+                on_click=needs_consent(SurveyV1.field),
+            ),
+            Button(
+                Tr("✉️ Send a question or recommendation"),
+                id="ask",
+                on_click=needs_consent(QuestionV1.field),
+            ),
+            Button(Tr("📬 My questions"), id="mine", on_click=needs_consent(MyQuestionsV1.list)),
             SwitchTo(Tr("📅 Upcoming dialogue sessions"), id="sess", state=MenuV1.sessions),
             language_button(),
             Start(Tr("🔒 My data"), id="data", state=DataV1.overview),

@@ -30,3 +30,22 @@ class DataV1(StatesGroup):
     overview = State()
     confirm_delete = State()
     deleted = State()
+
+
+class QuestionV1(StatesGroup):
+    field = State()
+    text = State()
+    redirect = State()
+    clarify = State()
+    attachments = State()
+    identity = State()
+    contact = State()
+    name = State()
+    phone = State()
+    review = State()
+    sent = State()
+
+
+class MyQuestionsV1(StatesGroup):
+    list = State()
+    detail = State()

@@ -38,6 +38,7 @@ class FakeZalo:
         self.photos: list[tuple[str, str, str | None]] = []  # (chat_id, photo, caption)
         self.actions: list[tuple[str, str]] = []  # (chat_id, action)
         self.webhook_url = ""
+        self.images = {}
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._failures: dict[str, deque[tuple[int, dict[str, Any] | None]]] = defaultdict(deque)
         self._ids = itertools.count(1)
@@ -48,6 +49,8 @@ class FakeZalo:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        # Images residents send arrive as links to Zalo's servers; this serves them.
+        app.router.add_get("/img/{name}", self._image)
         # No access log: it would print the token, and tests check that nothing logs it.
         # Cancel a long poll whose client went away, as a real server would, instead of letting
         # the orphaned request take the next update off the queue.
@@ -61,6 +64,30 @@ class FakeZalo:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    images: dict[str, bytes]
+
+    async def _image(self, request: web.Request) -> web.Response:
+        content = self.images.get(request.match_info["name"])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="image/jpeg")
+
+    def push_image(self, user_id: str, content: bytes, caption: str | None = None) -> str:
+        """Queue an image message whose link serves `content`; returns the link."""
+        name = self.new_message_id()
+        self.images[name] = content
+        url = f"{self.base_url}/img/{name}"
+        self.push_event(
+            "message.image.received",
+            message_id=self.new_message_id(),
+            date=int(time.time() * 1000),
+            photo_url=url,
+            caption=caption,
+            chat={"id": user_id, "chat_type": "PRIVATE"},
+            **{"from": {"id": user_id, "display_name": "Cư dân", "is_bot": False}},
+        )
+        return url
 
     # -- scripting -------------------------------------------------------------------------------
 

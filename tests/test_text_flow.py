@@ -227,7 +227,7 @@ async def test_help_words_explain_and_repeat_the_screen(an, typed):
     ("step", "typed", "hint"),
     [
         ("notice", "abc", "Ông/Bà vui lòng trả lời 1 để đồng ý hoặc 2 để không đồng ý."),
-        ("menu", "9", "Ông/Bà vui lòng trả lời bằng một số từ 1 đến 4."),
+        ("menu", "9", "Ông/Bà vui lòng trả lời bằng một số từ 1 đến 6."),
         ("field", "99", "Ông/Bà vui lòng trả lời bằng một số từ 1 đến 10."),
         ("question", "7", "Ông/Bà vui lòng trả lời bằng một trong các số: 5, 4, 3, 2, 1, 6."),
         ("multi", "1 2 3 4", "Ông/Bà vui lòng chọn tối đa 3 câu trả lời."),

@@ -224,3 +224,35 @@ def channel_inbound(body: dict) -> Inbound:
     inbound = parse_update(body)
     assert inbound is not None
     return inbound
+
+
+async def test_question_with_a_photo_over_zalo(app, settings, clock, zalo):
+    from sqlalchemy import select
+
+    from models.questions import QuestionAttachment, ResidentQuestion
+
+    resident = Poller(make_channel(app, settings, clock, zalo), zalo)
+    for text in ("Xin chào", "1", "1", "2"):
+        await resident.say(text)
+    [fields] = await resident.say("2")  # ✉️ Send a question or recommendation
+    assert "Câu hỏi, kiến nghị thuộc lĩnh vực nào?" in fields
+    await resident.say("9")  # Xây dựng – Đô thị
+    [evidence] = await resident.say("Đề nghị phường công khai danh mục giấy tờ xin phép xây dựng.")
+    assert "tối đa 5 ảnh" in evidence
+    picture = b"\xff\xd8\xff\xe0" + b"jpeg" * 100
+    before = len(zalo.sent)
+    zalo.push_image("zu1", picture)
+    await asyncio.wait_for(resident.handled.get(), timeout=10)
+    assert "Đã nhận: 1." in zalo.sent[before][1]
+    await resident.say("1")  # continue
+    await resident.say("2")  # anonymous
+    [sent] = await resident.say("1")  # send
+    assert "Mã theo dõi của Ông/Bà là KN-26-0001." in sent
+    [mine] = await resident.say("1")
+    assert "KN-26-0001 · Xây dựng – Đô thị · đã tiếp nhận" in mine
+    await resident.close()
+    async with app.sessionmaker() as db:
+        [question] = (await db.execute(select(ResidentQuestion))).scalars().all()
+        stored = await db.scalar(select(QuestionAttachment.content))
+    assert (question.channel, question.field, question.named) == ("zalo", "xd", False)
+    assert stored == picture  # the bytes are kept, not the expiring link

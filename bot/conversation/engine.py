@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
 from bot.conversation import parsing
+from bot.conversation.ask import Download, QuestionScreens
+from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.language import detect_language
 from bot.conversation.parsing import Keyword
@@ -47,10 +49,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-class Retry(Exception):
-    """The resident's reply did not fit the screen: show the hint, then the screen again."""
-
-
 @dataclass
 class Turn:
     """Everything one inbound message needs while it is handled."""
@@ -72,14 +70,16 @@ class Turn:
         self.state.update(values)
 
 
-class TextConversation:
+class TextConversation(QuestionScreens):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         survey: Survey,
         settings: Settings,
         clock: Clock = utcnow,
+        download: Download | None = None,
     ) -> None:
+        self.download = download
         self.sessionmaker = sessionmaker
         self.survey = survey
         self.settings = settings
@@ -141,6 +141,8 @@ class TextConversation:
         inbound = turn.inbound
         if turn.state.get("screen") is None:
             turn.go("notice")  # a first message, whatever it says, is answered by the notice
+            return
+        if await self._take_image(turn):
             return
         if inbound.kind is not Kind.TEXT or not (inbound.text or "").strip():
             turn.replies.append(_("Please type your answer as a text message."))
@@ -331,6 +333,8 @@ class TextConversation:
             )
         items += [
             ("rate", _("📝 Rate a field's procedures")),
+            ("ask", _("✉️ Send a question or recommendation")),
+            ("mine", _("📬 My questions")),
             ("sessions", _("📅 Upcoming dialogue sessions")),
             ("language", _("🌐 Switch to the other language")),
             ("data", _("🔒 My data")),
@@ -370,11 +374,22 @@ class TextConversation:
                 turn.go("menu")
                 return
             self._open_draft(turn, draft)
-        elif choice == "rate":
-            if await self._survey_allowed(turn):
-                turn.go("field")
-            else:
+        elif choice in ("rate", "ask", "mine"):
+            if not await self._survey_allowed(turn):
                 turn.go("notice")
+            elif choice == "rate":
+                turn.go("field")
+            elif choice == "mine":
+                turn.go("mine")
+            else:  # a question left half-way is waiting where it stopped
+                ask = turn.state.get("ask") or {}
+                turn.go(
+                    "ask:review"
+                    if ask.get("text")
+                    else "ask:text"
+                    if ask.get("field")
+                    else "ask:field"
+                )
         elif choice == "sessions":
             turn.go("sessions")
         elif choice == "language":

@@ -28,6 +28,12 @@ async def find(db: AsyncSession, channel: str, external_id: str) -> ResidentRef 
     return ResidentRef(row.id, row.locale) if row else None
 
 
+async def account_id(db: AsyncSession, channel: str, external_id: str) -> int | None:
+    """The chat account's row id: where answers to this resident's questions are relayed."""
+    stmt = select(Account.id).where(Account.channel == channel, Account.external_id == external_id)
+    return await db.scalar(stmt)
+
+
 async def get_or_create(
     db: AsyncSession, channel: str, external_id: str, locale: str
 ) -> ResidentRef:

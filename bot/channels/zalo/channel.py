@@ -7,6 +7,7 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
+import httpx
 from aiohttp import web
 
 from bot.channels.zalo.client import ZaloAPIError, ZaloClient, quiet_http_logs
@@ -14,6 +15,7 @@ from bot.channels.zalo.polling import poll_updates
 from bot.channels.zalo.webhook import ZaloWebhook, add_webhook_route
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound
+from bot.services.questions import MAX_ATTACHMENT_BYTES as MAX_DOWNLOAD
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,24 @@ class ZaloChannel:
         self.conversation = conversation
         self.client = client or ZaloClient(settings.zalo_token, settings.zalo_api_base)
         self.webhook: ZaloWebhook | None = None
+        self._http = httpx.AsyncClient(timeout=20, follow_redirects=True)
+        conversation.download = self.download
+
+    async def download(self, url: str) -> bytes | None:
+        """An image a resident sent, fetched at once: Zalo's links may expire."""
+        try:
+            async with self._http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    return None
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > MAX_DOWNLOAD:
+                        return None
+                return bytes(content)
+        except httpx.HTTPError:
+            log.warning("An image from Zalo could not be fetched")
+            return None
 
     @property
     def uses_webhook(self) -> bool:
@@ -67,3 +87,4 @@ class ZaloChannel:
         if self.webhook is not None:
             await self.webhook.wait_idle()
         await self.client.aclose()
+        await self._http.aclose()

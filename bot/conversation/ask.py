@@ -1,0 +1,485 @@
+"""The text conversation's screens for questions and recommendations: the same steps as on
+Telegram (field → text → complaint check → evidence → named or anonymous → review → send) and
+"My questions", as numbered text. Mixed into `TextConversation`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.conversation import parsing
+from bot.conversation.errors import Retry
+from bot.conversation.inbound import Kind
+from bot.conversation.language import detect_language
+from bot.conversation.parsing import Keyword
+from bot.i18n import _
+from bot.services import consent, residents, sessions
+from bot.services import questions as question_service
+from bot.services.complaints import Signal, assess
+from bot.services.consent import Purpose
+from bot.services.questions import AttachmentIn, QuestionError
+from bot.texts import CLARIFY, STATUS_LABELS, local_time, plain, redirect_text, signature
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Turn
+
+log = logging.getLogger(__name__)
+
+# Fetches an image a resident sent by URL (Zalo's links may expire): bytes, or None on failure.
+Download = Callable[[str], Awaitable[bytes | None]]
+
+
+class QuestionScreens:
+    download: Download | None = None
+
+    # Provided by TextConversation: survey, settings, _numbered, _choose, _yes_or_no.
+    survey: Any
+    settings: Any
+
+    def _field_text(self, turn: Turn, field_id: str | None) -> str:
+        field = self.survey.field(field_id) if field_id else None
+        return field.label.get(turn.locale) if field else ""
+
+    @staticmethod
+    def _ask(turn: Turn) -> dict[str, Any]:
+        return turn.state.setdefault("ask", {})
+
+    # --- field and text --------------------------------------------------------------------
+
+    async def _show_ask_field(self, turn: Turn) -> str:
+        lines = [(i, f.label.get(turn.locale)) for i, f in enumerate(self.survey.fields, start=1)]
+        return "\n".join(
+            [
+                plain(_("<b>Send a question or recommendation</b>")),
+                _("Which field is it about?"),
+                self._numbered(lines),
+                _("Reply with a number; 0 = back."),
+            ]
+        )
+
+    async def _on_ask_field(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        fields = self.survey.fields
+        index = self._choose(
+            text, [f.label.get(turn.locale) for f in fields], word, back="menu", turn=turn
+        )
+        if index is None:
+            return
+        self._ask(turn)["field"] = fields[index].id
+        turn.go("ask:text")
+
+    async def _show_ask_text(self, turn: Turn) -> str:
+        ask = self._ask(turn)
+        parts = [
+            self._field_text(turn, ask.get("field")),
+            _(
+                "Write your question or recommendation in one message (at most {limit} "
+                "characters). Please do not include ID numbers, health information or other "
+                "people's personal data. Complaints and denunciations are not handled here."
+            ).format(limit=question_service.MAX_TEXT),
+        ]
+        if ask.get("text"):
+            parts.append(plain(_("\nYour text so far: <i>{typed}</i>").format(typed=ask["text"])))
+        parts.append(_("0 = back"))
+        return "\n".join(parts)
+
+    async def _on_ask_text(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        if word is Keyword.BACK or parsing.parse_number(text) == 0:
+            turn.go("ask:field")
+            return
+        cleaned = question_service.clean_text(text)
+        if len(cleaned) > question_service.MAX_TEXT:
+            raise Retry(
+                _(
+                    "Your text has {count} characters; the limit is {limit}. Please shorten it."
+                ).format(count=len(cleaned), limit=question_service.MAX_TEXT)
+            )
+        ask = self._ask(turn)
+        ask.update(text=cleaned, flag=False)
+        signal = assess(cleaned).signal
+        if signal is Signal.STRONG:
+            turn.go("ask:redirect")
+        elif signal is Signal.AMBIGUOUS:
+            turn.go("ask:clarify")
+        else:
+            turn.go("ask:attachments")
+
+    async def _show_ask_redirect(self, turn: Turn) -> str:
+        return "\n\n".join(
+            [
+                redirect_text(self.settings),
+                _("\nIf your message is in fact a recommendation, you can still send it.").strip(),
+                self._numbered(
+                    [
+                        (1, _("Send it as a recommendation")),
+                        (2, _("✏️ Edit the text")),
+                        (3, _("✖ Cancel")),
+                    ]
+                ),
+            ]
+        )
+
+    async def _on_ask_redirect(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        number = parsing.parse_number(text)
+        if number == 1:
+            self._ask(turn)["flag"] = True  # the office can filter on it
+            turn.go("ask:attachments")
+        elif number == 2:
+            turn.go("ask:text")
+        elif number == 3:
+            turn.state["ask"] = {}
+            turn.go("menu")
+        else:
+            raise Retry(_("Please reply with a number from 1 to {last}.").format(last=3))
+
+    async def _show_ask_clarify(self, turn: Turn) -> str:
+        return "\n\n".join([_(CLARIFY), _("Reply 1 or 2.")])
+
+    async def _on_ask_clarify(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        number = parsing.parse_number(text)
+        if number == 1:
+            turn.go("ask:attachments")
+        elif number == 2:
+            turn.go("ask:redirect")  # asked once; the redirect still lets them send it
+        else:
+            raise Retry(_("Reply 1 or 2."))
+
+    # --- evidence -----------------------------------------------------------------------------
+
+    async def _show_ask_attachments(self, turn: Turn) -> str:
+        count = len(self._ask(turn).get("attachments") or [])
+        parts = [
+            _(
+                "You may send up to {limit} photos as evidence (figures, papers), one per "
+                "message. Then reply 1 to continue."
+            ).format(limit=question_service.MAX_ATTACHMENTS)
+        ]
+        if count:
+            parts.append(_("Received so far: {count}.").format(count=count))
+        parts.append(self._numbered([(1, _("Continue ➡️")), (2, _("✏️ Edit the text"))]))
+        return "\n".join(parts)
+
+    async def _on_ask_attachments(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        number = parsing.parse_number(text)
+        if number == 1 or word is Keyword.SKIP:
+            turn.go("ask:identity")
+        elif number == 2:
+            turn.go("ask:text")
+        else:
+            raise Retry(_("Please send a photo or a document, or reply 1 to continue."))
+
+    async def _take_image(self, turn: Turn) -> bool:
+        """An image on the evidence step is kept (downloaded at once: Zalo's links expire)."""
+        inbound = turn.inbound
+        if turn.screen != "ask:attachments" or inbound.kind is not Kind.IMAGE:
+            return False
+        ask = self._ask(turn)
+        items = list(ask.get("attachments") or [])
+        if len(items) >= question_service.MAX_ATTACHMENTS:
+            turn.replies.append(
+                _("You can attach at most {limit} photos or documents.").format(
+                    limit=question_service.MAX_ATTACHMENTS
+                )
+            )
+            return True
+        content = (
+            await self.download(inbound.photo_url) if self.download and inbound.photo_url else None
+        )
+        if content is None:
+            turn.replies.append(
+                _("This attachment cannot be stored. Please send a photo or a document.")
+            )
+            return True
+        # Kept in the conversation state until the question is sent, as hex (state is JSON).
+        items.append(
+            {"kind": "photo", "content": content.hex(), "mime": "image/jpeg", "size": len(content)}
+        )
+        ask["attachments"] = items
+        return True
+
+    # --- named or anonymous -------------------------------------------------------------------
+
+    async def _show_ask_identity(self, turn: Turn) -> str:
+        return "\n\n".join(
+            [
+                _(
+                    "Do you want an individual answer? Then your name and phone number are "
+                    "passed to the official in charge and the ward's Fatherland Front. "
+                    "Anonymous questions go into the conference digest and get no individual "
+                    "answer."
+                ),
+                self._numbered([(1, _("👤 Answer me by name")), (2, _("🕶 Send anonymously"))]),
+            ]
+        )
+
+    async def _on_ask_identity(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        number = parsing.parse_number(text)
+        if number not in (1, 2):
+            raise Retry(_("Reply 1 or 2."))
+        ask = self._ask(turn)
+        ask["named"] = number == 1
+        if number == 2:
+            turn.go("ask:review")
+            return
+        decisions = await consent.decisions(turn.db, turn.resident.id)
+        turn.go("ask:name" if consent.granted(decisions, Purpose.CONTACT) else "ask:contact")
+
+    async def _show_ask_contact(self, turn: Turn) -> str:
+        return "\n\n".join(
+            [
+                _(
+                    "To answer you, the ward needs your consent to pass your question, with your "
+                    "name and phone, to the official in charge and the ward's Fatherland Front. "
+                    "Do you agree?"
+                ),
+                self._numbered([(1, _("✅ I agree")), (2, _("✖ Stay anonymous"))]),
+            ]
+        )
+
+    async def _on_ask_contact(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        given = self._yes_or_no(text, word)
+        await consent.record(
+            turn.db,
+            turn.resident.id,
+            Purpose.CONTACT,
+            given,
+            channel=turn.inbound.channel,
+            notice_version=self.settings.notice_version,
+            now=turn.now,
+        )
+        if given:
+            turn.go("ask:name")
+        else:
+            self._ask(turn)["named"] = False
+            turn.go("ask:review")
+
+    async def _show_ask_name(self, turn: Turn) -> str:
+        return _("Please type your full name.")
+
+    async def _on_ask_name(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        name = question_service.clean_text(text)
+        if (
+            not name
+            or len(name) > question_service.MAX_NAME
+            or parsing.parse_number(name) is not None
+        ):
+            raise Retry(_("Please type your full name."))
+        self._ask(turn)["name"] = name
+        turn.go("ask:phone")
+
+    async def _show_ask_phone(self, turn: Turn) -> str:
+        return _("Please type your phone number, so that the official can contact you.")
+
+    async def _on_ask_phone(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        phone = question_service.normalise_phone(text)
+        if phone is None:
+            raise Retry(_("Please type a Vietnamese phone number, for example 0912 345 678."))
+        self._ask(turn)["phone"] = phone
+        turn.go("ask:review")
+
+    # --- review and send ----------------------------------------------------------------------
+
+    async def _show_ask_review(self, turn: Turn) -> str:
+        ask = self._ask(turn)
+        phone = ask.get("phone") or ""
+        lines = [
+            plain(_("<b>Please check before sending</b>")),
+            _("Field: {field}").format(field=self._field_text(turn, ask.get("field"))),
+            plain(_("Text: <i>{text}</i>").format(text=ask.get("text", ""))),
+            _("Attachments: {count}").format(count=len(ask.get("attachments") or [])),
+        ]
+        if ask.get("named"):
+            masked = f"{phone[:3]}•••{phone[-3:]}" if len(phone) > 6 else ""
+            lines.append(
+                _("Sent with your name: {name}, {phone}").format(
+                    name=ask.get("name", ""), phone=masked
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    "Sent anonymously: it goes into the conference digest; no individual answer will follow."
+                )
+            )
+        if ask.get("flag"):
+            lines.append(_("It will be marked as possibly a complaint."))
+        lines.append("")
+        lines.append(
+            self._numbered(
+                [
+                    (1, _("📨 Send")),
+                    (2, _("✏️ Edit the text")),
+                    (3, _("👤 Name or anonymous")),
+                    (4, _("✖ Cancel")),
+                ]
+            )
+        )
+        return "\n".join(lines)
+
+    async def _on_ask_review(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        number = parsing.parse_number(text)
+        if number == 1 or word is Keyword.SUBMIT:
+            await self._send_question(turn)
+        elif number == 2:
+            turn.go("ask:text")
+        elif number == 3:
+            turn.go("ask:identity")
+        elif number == 4:
+            turn.state["ask"] = {}
+            turn.go("menu")
+        else:
+            raise Retry(_("Please reply with a number from 1 to {last}.").format(last=4))
+
+    async def _send_question(self, turn: Turn) -> None:
+        ask = self._ask(turn)
+        if not ask.get("text") or not ask.get("field"):
+            turn.go("ask:field")
+            return
+        inbound = turn.inbound
+        session = await sessions.session_for_answers(
+            turn.db, turn.now, self.settings.zone, self.settings.default_locale
+        )
+        account = await residents.account_id(turn.db, inbound.channel, inbound.user_id)
+        attachments = [
+            AttachmentIn(
+                kind=item["kind"],
+                content=bytes.fromhex(item["content"]) if item.get("content") else None,
+                mime=item.get("mime"),
+                size=item.get("size"),
+            )
+            for item in ask.get("attachments") or []
+        ]
+        try:
+            filed = await question_service.file_question(
+                turn.db,
+                resident_id=turn.resident.id,
+                account_id=account,
+                session_id=session.id,
+                field=ask["field"],
+                text=ask["text"],
+                language=detect_language(ask["text"]) or turn.locale,
+                named=bool(ask.get("named")),
+                contact_name=ask.get("name"),
+                contact_phone=ask.get("phone"),
+                complaint_flag=bool(ask.get("flag")),
+                channel=inbound.channel,
+                attachments=attachments,
+                now=turn.now,
+                zone=self.settings.zone,
+            )
+        except QuestionError as problem:
+            raise Retry(str(problem)) from None
+        turn.state["ask"] = {}
+        turn.go("ask:sent", sent={"code": filed.code, "named": bool(ask.get("named"))})
+
+    async def _show_ask_sent(self, turn: Turn) -> str:
+        sent = turn.state.get("sent") or {}
+        parts = [
+            plain(
+                _("✅ Received. Your tracking code is <b>{code}</b>.").format(
+                    code=sent.get("code", "")
+                )
+            )
+        ]
+        if sent.get("named"):
+            parts.append(
+                _(
+                    "The ward office passes it to the official in charge; the answer will come "
+                    "in this chat, and you can follow it under My questions."
+                )
+            )
+        else:
+            parts.append(
+                _(
+                    "It goes into the digest for the dialogue conference; no individual answer will follow."
+                )
+            )
+        parts.append("")
+        parts.append(self._numbered([(1, _("📬 My questions")), (2, _("🏠 Main menu"))]))
+        return "\n".join(parts)
+
+    async def _on_ask_sent(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        turn.go("mine" if parsing.parse_number(text) == 1 else "menu")
+
+    # --- my questions -------------------------------------------------------------------------
+
+    async def _show_mine(self, turn: Turn) -> str:
+        summaries = await question_service.my_questions(turn.db, turn.resident.id)
+        turn.state["mine"] = [s.id for s in summaries]
+        if not summaries:
+            return "\n".join([_("You have not sent any question yet."), _("0 = back to the menu")])
+        lines = [
+            (
+                i,
+                f"{s.code} · {self._field_text(turn, s.field)} · {_(STATUS_LABELS.get(s.status, s.status))}",
+            )
+            for i, s in enumerate(summaries, start=1)
+        ]
+        return "\n".join(
+            [
+                plain(_("<b>My questions</b>")),
+                self._numbered(lines),
+                _("Reply with a number; 0 = back."),
+            ]
+        )
+
+    async def _on_mine(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        ids = turn.state.get("mine") or []
+        number = parsing.parse_number(text)
+        if number == 0 or word is Keyword.BACK or not ids:
+            turn.go("menu")
+            return
+        if number is None or not 1 <= number <= len(ids):
+            raise Retry(_("Please reply with a number from 1 to {last}.").format(last=len(ids)))
+        turn.go("mine:detail", question=ids[number - 1])
+
+    async def _show_mine_detail(self, turn: Turn) -> str:
+        view = await question_service.question_for_resident(
+            turn.db, turn.resident.id, turn.state.get("question") or 0
+        )
+        if view is None:
+            turn.go("mine")
+            return await self._show_mine(turn)
+        field = self._field_text(turn, view.field)
+        parts = [
+            f"{view.code} · {field}",
+            _("Status: {status} · sent {sent_at}").format(
+                status=_(STATUS_LABELS.get(view.status, view.status)),
+                sent_at=local_time(view.created_at, self.settings),
+            ),
+            "",
+            view.text,
+        ]
+        if view.answer_text is not None:
+            parts.append(
+                plain(
+                    _("\n<b>Answer</b>: {answer}\n— {signature}").format(
+                        answer=view.answer_text, signature=signature(field, view.answered_role)
+                    )
+                )
+            )
+            if view.answer_rating is None:
+                parts.append(_("\nWas this answer satisfactory?").strip())
+                parts.append(self._numbered([(1, _("👍 Satisfied")), (2, _("👎 Not satisfied"))]))
+            else:
+                parts.append(_("Thank you, your rating is recorded."))
+        parts.append(_("0 = back"))
+        return "\n".join(parts)
+
+    async def _on_mine_detail(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        number = parsing.parse_number(text)
+        if number in (1, 2):
+            try:
+                await question_service.rate_answer(
+                    turn.db,
+                    turn.resident.id,
+                    turn.state.get("question") or 0,
+                    number == 1,
+                    None,
+                    turn.now,
+                )
+            except QuestionError as problem:
+                raise Retry(str(problem)) from None
+            turn.replies.append(_("Thank you for rating the answer."))
+            return
+        turn.go("mine")
