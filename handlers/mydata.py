@@ -43,6 +43,7 @@ async def overview_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
             answers=data.answers,
         )
     )
+    lines.append(_("• Questions and recommendations sent: {count}").format(count=data.questions))
     lines.append("\n" + _("<b>Your consents</b>"))
     purposes = []
     for purpose in PURPOSES:
@@ -108,8 +109,8 @@ def create_dialog() -> Dialog:
         ),
         Window(
             Tr(
-                "Delete everything the ward's bot stores about you: your chat account, consents and "
-                "all your survey answers? This cannot be undone."
+                "Delete everything the ward's bot stores about you: your chat account, consents, "
+                "all your survey answers and your questions? This cannot be undone."
             ),
             Button(Tr("🗑 Yes, delete everything"), id="yes", on_click=on_delete),
             SwitchTo(Tr("No, keep my data"), id="no", state=DataV1.overview),

@@ -853,6 +853,9 @@ class TextConversation(QuestionScreens):
                 answers=data.answers,
             )
         )
+        lines.append(
+            _("• Questions and recommendations sent: {count}").format(count=data.questions)
+        )
         lines.append("")
         lines.append(plain(_("<b>Your consents</b>")))
         actions = []
@@ -910,7 +913,7 @@ class TextConversation(QuestionScreens):
             [
                 _(
                     "Delete everything the ward's bot stores about you: your chat account, "
-                    "consents and all your survey answers? This cannot be undone."
+                    "consents, all your survey answers and your questions? This cannot be undone."
                 ),
                 self._numbered([(1, _("🗑 Yes, delete everything")), (2, _("No, keep my data"))]),
             ]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import consent, residents
 from bot.services.consent import Decision, Purpose
 from bot.services.residents import ResidentRef
-from models import Account, Answer, SurveyResponse
+from models import Account, Answer, ResidentQuestion, SurveyResponse
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class StoredData:
     decisions: dict[Purpose, Decision]
     responses: dict[str, int]  # status -> count
     answers: int
+    questions: int
 
 
 async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
@@ -40,12 +41,16 @@ async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
         .join(SurveyResponse, Answer.response_id == SurveyResponse.id)
         .where(SurveyResponse.resident_id == resident.id)
     )
+    questions = await db.scalar(
+        select(func.count(ResidentQuestion.id)).where(ResidentQuestion.resident_id == resident.id)
+    )
     return StoredData(
         accounts=[(channel, external) for channel, external in accounts],
         locale=resident.locale,
         decisions=await consent.decisions(db, resident.id),
         responses={status: count for status, count in by_status},
         answers=answers or 0,
+        questions=questions or 0,
     )
 
 
