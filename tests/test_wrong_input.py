@@ -123,3 +123,21 @@ async def test_every_button_fits_telegram_and_carries_no_labels(app, resident, t
                 data = button.callback_data
                 assert data.isascii(), data
                 assert len(data.encode()) <= 64, data
+
+
+async def test_an_unexpected_failure_is_apologised_for_and_rolled_back(app, resident, monkeypatch):
+    from bot.services import survey as survey_service
+
+    await at_first_rating(resident)
+    before = await stored_answers(app)
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(survey_service, "upsert_answer", broken)
+    await resident.tap("Hài lòng")
+    assert (
+        resident.last_alert
+        == "Xin lỗi, đã có lỗi xảy ra và chưa có gì được lưu. Ông/Bà vui lòng thử lại."
+    )
+    assert await stored_answers(app) == before
