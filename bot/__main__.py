@@ -17,9 +17,11 @@ from bot.app import build_app
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloAPIError
 from bot.conversation.engine import TextConversation
+from bot.services import staff
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError, prepare
-from bot.telegram import register_commands
+from bot.telegram import register_commands, register_staff_menus
+from models import utcnow
 
 log = logging.getLogger("doithoai")
 
@@ -63,6 +65,7 @@ async def run(settings: Settings) -> None:
     web_runner: web.AppRunner | None = None
     zalo: ZaloChannel | None = None
     try:
+        await bootstrap_admins(app, settings)
         if app.bot is not None:
             me = await start_telegram(app, settings)
             services.append(
@@ -76,8 +79,11 @@ async def run(settings: Settings) -> None:
             )
             log.info("Telegram bot @%s started (long polling)", me)
         if settings.zalo_token:
-            conversation = TextConversation(app.sessionmaker, survey, settings)
+            conversation = TextConversation(
+                app.sessionmaker, survey, settings, on_question=app.notifier.question_filed
+            )
             zalo = ZaloChannel(settings, conversation)
+            app.notifier.zalo = zalo.client  # answers go back to Zalo residents through it
             name = await start_zalo(zalo)
             if zalo.uses_webhook:
                 web_app = web.Application()
@@ -132,7 +138,18 @@ async def start_telegram(app, settings: Settings) -> str:
     await register_commands(app.bot)
     # Polling and a webhook exclude each other; pending updates are kept, not dropped.
     await app.bot.delete_webhook(drop_pending_updates=False)
+    menus = await register_staff_menus(app.bot, app.sessionmaker, settings.default_locale)
+    if menus:
+        log.info("Staff command menus set for %d staff members", menus)
     return me.username or str(me.id)
+
+
+async def bootstrap_admins(app, settings: Settings) -> None:
+    """ADMIN_IDS are active admins from this start on (created, or restored if changed)."""
+    async with app.sessionmaker() as db, db.begin():
+        admins = await staff.bootstrap_admins(db, settings.admin_ids, utcnow())
+    if settings.admin_ids:
+        log.info("%d admins from ADMIN_IDS", len(admins))
 
 
 async def start_zalo(zalo: ZaloChannel) -> str:

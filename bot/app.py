@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import handlers
 from bot import db as database
+from bot.notify import Notifier
 from bot.settings import Settings
 from bot.survey.definition import Survey, load_survey
 from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware, commit_before_request
@@ -37,6 +38,7 @@ class App:
     survey: Survey
     dispatcher: Dispatcher
     bot: Bot | None
+    notifier: Notifier
 
     async def close(self) -> None:
         if self.bot is not None:
@@ -69,6 +71,7 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
     message_manager: MessageManagerProtocol | None = None,
     clock: Clock = utcnow,
+    notifier: Notifier | None = None,
 ) -> Dispatcher:
     events_isolation = SimpleEventIsolation()
     # Dialog stacks live in memory; what must survive a restart (answers, the position in the
@@ -81,6 +84,7 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
         survey=survey,
         clock=clock,
+        notifier=notifier or Notifier(sessionmaker, survey, settings),
     )
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
@@ -101,6 +105,9 @@ def build_app(
     survey = survey or load_survey(settings.survey_file)
     engine = database.create_engine(settings.database_url)
     sessionmaker = database.create_sessionmaker(engine)
+    # Tells staff of new questions and residents of answers; the Zalo channel is given to it
+    # when it runs (bot/__main__.py).
+    notifier = Notifier(sessionmaker, survey, settings)
     dp = build_dispatcher(
         settings,
         sessionmaker,
@@ -108,8 +115,10 @@ def build_app(
         storage=storage,
         message_manager=message_manager,
         clock=clock,
+        notifier=notifier,
     )
     bot = build_bot(settings, bot_session) if settings.token else None
     if bot is not None:
         bot.session.middleware(commit_before_request)
-    return App(settings, engine, sessionmaker, survey, dp, bot)
+    notifier.bot = bot
+    return App(settings, engine, sessionmaker, survey, dp, bot, notifier)

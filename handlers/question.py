@@ -294,6 +294,10 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
         return
     await put_draft(manager, None)
     manager.dialog_data["sent"] = {"code": filed.code, "named": bool(draft.get("named"))}
+    notifier = manager.middleware_data.get("notifier")
+    if notifier is not None:
+        await d.db.commit()  # staff are told of a question that is stored
+        await notifier.question_filed(filed.id)
     await manager.switch_to(QuestionV1.sent)
 
 

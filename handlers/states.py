@@ -49,3 +49,10 @@ class QuestionV1(StatesGroup):
 class MyQuestionsV1(StatesGroup):
     list = State()
     detail = State()
+
+
+class StaffV1(StatesGroup):
+    """Plain FSM states (not a dialog): what a staff member's next text message is."""
+
+    answer = State()  # the answer to a question
+    hide_reason = State()  # why a question is hidden

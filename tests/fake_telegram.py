@@ -12,12 +12,14 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
+    SendDocument,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.types import Chat, InlineKeyboardMarkup, Message, User
@@ -40,6 +42,7 @@ class ChatMessage:
     raw_text: str
     markup: InlineKeyboardMarkup | None
     deleted: bool = False
+    media: str | None = None  # a photo or document: its file id, or "upload"
 
     @property
     def text(self) -> str:
@@ -70,6 +73,7 @@ class FakeTelegram(BaseSession):
     callback_answers: list[str | None] = field(default_factory=list)
     answered_queries: set[str] = field(default_factory=set)
     next_message_id: int = 1000
+    blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot
 
     def __post_init__(self) -> None:
         BaseSession.__init__(self)
@@ -78,10 +82,32 @@ class FakeTelegram(BaseSession):
         self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
     ) -> Any:
         self.calls.append((method.__api_method__, form_of(method, bot)))
+        chat_id = getattr(method, "chat_id", None)
+        if (
+            chat_id is not None
+            and str(chat_id).lstrip("-").isdigit()
+            and int(chat_id) in self.blocked
+        ):
+            raise TelegramForbiddenError(
+                method=method, message="Forbidden: bot was blocked by the user"
+            )
         if isinstance(method, SendMessage):
             self.next_message_id += 1
             message = ChatMessage(
                 self.next_message_id, int(method.chat_id), method.text, method.reply_markup
+            )
+            self.messages[message.message_id] = message
+            return message.as_message()
+        if isinstance(method, SendPhoto | SendDocument):
+            # Kept with the caption as its text; `media` names what was sent.
+            self.next_message_id += 1
+            media = method.photo if isinstance(method, SendPhoto) else method.document
+            message = ChatMessage(
+                self.next_message_id,
+                int(method.chat_id),
+                method.caption or "",
+                method.reply_markup,
+                media=media if isinstance(media, str) else "upload",
             )
             self.messages[message.message_id] = message
             return message.as_message()

@@ -4,6 +4,7 @@ Telegram (field → text → complaint check → evidence → named or anonymous
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -28,10 +29,13 @@ log = logging.getLogger(__name__)
 
 # Fetches an image a resident sent by URL (Zalo's links may expire): bytes, or None on failure.
 Download = Callable[[str], Awaitable[bytes | None]]
+# Told the id of a question once it is stored (bot.notify.Notifier.question_filed).
+OnQuestion = Callable[[int], Awaitable[Any]]
 
 
 class QuestionScreens:
     download: Download | None = None
+    on_question: OnQuestion | None = None
 
     # Provided by TextConversation: survey, settings, _numbered, _choose, _yes_or_no.
     survey: Any
@@ -371,6 +375,8 @@ class QuestionScreens:
             raise Retry(str(problem)) from None
         turn.state["ask"] = {}
         turn.go("ask:sent", sent={"code": filed.code, "named": bool(ask.get("named"))})
+        if self.on_question is not None:
+            turn.after_commit.append(functools.partial(self.on_question, filed.id))
 
     async def _show_ask_sent(self, turn: Turn) -> str:
         sent = turn.state.get("sent") or {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
 from bot.conversation import parsing
-from bot.conversation.ask import Download, QuestionScreens
+from bot.conversation.ask import Download, OnQuestion, QuestionScreens
 from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.language import detect_language
@@ -60,6 +60,8 @@ class Turn:
     locale: str
     now: datetime
     replies: list[str] = field(default_factory=list)
+    # Run once the turn's transaction has committed (e.g. telling staff of a new question).
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def screen(self) -> str:
@@ -78,8 +80,10 @@ class TextConversation(QuestionScreens):
         settings: Settings,
         clock: Clock = utcnow,
         download: Download | None = None,
+        on_question: OnQuestion | None = None,
     ) -> None:
         self.download = download
+        self.on_question = on_question
         self.sessionmaker = sessionmaker
         self.survey = survey
         self.settings = settings
@@ -92,19 +96,32 @@ class TextConversation(QuestionScreens):
         key = (inbound.channel, inbound.user_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         # One message at a time per resident, whatever the driver does.
+        after: list[Callable[[], Awaitable[None]]] = []
         async with lock, self.sessionmaker() as db:
-            replies = await self._handle(db, inbound)
+            replies = await self._handle(db, inbound, after)
             await db.commit()
         if not lock.locked():
             self._locks.pop(key, None)
+        for job in after:  # outside the resident's lock: these may wait on other services
+            try:
+                await job()
+            except Exception as exc:  # what is stored stays stored; the resident gets replies
+                log.warning("After-commit job failed: %s", type(exc).__name__)
         return replies
 
     # --- one message ---------------------------------------------------------------------
 
-    async def _handle(self, db: AsyncSession, inbound: Inbound) -> list[str]:
+    async def _handle(
+        self,
+        db: AsyncSession,
+        inbound: Inbound,
+        after: list[Callable[[], Awaitable[None]]] | None = None,
+    ) -> list[str]:
         if inbound.message_id and not await claim_delivery(db, inbound.channel, inbound.message_id):
             return []  # the platform delivered this message before
         turn = await self._load(db, inbound)
+        if after is not None:
+            turn.after_commit = after
         with i18n.use_locale(turn.locale):
             if inbound.is_group:
                 return [_("Please write to the bot in a private chat.")]

@@ -1,0 +1,144 @@
+"""The question loop across channels: a resident on Zalo (the fake Zalo server over real HTTP)
+or in the console, the official on Telegram through the real dispatcher. Ask → staff notice →
+answer → the answer in the resident's own chat → their "1" or "2" is the rating."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloClient
+from bot.conversation.engine import TextConversation
+from bot.conversation.inbound import Inbound, Kind
+from tests.fake_zalo import TOKEN, FakeZalo
+from tests.test_questions_telegram import stored_questions
+from tests.test_staff_telegram import ANSWER, OFFICIAL, SIGNATURE, Person
+from tests.test_zalo_channel import Poller, zalo_settings
+
+QUESTION = "Đề nghị phường hướng dẫn rõ hồ sơ đăng ký kết hôn với người nước ngoài."
+
+
+@pytest.fixture
+async def zalo():
+    server = FakeZalo()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def official(app, settings, telegram) -> Person:
+    from bot.__main__ import bootstrap_admins
+
+    await bootstrap_admins(app, settings)
+    admin = Person(app, telegram, 1, "vi")
+    await admin.send("/staff_add 20 official Cán bộ Tư pháp fields=tp")
+    return Person(app, telegram, OFFICIAL, "vi")
+
+
+def zalo_resident(app, settings, clock, server: FakeZalo) -> Poller:
+    """A Zalo channel wired as `python -m bot` wires it: new questions go to the notifier, and
+    the notifier answers through the channel's client."""
+    zalo_set = zalo_settings(settings, server)
+    conversation = TextConversation(
+        app.sessionmaker, app.survey, zalo_set, clock, on_question=app.notifier.question_filed
+    )
+    channel = ZaloChannel(
+        zalo_set, conversation, ZaloClient(TOKEN, server.base_url, backoff=(0.01,))
+    )
+    app.notifier.zalo = channel.client
+    return Poller(channel, server)
+
+
+async def ask_on_zalo(resident: Poller, *, named: bool = True) -> str:
+    for text in ("Xin chào", "1", "1", "1"):  # notice, then the three consents given
+        await resident.say(text)
+    await resident.say("2")  # ✉️ Send a question or recommendation
+    await resident.say("2")  # Tư pháp – Hộ tịch
+    await resident.say(QUESTION)
+    await resident.say("1")  # no evidence: continue
+    if named:
+        await resident.say("1")  # answer me by name
+        await resident.say("Trần Thị Bình")
+        await resident.say("0987 654 321")
+    else:
+        await resident.say("2")
+    [sent] = await resident.say("1")  # send
+    assert "Mã theo dõi của Ông/Bà là KN-26-0001." in sent
+    return "KN-26-0001"
+
+
+async def test_zalo_resident_asks_official_answers_on_telegram_resident_rates(
+    app, settings, clock, zalo, official
+):
+    resident = zalo_resident(app, settings, clock, zalo)
+    code = await ask_on_zalo(resident)
+    notice = official.last("Câu hỏi mới")
+    assert notice.text.startswith(f"🆕 Câu hỏi mới {code} · Tư pháp – Hộ tịch")
+    assert "Trần Thị Bình" not in notice.text
+
+    await official.tap("📂 Mở", on=notice)
+    card = official.last(QUESTION)
+    assert "kênh: zalo" in card.text
+    await official.tap("✍️ Trả lời", on=card)
+    before = len(zalo.sent)
+    await official.send(ANSWER)
+    assert official.last().text == f"✅ Câu trả lời cho {code} đã được lưu và gửi tới người dân."
+    [(chat, relay)] = zalo.sent[before:]
+    assert chat == "zu1"
+    assert relay.startswith(f"💬 Trả lời câu hỏi {code} của Ông/Bà\n\n{ANSWER}\n— {SIGNATURE}")
+    assert relay.endswith("Ông/Bà trả lời 1 nếu hài lòng với câu trả lời, 2 nếu chưa hài lòng.")
+
+    thanks, detail = await resident.say("1")
+    assert thanks == "Cảm ơn Ông/Bà đã đánh giá câu trả lời."
+    assert detail.startswith(f"{code} · Tư pháp – Hộ tịch\nTrạng thái: đã trả lời")
+    assert "Cảm ơn Ông/Bà, đánh giá đã được ghi nhận." in detail
+    [question] = await stored_questions(app)
+    assert (question.channel, question.status, question.answer_rating) == (
+        "zalo",
+        "answered",
+        "satisfied",
+    )
+    thanks, _detail = await resident.say("2")  # a mis-tap corrected: the later rating counts
+    assert thanks == "Cảm ơn Ông/Bà đã đánh giá câu trả lời."
+    assert (await stored_questions(app))[0].answer_rating == "unsatisfied"
+    await resident.close()
+
+
+async def test_an_undelivered_answer_stays_stored(app, settings, clock, zalo, official):
+    resident = zalo_resident(app, settings, clock, zalo)
+    code = await ask_on_zalo(resident, named=False)
+    notice = official.last("Câu hỏi mới")
+    zalo.fail_next("sendMessage", 200, {"ok": False, "error_code": 403, "description": "blocked"})
+    await official.reply(ANSWER, to=notice)
+    assert official.last().text.startswith(f"✅ Câu trả lời cho {code} đã được lưu. Chưa gửi được")
+    [question] = await stored_questions(app)
+    assert question.answer_text == ANSWER and question.status == "answered"
+    # They never saw it, so their next "1" is not taken as a rating of it.
+    [mine] = await resident.say("1")
+    assert "KN-26-0001 · Tư pháp – Hộ tịch · đã trả lời" in mine
+    assert (await stored_questions(app))[0].answer_rating is None
+    await resident.close()
+
+
+async def test_console_resident_reads_the_answer_under_my_questions(app, settings, clock, official):
+    console = TextConversation(
+        app.sessionmaker, app.survey, settings, clock, on_question=app.notifier.question_filed
+    )
+
+    async def say(text: str) -> list[str]:
+        return await console.handle(
+            Inbound(channel="console", chat_id="me", user_id="me", kind=Kind.TEXT, text=text)
+        )
+
+    for text in ("Xin chào", "1", "1", "2", "2", "2", QUESTION, "1", "2"):
+        await say(text)
+    [sent] = await say("1")
+    assert "KN-26-0001" in sent
+    await official.reply(ANSWER, to=official.last("Câu hỏi mới"))
+    assert "Chưa gửi được tới người dân" in official.last().text  # nothing to send it through
+    await say("menu")
+    [mine] = await say("3")  # 📬 My questions
+    assert "KN-26-0001" in mine
+    [detail] = await say("1")
+    assert ANSWER in detail and SIGNATURE in detail
