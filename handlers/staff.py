@@ -4,7 +4,7 @@ resident's rating of an answer the bot relayed.
 
 Commands (staff read them in the ward's language, DEFAULT_LOCALE):
 
-    /questions [field] [status]        e.g. /questions tp received; 10 a page
+    /questions [field] [status|flagged] e.g. /questions tp received, /questions flagged
     /staff                             the active staff (admins)
     /staff_add ID ROLE FULL NAME [fields=tp,dc]
     /staff_set ID [role=ROLE] [fields=tp,dc] [name=FULL NAME]   (name= comes last)
@@ -163,13 +163,16 @@ def done_message(status: str) -> str | None:
 # --- /questions -----------------------------------------------------------------------------
 
 
+FLAGGED = "flagged"  # in place of a status: only questions that looked like a complaint
+
+
 def questions_usage(survey: Survey) -> str:
     return _(
         "Usage: /questions [field] [status], for example /questions tp received.\n"
         "Fields: {fields}.\nStatuses: {statuses}."
     ).format(
         fields=", ".join(f.id for f in survey.fields),
-        statuses=", ".join(QuestionStatus),
+        statuses=", ".join([*QuestionStatus, FLAGGED]),
     )
 
 
@@ -178,7 +181,7 @@ def parse_filters(args: str | None, survey: Survey) -> tuple[str | None, str | N
     for token in (args or "").lower().split():
         if field is None and survey.field(token) is not None:
             field = token
-        elif status is None and token in set(QuestionStatus):
+        elif status is None and token in {*QuestionStatus, FLAGGED}:
             status = token
         else:
             raise Usage(questions_usage(survey))
@@ -195,8 +198,18 @@ async def render_list(
     page: int,
     now: datetime,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    flagged = status == FLAGGED
+    if flagged:
+        status = None
     found = await questions.list_for_staff(
-        db, actor, field=field, status=status, page=page, page_size=PAGE_SIZE, now=now
+        db,
+        actor,
+        field=field,
+        status=status,
+        flagged=flagged,
+        page=page,
+        page_size=PAGE_SIZE,
+        now=now,
     )
     if not found.items and found.total and page > 0:  # the list got shorter since
         found = await questions.list_for_staff(
@@ -204,6 +217,7 @@ async def render_list(
             actor,
             field=field,
             status=status,
+            flagged=flagged,
             page=found.pages - 1,
             page_size=PAGE_SIZE,
             now=now,
@@ -213,6 +227,9 @@ async def render_list(
         lines.append(_("Field: {field}").format(field=esc(field_label(survey, field))))
     if status:
         lines.append(_("Status: {status}").format(status=status_label(status)))
+    if flagged:
+        lines.append(_("⚠️ Only those sent although they looked like a complaint"))
+        status = FLAGGED  # kept in the page buttons
     if not found.items:
         lines.append(_("No questions found."))
         return "\n".join(lines), None

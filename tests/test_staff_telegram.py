@@ -444,3 +444,49 @@ async def test_start_up_sets_the_menus_of_the_staff(app, settings, official, tel
     )
     scopes = [json.loads(form["scope"]) for _name, form in telegram.calls[-2:]]
     assert scopes == [{"type": "chat", "chat_id": ADMIN}, {"type": "chat", "chat_id": OFFICIAL}]
+
+
+async def test_staff_can_list_only_the_questions_that_looked_like_complaints(
+    app, make_app, telegram
+):
+    """The office filters on the flag set when a resident insisted on sending a complaint."""
+    from datetime import UTC, datetime
+
+    from bot.services import questions as question_service
+    from bot.services import staff as staff_service
+    from bot.services.residents import account_id, get_or_create
+    from bot.services.sessions import session_for_answers
+    from tests.resident import Resident
+
+    now = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    async with app.sessionmaker() as db, db.begin():
+        await staff_service.bootstrap_admins(db, [1], now)
+        who = await get_or_create(db, "telegram", "900", "vi")
+        account = await __import__("bot.services.residents", fromlist=["x"]).account_id(
+            db, "telegram", "900"
+        )
+        session = await session_for_answers(db, now, app.settings.zone, "vi")
+        for flag, text in (
+            (True, "Tôi muốn khiếu nại quyết định"),
+            (False, "Đề nghị thêm ghế chờ"),
+        ):
+            await question_service.file_question(
+                db,
+                resident_id=who.id,
+                account_id=account,
+                session_id=session.id,
+                field="kh",
+                text=text,
+                language="vi",
+                named=False,
+                contact_name=None,
+                contact_phone=None,
+                complaint_flag=flag,
+                channel="telegram",
+                attachments=[],
+                now=now,
+            )
+    admin = Resident(app, telegram, 1, "vi")
+    await admin.send("/questions flagged")
+    screen = admin.telegram.chat_messages(1)[-1].text
+    assert "KN-26-0001" in screen and "KN-26-0002" not in screen

@@ -539,12 +539,14 @@ async def list_for_staff(
     *,
     field: str | None = None,
     status: str | None = None,
+    flagged: bool = False,
     page: int = 0,
     page_size: int = 10,
     now: datetime,
 ) -> Page:
-    """Questions newest first, optionally of one field and status. Officials see only their
-    fields; hidden questions only admins and leaders."""
+    """Questions newest first, optionally of one field and status, or only those sent although
+    they looked like a complaint (`flagged`). Officials see only their fields; hidden questions
+    only admins and leaders."""
     filters = {"field": field, "status": status, "page": page}
     by = await staff.require(
         db, actor, Permission.VIEW_QUESTIONS, field=field, now=now, action="list"
@@ -560,6 +562,8 @@ async def list_for_staff(
         where.append(ResidentQuestion.field.in_(by.fields))
     if status is not None:
         where.append(ResidentQuestion.status == status)
+    if flagged:
+        where.append(ResidentQuestion.complaint_flag.is_(True))
     if not staff.allows(by, Permission.VIEW_HIDDEN):
         where.append(ResidentQuestion.hidden.is_(False))
     total = await db.scalar(select(func.count(ResidentQuestion.id)).where(*where)) or 0
