@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import F
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import (
+    CallbackQuery,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
@@ -215,6 +221,14 @@ async def on_name(message: Message, _widget: MessageInput, manager: DialogManage
     draft = await get_draft(manager)
     draft["name"] = name
     await put_draft(manager, draft)
+    # Telegram can send the number itself: a button under the input field, used once.
+    share = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
+    await message.answer(
+        _("You can also share your phone number with the button below."),
+        reply_markup=ReplyKeyboardMarkup(
+            keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True
+        ),
+    )
     await manager.switch_to(QuestionV1.phone)
 
 
@@ -228,6 +242,7 @@ async def on_phone(message: Message, _widget: MessageInput, manager: DialogManag
     draft = await get_draft(manager)
     draft["phone"] = phone
     await put_draft(manager, draft)
+    await message.answer(_("Thank you."), reply_markup=ReplyKeyboardRemove())
     await manager.switch_to(QuestionV1.review)
 
 

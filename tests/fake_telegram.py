@@ -35,6 +35,11 @@ def visible_text(raw: str | None) -> str:
     return html.unescape(TAG.sub("", raw or ""))
 
 
+def inline_only(markup: Any) -> InlineKeyboardMarkup | None:
+    """A message's own buttons; a reply keyboard (under the input field) is not part of it."""
+    return markup if isinstance(markup, InlineKeyboardMarkup) else None
+
+
 @dataclass
 class ChatMessage:
     message_id: int
@@ -94,7 +99,10 @@ class FakeTelegram(BaseSession):
         if isinstance(method, SendMessage):
             self.next_message_id += 1
             message = ChatMessage(
-                self.next_message_id, int(method.chat_id), method.text, method.reply_markup
+                self.next_message_id,
+                int(method.chat_id),
+                method.text,
+                inline_only(method.reply_markup),
             )
             self.messages[message.message_id] = message
             return message.as_message()

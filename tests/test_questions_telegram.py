@@ -3,6 +3,8 @@ review, tracking code, and "My questions"."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from models.questions import QuestionAttachment, ResidentQuestion
@@ -114,3 +116,27 @@ async def test_a_draft_left_half_way_is_waiting(app, resident):
     await resident.send("/menu")
     await resident.tap(ASK)
     assert "Đề nghị mở thêm quầy tiếp nhận buổi chiều." in resident.text
+
+
+async def test_phone_shared_with_the_contact_button(app, resident):
+    from aiogram.types import Contact
+
+    await consent_all(resident, contact=True)
+    await resident.tap(ASK)
+    await resident.tap("Khác")
+    await resident.send("Đề nghị mở thêm quầy tiếp nhận buổi chiều.")
+    await resident.tap("Tiếp tục ➡️")
+    await resident.tap("👤 Trả lời tôi theo tên")
+    await resident.send("Trần Thị Bình")
+    keyboards = [
+        json.loads(form.get("reply_markup", "{}")) for _n, form in resident.telegram.calls[-4:]
+    ]
+    shared = [row for k in keyboards for row in k.get("keyboard", [])]
+    assert shared == [[{"text": "📱 Chia sẻ số điện thoại của tôi", "request_contact": True}]]
+    await resident._feed_message(
+        contact=Contact(phone_number="84912345678", first_name="Bình", user_id=resident.user_id)
+    )
+    assert "Trần Thị Bình, 091•••678" in resident.text
+    await resident.tap("📨 Gửi")
+    [question] = await stored_questions(app)
+    assert question.contact_phone == "0912345678"

@@ -454,7 +454,7 @@ async def test_staff_can_list_only_the_questions_that_looked_like_complaints(
 
     from bot.services import questions as question_service
     from bot.services import staff as staff_service
-    from bot.services.residents import account_id, get_or_create
+    from bot.services.residents import get_or_create
     from bot.services.sessions import session_for_answers
     from tests.resident import Resident
 
