@@ -692,6 +692,14 @@ async def submit_answer(
         await message.answer(str(refused))
         return
     await db.commit()  # the answer is stored whatever happens to its delivery
+    if not relay.named:
+        await message.answer(
+            _(
+                "✅ The answer to {code} is stored. The question was anonymous: the answer goes "
+                "into the conference digest, and the resident can read it under My questions."
+            ).format(code=esc(relay.code))
+        )
+        return
     delivered = await notifier.deliver(relay) if notifier is not None else False
     if delivered:
         reply = _("✅ The answer to {code} is stored and was sent to the resident.")

@@ -402,6 +402,7 @@ async def test_answer_is_relayed_to_the_askers_chat_signed_by_field_and_role(app
         field="tp",
         role="official",
         question_id=filed.id,
+        named=False,  # filed anonymously: the channels do not push it to the chat
     )
     async with app.sessionmaker() as db:
         view = await questions.question_for_resident(db, asker.resident_id, filed.id)

@@ -490,3 +490,18 @@ async def test_staff_can_list_only_the_questions_that_looked_like_complaints(
     await admin.send("/questions flagged")
     screen = admin.telegram.chat_messages(1)[-1].text
     assert "KN-26-0001" in screen and "KN-26-0002" not in screen
+
+
+async def test_an_anonymous_question_is_answered_in_the_digest_not_in_the_chat(
+    app, admin, official, person
+):
+    resident = person(RESIDENT)
+    code = await ask(resident, named=False)
+    sent_before = len(resident.telegram.chat_messages(RESIDENT))
+    await official.reply(ANSWER, to=official.last("Câu hỏi mới"))
+    assert official.last().text.startswith(
+        f"✅ Câu trả lời cho {code} đã được lưu. Câu hỏi ẩn danh"
+    )
+    assert len(resident.telegram.chat_messages(RESIDENT)) == sent_before  # nothing pushed
+    [question] = await stored_questions(app)
+    assert question.answer_text == ANSWER and question.status == "answered"

@@ -135,6 +135,9 @@ class Relay:
     field: str
     role: str  # the answering staff member's role: the signature, with the field
     question_id: int  # for the rating buttons
+    # Anonymous askers were told no individual answer follows: theirs goes to the digest and
+    # their own "My questions", not to their chat.
+    named: bool = True
 
 
 @dataclass(frozen=True)
@@ -757,7 +760,7 @@ async def answer(
     await db.flush()
     await _record(db, by, "answer", q, now)
     channel, external_id, locale = await _chat_of(db, q)
-    return Relay(channel, external_id, locale, q.code, cleaned, q.field, by.role, q.id)
+    return Relay(channel, external_id, locale, q.code, cleaned, q.field, by.role, q.id, q.named)
 
 
 async def mark_conference(
