@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.i18n import N_, _
-from bot.services.consent import Purpose
+from bot.services.consent import PURPOSES, Purpose
 from bot.settings import Settings
+from bot.survey import flow
+from bot.survey.definition import Survey
+
+if TYPE_CHECKING:
+    from bot.services.data_rights import StoredData
 
 NOTICE = N_(
     "This is the automated assistant of {ward}. The ward collects your survey answers and your "
@@ -95,6 +102,71 @@ def redirect_text(settings: Settings) -> str:
     reception = f": {settings.citizen_reception}" if settings.citizen_reception.strip() else ""
     police = f" ({settings.police_phone})" if settings.police_phone.strip() else ""
     return _(REDIRECT).format(reception=reception, police=police)
+
+
+def data_report(data: StoredData, settings: Settings, *, markup: bool) -> list[str]:
+    """The /dulieu report's lines: Telegram HTML with `markup`, else plain text."""
+
+    def tagged(text: str) -> str:
+        return text if markup else plain(text)
+
+    def value(text: str) -> str:
+        return html.escape(text, quote=False) if markup else text
+
+    lines = [tagged(_("<b>What the ward's bot stores about you</b>"))]
+    for channel, external_id in data.accounts:
+        lines.append(
+            tagged(
+                _("• Chat account: {channel} {account}").format(
+                    channel=value(channel.capitalize()), account=value(external_id)
+                )
+            )
+        )
+    lines.append(_("• Language: {language}").format(language=LANGUAGE_NAMES[data.locale]))
+    lines.append(
+        _(
+            "• Survey ratings: {submitted} submitted, {drafts} unfinished ({answers} answers)"
+        ).format(
+            submitted=data.responses.get("submitted", 0),
+            drafts=data.responses.get("draft", 0),
+            answers=data.answers,
+        )
+    )
+    lines.append(_("• Questions and recommendations sent: {count}").format(count=data.questions))
+    lines.append("\n" + tagged(_("<b>Your consents</b>")))
+    for purpose in PURPOSES:
+        decision = data.decisions.get(purpose)
+        if decision is None:
+            status = _("not asked yet")
+        elif decision.given:
+            status = _("given on {time}").format(time=local_time(decision.recorded_at, settings))
+        else:
+            status = _("refused or withdrawn on {time}").format(
+                time=local_time(decision.recorded_at, settings)
+            )
+        lines.append(f"• {value(_(PURPOSE_LABELS[purpose]))}: {status}")
+    return lines
+
+
+def consent_action(data: StoredData, purpose: Purpose) -> str:
+    """What choosing a purpose on /dulieu does: withdraw a consent given, else give it."""
+    decision = data.decisions.get(purpose)
+    action = _("Withdraw: {purpose}") if decision and decision.given else _("Agree: {purpose}")
+    return action.format(purpose=_(PURPOSE_LABELS[purpose]))
+
+
+def rating_summary(survey: Survey, answers: Mapping[str, str | None]) -> str:
+    """The thank-you screen's count of answers and average rating, one per line."""
+    answered, mean = flow.rating_summary(survey, answers)
+    lines = [_("Questions answered: {count}.").format(count=answered)]
+    if mean is not None:
+        lines.append(_("Average of your ratings: {mean}/5.").format(mean=f"{mean:.1f}"))
+    return "\n".join(lines)
+
+
+def masked_phone(phone: str | None) -> str:
+    """Shown back to the resident without the middle digits, as on a receipt."""
+    return f"{phone[:3]}•••{phone[-3:]}" if phone and len(phone) > 6 else ""
 
 
 def signature(field_label: str, role: str | None) -> str:

@@ -46,6 +46,21 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
+async def record_consent(
+    d: Deps, purpose: consent.Purpose, given: bool, *, resident_id: str | None = None
+) -> None:
+    """Log a decision made on Telegram under the current notice (the resident's by default)."""
+    await consent.record(
+        d.db,
+        resident_id or d.resident.id,
+        purpose,
+        given,
+        channel=CHANNEL,
+        notice_version=d.settings.notice_version,
+        now=d.now,
+    )
+
+
 async def open_home(
     manager: DialogManager, *, show_mode: ShowMode = ShowMode.SEND, resume: bool = True
 ) -> None:
@@ -77,4 +92,4 @@ async def to_menu(_event: Any, _widget: Any, manager: DialogManager) -> None:
     await manager.start(MenuV1.main, mode=StartMode.RESET_STACK)
 
 
-__all__ = ["CHANNEL", "Deps", "deps", "esc", "open_home", "to_menu"]
+__all__ = ["CHANNEL", "Deps", "deps", "esc", "open_home", "record_consent", "to_menu"]

@@ -8,10 +8,10 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 
-from bot.services import consent, residents
+from bot.services import residents
 from bot.services.consent import Purpose
 from bot.texts import CONSENT_QUESTIONS, NOTICE, ward_committee
-from handlers.common import CHANNEL, deps, open_home, to_menu
+from handlers.common import CHANNEL, deps, open_home, record_consent, to_menu
 from handlers.fallback import wrong_input
 from handlers.language import language_button
 from handlers.middlewares import remember_resident
@@ -39,15 +39,7 @@ def _decide(purpose: Purpose, given: bool):
             d.db, CHANNEL, str(callback.from_user.id), d.locale
         )
         await remember_resident(manager.middleware_data, resident)
-        await consent.record(
-            d.db,
-            resident.id,
-            purpose,
-            given,
-            channel=CHANNEL,
-            notice_version=d.settings.notice_version,
-            now=d.now,
-        )
+        await record_consent(d, purpose, given, resident_id=resident.id)
         if purpose is Purpose.SURVEY and not given:
             await manager.switch_to(ConsentV1.declined)
         elif purpose in NEXT_STATE:

@@ -10,11 +10,10 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.i18n import _
 from bot.services import consent, data_rights
 from bot.services.consent import PURPOSES, Purpose
-from bot.texts import LANGUAGE_NAMES, PURPOSE_LABELS, local_time
-from handlers.common import CHANNEL, deps, esc, open_home, to_menu
+from bot.texts import consent_action, data_report
+from handlers.common import deps, open_home, record_consent, to_menu
 from handlers.fallback import wrong_input
 from handlers.middlewares import remember_resident
 from handlers.states import DataV1
@@ -26,42 +25,9 @@ async def overview_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
     if d.resident is None:
         return {"stored": False, "report": "", "purposes": []}
     data = await data_rights.stored_data(d.db, d.resident)
-    lines = [_("<b>What the ward's bot stores about you</b>")]
-    for channel, external_id in data.accounts:
-        lines.append(
-            _("• Chat account: {channel} {account}").format(
-                channel=esc(channel.capitalize()), account=esc(external_id)
-            )
-        )
-    lines.append(_("• Language: {language}").format(language=LANGUAGE_NAMES[data.locale]))
-    lines.append(
-        _(
-            "• Survey ratings: {submitted} submitted, {drafts} unfinished ({answers} answers)"
-        ).format(
-            submitted=data.responses.get("submitted", 0),
-            drafts=data.responses.get("draft", 0),
-            answers=data.answers,
-        )
-    )
-    lines.append(_("• Questions and recommendations sent: {count}").format(count=data.questions))
-    lines.append("\n" + _("<b>Your consents</b>"))
-    purposes = []
-    for purpose in PURPOSES:
-        decision = data.decisions.get(purpose)
-        label = _(PURPOSE_LABELS[purpose])
-        if decision is None:
-            status = _("not asked yet")
-        elif decision.given:
-            status = _("given on {time}").format(time=local_time(decision.recorded_at, d.settings))
-        else:
-            status = _("refused or withdrawn on {time}").format(
-                time=local_time(decision.recorded_at, d.settings)
-            )
-        lines.append(f"• {esc(label)}: {status}")
-        given = bool(decision and decision.given)
-        button = _("Withdraw: {purpose}") if given else _("Agree: {purpose}")
-        purposes.append({"id": purpose.value, "label": button.format(purpose=label)})
-    return {"stored": True, "report": "\n".join(lines), "purposes": purposes}
+    purposes = [{"id": p.value, "label": consent_action(data, p)} for p in PURPOSES]
+    report = "\n".join(data_report(data, d.settings, markup=True))
+    return {"stored": True, "report": report, "purposes": purposes}
 
 
 async def on_toggle(_cb: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
@@ -70,15 +36,7 @@ async def on_toggle(_cb: CallbackQuery, _w: Any, manager: DialogManager, item: s
         return
     purpose = Purpose(item)
     decisions = await consent.decisions(d.db, d.resident.id)
-    await consent.record(
-        d.db,
-        d.resident.id,
-        purpose,
-        not consent.granted(decisions, purpose),
-        channel=CHANNEL,
-        notice_version=d.settings.notice_version,
-        now=d.now,
-    )
+    await record_consent(d, purpose, not consent.granted(decisions, purpose))
 
 
 async def on_delete(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:

@@ -22,15 +22,22 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.conversation.language import detect_language
 from bot.i18n import _
-from bot.services import consent, residents, sessions
+from bot.services import consent
 from bot.services import questions as question_service
 from bot.services.complaints import Signal, assess
 from bot.services.consent import Purpose
-from bot.services.questions import AttachmentIn, QuestionError
-from bot.texts import CLARIFY, STATUS_LABELS, local_time, redirect_text, signature
-from handlers.common import CHANNEL, deps, esc, to_menu
+from bot.services.drafts import file_draft
+from bot.services.questions import QuestionError
+from bot.texts import (
+    CLARIFY,
+    STATUS_LABELS,
+    local_time,
+    masked_phone,
+    redirect_text,
+    signature,
+)
+from handlers.common import CHANNEL, deps, esc, record_consent, to_menu
 from handlers.fallback import wrong_input
 from handlers.states import MyQuestionsV1, QuestionV1
 from handlers.widgets import Tr, choice_list
@@ -194,15 +201,7 @@ async def on_identity(_cb: CallbackQuery, button: Button, manager: DialogManager
 async def on_contact_consent(_cb: CallbackQuery, button: Button, manager: DialogManager) -> None:
     d = deps(manager)
     given = button.widget_id == "c_yes"
-    await consent.record(
-        d.db,
-        d.resident.id,
-        Purpose.CONTACT,
-        given,
-        channel=CHANNEL,
-        notice_version=d.settings.notice_version,
-        now=d.now,
-    )
+    await record_consent(d, Purpose.CONTACT, given)
     if given:
         await manager.switch_to(QuestionV1.name)
         return
@@ -246,11 +245,6 @@ async def on_phone(message: Message, _widget: MessageInput, manager: DialogManag
     await manager.switch_to(QuestionV1.review)
 
 
-def masked(phone: str | None) -> str:
-    """Shown back to the resident without the middle digits, as on a receipt."""
-    return f"{phone[:3]}•••{phone[-3:]}" if phone and len(phone) > 6 else ""
-
-
 async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     draft = await get_draft(dialog_manager)
     named = bool(draft.get("named"))
@@ -261,7 +255,7 @@ async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[s
         "named": named,
         "anonymous": not named,
         "name": esc(draft.get("name") or ""),
-        "phone": masked(draft.get("phone")),
+        "phone": masked_phone(draft.get("phone")),
         "flagged": bool(draft.get("flag")),
     }
 
@@ -272,37 +266,16 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
     if not draft.get("text") or not draft.get("field"):
         await manager.switch_to(QuestionV1.field)
         return
-    session = await sessions.session_for_answers(
-        d.db, d.now, d.settings.zone, d.settings.default_locale
-    )
-    account = await residents.account_id(d.db, CHANNEL, str(callback.from_user.id))
-    attachments = [
-        AttachmentIn(
-            kind=item["kind"],
-            telegram_file_id=item.get("file_id"),
-            mime=item.get("mime"),
-            filename=item.get("filename"),
-            size=item.get("size"),
-        )
-        for item in draft.get("attachments") or []
-    ]
     try:
-        filed = await question_service.file_question(
+        filed = await file_draft(
             d.db,
             resident_id=d.resident.id,
-            account_id=account,
-            session_id=session.id,
-            field=draft["field"],
-            text=draft["text"],
-            language=detect_language(draft["text"]) or d.locale,
-            named=bool(draft.get("named")),
-            contact_name=draft.get("name"),
-            contact_phone=draft.get("phone"),
-            complaint_flag=bool(draft.get("flag")),
             channel=CHANNEL,
-            attachments=attachments,
+            external_id=str(callback.from_user.id),
+            draft=draft,
+            locale=d.locale,
+            settings=d.settings,
             now=d.now,
-            zone=d.settings.zone,
         )
     except QuestionError as problem:
         await callback.answer(str(problem)[:200], show_alert=True)

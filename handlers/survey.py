@@ -23,7 +23,8 @@ from bot.services.consent import Purpose
 from bot.services.survey import Draft, IncompleteSurvey, InvalidAnswer
 from bot.survey import flow
 from bot.survey.definition import QuestionType
-from handlers.common import CHANNEL, deps, esc, to_menu
+from bot.texts import rating_summary
+from handlers.common import CHANNEL, deps, esc, record_consent, to_menu
 from handlers.fallback import hint_for, wrong_input
 from handlers.states import SurveyV1
 from handlers.widgets import Tr, choice_list
@@ -300,15 +301,7 @@ async def on_typed(message: Message, _widget: MessageInput, manager: DialogManag
 async def on_contact(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     d = deps(manager)
     given = button.widget_id == "c_yes"
-    await consent.record(
-        d.db,
-        d.resident.id,
-        Purpose.CONTACT,
-        given,
-        channel=CHANNEL,
-        notice_version=d.settings.notice_version,
-        now=d.now,
-    )
+    await record_consent(d, Purpose.CONTACT, given)
     if not given:
         await callback.answer(_("Your opinion stays anonymous; no individual reply will follow."))
     draft = await load_draft(manager)
@@ -371,21 +364,10 @@ async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogMan
 async def done_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     d = deps(dialog_manager)
     done = dialog_manager.dialog_data.get("done", {})
-    answers: dict[str, str | None] = done.get("answers", {})
-    scores = []
-    for code, value in answers.items():
-        question = d.survey.question(code)
-        score = flow.score_of(question, value) if question and question.scale == "s5" else None
-        if score is not None:
-            scores.append(score)
-    answered = sum(1 for value in answers.values() if value is not None)
-    summary = _("Questions answered: {count}.").format(count=answered)
-    if scores:
-        summary += "\n" + _("Average of your ratings: {mean}/5.").format(
-            mean=f"{sum(scores) / len(scores):.1f}"
-        )
-    field_id = done.get("field")
-    return {"field": esc(field_label(dialog_manager, field_id)), "summary": summary}
+    return {
+        "field": esc(field_label(dialog_manager, done.get("field"))),
+        "summary": rating_summary(d.survey, done.get("answers", {})),
+    }
 
 
 # --- the dialog -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from bot import i18n
 from bot.app import App, build_app
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
+from tests.fake_zalo import FakeZalo
 from tests.resident import Resident
 from tests.telegram_spec import assert_valid_requests
 
@@ -68,6 +69,15 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZalo]:
+    """A Zalo Bot API stand-in on a local port."""
+    server = FakeZalo()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ SUBMIT = {"vi": "📨 Gửi", "en": "📨 Submit"}
 DONE = {"vi": "✔️ Xong", "en": "✔️ Done"}
 SKIP = {"vi": "⏭ Bỏ qua", "en": "⏭ Skip"}
 BACK = {"vi": "⬅️ Quay lại", "en": "⬅️ Back"}
+ASK = "✉️ Gửi câu hỏi, kiến nghị"
 
 
 async def consent_all(resident: Resident, lang: str = "vi", *, contact: bool = False) -> None:
@@ -59,3 +60,10 @@ async def to_opinion(resident: Resident) -> None:
     await to_priorities(resident)
     await resident.tap("⬜ Thông tin")
     await resident.tap(DONE["vi"])
+
+
+async def write_question(resident: Resident, field: str, text: str) -> None:
+    """From the main menu, a question's field and text (the screen after depends on the text)."""
+    await resident.tap(ASK)
+    await resident.tap(field)
+    await resident.send(text)

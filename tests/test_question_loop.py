@@ -19,14 +19,6 @@ QUESTION = "Đề nghị phường hướng dẫn rõ hồ sơ đăng ký kết 
 
 
 @pytest.fixture
-async def zalo():
-    server = FakeZalo()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def official(app, settings, telegram) -> Person:
     from bot.__main__ import bootstrap_admins
 

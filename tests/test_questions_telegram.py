@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from models.questions import QuestionAttachment, ResidentQuestion
 from tests.db_helpers import consents
-from tests.journey import consent_all
+from tests.journey import ASK, consent_all, write_question
 
-ASK = "✉️ Gửi câu hỏi, kiến nghị"
 MINE = "📬 Câu hỏi của tôi"
 
 
@@ -24,9 +23,11 @@ async def stored_questions(app) -> list[ResidentQuestion]:
 
 async def test_anonymous_question_gets_a_tracking_code(app, resident):
     await consent_all(resident)
-    await resident.tap(ASK)
-    await resident.tap("Tư pháp – Hộ tịch")
-    await resident.send("Xin hỏi thủ tục đăng ký khai sinh cho con cần những giấy tờ gì?")
+    await write_question(
+        resident,
+        "Tư pháp – Hộ tịch",
+        "Xin hỏi thủ tục đăng ký khai sinh cho con cần những giấy tờ gì?",
+    )
     await resident.send_photo()
     assert "Đã nhận: 1." in resident.text
     await resident.tap("Tiếp tục ➡️")
@@ -51,9 +52,9 @@ async def test_anonymous_question_gets_a_tracking_code(app, resident):
 
 async def test_named_question_asks_contact_consent_name_and_phone(app, resident):
     await consent_all(resident)  # contact consent declined at the start
-    await resident.tap(ASK)
-    await resident.tap("Địa chính (đất đai)")
-    await resident.send("Đề nghị niêm yết công khai thời gian cấp giấy chứng nhận.")
+    await write_question(
+        resident, "Địa chính (đất đai)", "Đề nghị niêm yết công khai thời gian cấp giấy chứng nhận."
+    )
     await resident.tap("Tiếp tục ➡️")
     await resident.tap("👤 Trả lời tôi theo tên")
     await resident.tap("✅ Tôi đồng ý")
@@ -72,9 +73,9 @@ async def test_named_question_asks_contact_consent_name_and_phone(app, resident)
 
 async def test_complaint_is_redirected_and_can_be_sent_anyway_with_a_flag(app, resident):
     await consent_all(resident)
-    await resident.tap(ASK)
-    await resident.tap("Khác")
-    await resident.send("Tôi muốn làm đơn khiếu nại quyết định xử phạt của phường.")
+    await write_question(
+        resident, "Khác", "Tôi muốn làm đơn khiếu nại quyết định xử phạt của phường."
+    )
     assert "không giải quyết khiếu nại, tố cáo" in resident.text
     assert (await stored_questions(app)) == []
     await resident.tap("Gửi như một kiến nghị")
@@ -87,9 +88,9 @@ async def test_complaint_is_redirected_and_can_be_sent_anyway_with_a_flag(app, r
 
 async def test_ambiguous_text_gets_one_clarifying_question(app, resident):
     await consent_all(resident)
-    await resident.tap(ASK)
-    await resident.tap("Khác")
-    await resident.send("Cán bộ một cửa có thái độ chậm trễ khi tiếp nhận hồ sơ.")
+    await write_question(
+        resident, "Khác", "Cán bộ một cửa có thái độ chậm trễ khi tiếp nhận hồ sơ."
+    )
     assert "(1)" in resident.text and "(2)" in resident.text
     await resident.tap("(1) Góp ý, kiến nghị")
     assert "Tiếp tục ➡️" in resident.buttons
@@ -97,9 +98,7 @@ async def test_ambiguous_text_gets_one_clarifying_question(app, resident):
 
 async def test_text_over_the_limit_is_refused_with_the_count(app, resident):
     await consent_all(resident)
-    await resident.tap(ASK)
-    await resident.tap("Khác")
-    await resident.send("a" * 3001)
+    await write_question(resident, "Khác", "a" * 3001)
     hint = resident.telegram.sent_texts(resident.user_id)[-2]
     assert (
         hint
@@ -110,9 +109,7 @@ async def test_text_over_the_limit_is_refused_with_the_count(app, resident):
 
 async def test_a_draft_left_half_way_is_waiting(app, resident):
     await consent_all(resident)
-    await resident.tap(ASK)
-    await resident.tap("Khác")
-    await resident.send("Đề nghị mở thêm quầy tiếp nhận buổi chiều.")
+    await write_question(resident, "Khác", "Đề nghị mở thêm quầy tiếp nhận buổi chiều.")
     await resident.send("/menu")
     await resident.tap(ASK)
     assert "Đề nghị mở thêm quầy tiếp nhận buổi chiều." in resident.text
@@ -122,9 +119,7 @@ async def test_phone_shared_with_the_contact_button(app, resident):
     from aiogram.types import Contact
 
     await consent_all(resident, contact=True)
-    await resident.tap(ASK)
-    await resident.tap("Khác")
-    await resident.send("Đề nghị mở thêm quầy tiếp nhận buổi chiều.")
+    await write_question(resident, "Khác", "Đề nghị mở thêm quầy tiếp nhận buổi chiều.")
     await resident.tap("Tiếp tục ➡️")
     await resident.tap("👤 Trả lời tôi theo tên")
     await resident.send("Trần Thị Bình")

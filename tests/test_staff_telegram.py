@@ -14,10 +14,10 @@ from bot.notify import QuestionCb
 from bot.telegram import register_staff_menus
 from models import AuditEntry
 from tests.fake_telegram import ChatMessage
-from tests.journey import consent_all
+from tests.journey import consent_all, write_question
 from tests.resident import Resident
 from tests.test_question_services import audit_log, file, make_asker, make_session
-from tests.test_questions_telegram import ASK, stored_questions
+from tests.test_questions_telegram import stored_questions
 
 ADMIN, LEADER, OFFICIAL, OTHER_OFFICIAL, RESIDENT = 1, 10, 20, 30, 501
 TP = "Tư pháp – Hộ tịch"
@@ -70,9 +70,7 @@ async def official(admin, person) -> Person:
 async def ask(resident: Person, text: str = QUESTION, *, named: bool = True) -> str:
     """The resident sends a question on TP through the dialog; returns its tracking code."""
     await consent_all(resident, contact=True)
-    await resident.tap(ASK)
-    await resident.tap(TP)
-    await resident.send(text)
+    await write_question(resident, TP, text)
     await resident.tap("Tiếp tục ➡️")
     if named:
         await resident.tap("👤 Trả lời tôi theo tên")
@@ -379,9 +377,7 @@ async def test_questions_come_ten_a_page(app, official, clock):
 async def test_attachments_are_sent_to_staff(app, official, person, telegram):
     resident = person(RESIDENT)
     await consent_all(resident, contact=True)
-    await resident.tap(ASK)
-    await resident.tap(TP)
-    await resident.send(QUESTION)
+    await write_question(resident, TP, QUESTION)
     await resident.send_photo()
     await resident.tap("Tiếp tục ➡️")
     await resident.tap("🕶 Gửi ẩn danh")

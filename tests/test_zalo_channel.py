@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
@@ -18,14 +17,6 @@ from tests.db_helpers import answers, counts, responses
 from tests.fake_zalo import IDLE_WAIT, TOKEN, FakeZalo
 
 WEBHOOK_SECRET = "s3cret-webhook-token"
-
-
-@pytest.fixture
-async def zalo():
-    server = FakeZalo()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def zalo_settings(settings: Settings, server: FakeZalo, **more) -> Settings:

@@ -12,15 +12,23 @@ from typing import TYPE_CHECKING, Any
 from bot.conversation import parsing
 from bot.conversation.errors import Retry
 from bot.conversation.inbound import Kind
-from bot.conversation.language import detect_language
 from bot.conversation.parsing import Keyword
 from bot.i18n import _
-from bot.services import consent, residents, sessions
+from bot.services import consent
 from bot.services import questions as question_service
 from bot.services.complaints import Signal, assess
 from bot.services.consent import Purpose
-from bot.services.questions import AttachmentIn, QuestionError
-from bot.texts import CLARIFY, STATUS_LABELS, local_time, plain, redirect_text, signature
+from bot.services.drafts import file_draft
+from bot.services.questions import QuestionError
+from bot.texts import (
+    CLARIFY,
+    STATUS_LABELS,
+    local_time,
+    masked_phone,
+    plain,
+    redirect_text,
+    signature,
+)
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Turn
@@ -37,7 +45,8 @@ class QuestionScreens:
     download: Download | None = None
     on_question: OnQuestion | None = None
 
-    # Provided by TextConversation: survey, settings, _numbered, _choose, _yes_or_no.
+    # Provided by TextConversation: survey, settings, _numbered, _choose, _yes_or_no,
+    # _log_consent.
     survey: Any
     settings: Any
 
@@ -242,15 +251,7 @@ class QuestionScreens:
 
     async def _on_ask_contact(self, turn: Turn, text: str, word: Keyword | None) -> None:
         given = self._yes_or_no(text, word)
-        await consent.record(
-            turn.db,
-            turn.resident.id,
-            Purpose.CONTACT,
-            given,
-            channel=turn.inbound.channel,
-            notice_version=self.settings.notice_version,
-            now=turn.now,
-        )
+        await self._log_consent(turn, Purpose.CONTACT, given)
         if given:
             turn.go("ask:name")
         else:
@@ -285,7 +286,6 @@ class QuestionScreens:
 
     async def _show_ask_review(self, turn: Turn) -> str:
         ask = self._ask(turn)
-        phone = ask.get("phone") or ""
         lines = [
             plain(_("<b>Please check before sending</b>")),
             _("Field: {field}").format(field=self._field_text(turn, ask.get("field"))),
@@ -293,10 +293,9 @@ class QuestionScreens:
             _("Attachments: {count}").format(count=len(ask.get("attachments") or [])),
         ]
         if ask.get("named"):
-            masked = f"{phone[:3]}•••{phone[-3:]}" if len(phone) > 6 else ""
             lines.append(
                 _("Sent with your name: {name}, {phone}").format(
-                    name=ask.get("name", ""), phone=masked
+                    name=ask.get("name", ""), phone=masked_phone(ask.get("phone"))
                 )
             )
         else:
@@ -339,37 +338,16 @@ class QuestionScreens:
         if not ask.get("text") or not ask.get("field"):
             turn.go("ask:field")
             return
-        inbound = turn.inbound
-        session = await sessions.session_for_answers(
-            turn.db, turn.now, self.settings.zone, self.settings.default_locale
-        )
-        account = await residents.account_id(turn.db, inbound.channel, inbound.user_id)
-        attachments = [
-            AttachmentIn(
-                kind=item["kind"],
-                content=bytes.fromhex(item["content"]) if item.get("content") else None,
-                mime=item.get("mime"),
-                size=item.get("size"),
-            )
-            for item in ask.get("attachments") or []
-        ]
         try:
-            filed = await question_service.file_question(
+            filed = await file_draft(
                 turn.db,
                 resident_id=turn.resident.id,
-                account_id=account,
-                session_id=session.id,
-                field=ask["field"],
-                text=ask["text"],
-                language=detect_language(ask["text"]) or turn.locale,
-                named=bool(ask.get("named")),
-                contact_name=ask.get("name"),
-                contact_phone=ask.get("phone"),
-                complaint_flag=bool(ask.get("flag")),
-                channel=inbound.channel,
-                attachments=attachments,
+                channel=turn.inbound.channel,
+                external_id=turn.inbound.user_id,
+                draft=ask,
+                locale=turn.locale,
+                settings=self.settings,
                 now=turn.now,
-                zone=self.settings.zone,
             )
         except QuestionError as problem:
             raise Retry(str(problem)) from None

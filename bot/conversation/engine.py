@@ -34,11 +34,12 @@ from bot.survey import flow
 from bot.survey.definition import Question, QuestionType, Survey
 from bot.texts import (
     CONSENT_QUESTIONS,
-    LANGUAGE_NAMES,
     NOTICE,
-    PURPOSE_LABELS,
+    consent_action,
+    data_report,
     local_time,
     plain,
+    rating_summary,
     ward_committee,
 )
 from models import utcnow
@@ -300,16 +301,20 @@ class TextConversation(QuestionScreens):
             )
             self._pending.pop((inbound.channel, inbound.user_id), None)
             turn.state.pop("locale", None)
+        await self._log_consent(turn, purpose, given)
+        turn.state["given"] = given
+
+    async def _log_consent(self, turn: Turn, purpose: Purpose, given: bool) -> None:
+        """Log a known resident's decision from this channel under the current notice."""
         await consent.record(
             turn.db,
             turn.resident.id,
             purpose,
             given,
-            channel=inbound.channel,
+            channel=turn.inbound.channel,
             notice_version=self.settings.notice_version,
             now=turn.now,
         )
-        turn.state["given"] = given
 
     async def _survey_allowed(self, turn: Turn) -> bool:
         if turn.resident is None:
@@ -729,15 +734,7 @@ class TextConversation(QuestionScreens):
 
     async def _on_contact(self, turn: Turn, text: str, word: Keyword | None) -> None:
         given = self._yes_or_no(text, word)
-        await consent.record(
-            turn.db,
-            turn.resident.id,
-            Purpose.CONTACT,
-            given,
-            channel=turn.inbound.channel,
-            notice_version=self.settings.notice_version,
-            now=turn.now,
-        )
+        await self._log_consent(turn, Purpose.CONTACT, given)
         if not given:
             turn.replies.append(_("Your opinion stays anonymous; no individual reply will follow."))
         draft = await self._draft(turn)
@@ -806,31 +803,16 @@ class TextConversation(QuestionScreens):
     async def _show_done(self, turn: Turn) -> str:
         done = turn.state.get("done") or {}
         field = self.survey.field(done.get("field", ""))
-        answers: dict[str, str | None] = done.get("answers", {})
-        scores = [
-            score
-            for code, value in answers.items()
-            if (q := self.survey.question(code)) is not None
-            and q.scale == "s5"
-            and (score := flow.score_of(q, value)) is not None
-        ]
-        answered = sum(1 for value in answers.values() if value is not None)
         parts = [
             plain(
                 _("🙏 Thank you! Your rating of <b>{field}</b> has been recorded.").format(
                     field=field.label.get(turn.locale) if field else ""
                 )
             ),
-            _("Questions answered: {count}.").format(count=answered),
+            rating_summary(self.survey, done.get("answers", {})),
+            "",
+            self._numbered([(1, _("📝 Rate another field")), (2, _("🏠 Main menu"))]),
         ]
-        if scores:
-            parts.append(
-                _("Average of your ratings: {mean}/5.").format(
-                    mean=f"{sum(scores) / len(scores):.1f}"
-                )
-            )
-        parts.append("")
-        parts.append(self._numbered([(1, _("📝 Rate another field")), (2, _("🏠 Main menu"))]))
         return "\n".join(parts)
 
     async def _on_done(self, turn: Turn, text: str, word: Keyword | None) -> None:
@@ -851,49 +833,8 @@ class TextConversation(QuestionScreens):
         if turn.resident is None:
             return _("The ward's bot stores nothing about you.")
         data = await data_rights.stored_data(turn.db, turn.resident)
-        lines = [plain(_("<b>What the ward's bot stores about you</b>"))]
-        for channel, external_id in data.accounts:
-            lines.append(
-                plain(
-                    _("• Chat account: {channel} {account}").format(
-                        channel=channel.capitalize(), account=external_id
-                    )
-                )
-            )
-        lines.append(_("• Language: {language}").format(language=LANGUAGE_NAMES[data.locale]))
-        lines.append(
-            _(
-                "• Survey ratings: {submitted} submitted, {drafts} unfinished ({answers} answers)"
-            ).format(
-                submitted=data.responses.get("submitted", 0),
-                drafts=data.responses.get("draft", 0),
-                answers=data.answers,
-            )
-        )
-        lines.append(
-            _("• Questions and recommendations sent: {count}").format(count=data.questions)
-        )
-        lines.append("")
-        lines.append(plain(_("<b>Your consents</b>")))
-        actions = []
-        for purpose in PURPOSES:
-            decision = data.decisions.get(purpose)
-            label = _(PURPOSE_LABELS[purpose])
-            if decision is None:
-                status = _("not asked yet")
-            elif decision.given:
-                status = _("given on {time}").format(
-                    time=local_time(decision.recorded_at, self.settings)
-                )
-            else:
-                status = _("refused or withdrawn on {time}").format(
-                    time=local_time(decision.recorded_at, self.settings)
-                )
-            lines.append(f"• {label}: {status}")
-            action = (
-                _("Withdraw: {purpose}") if decision and decision.given else _("Agree: {purpose}")
-            )
-            actions.append(action.format(purpose=label))
+        lines = data_report(data, self.settings, markup=False)
+        actions = [consent_action(data, purpose) for purpose in PURPOSES]
         actions.append(_("🗑 Delete all my data"))
         lines.append("")
         lines.append(self._numbered(list(enumerate(actions, start=1))))
@@ -908,15 +849,7 @@ class TextConversation(QuestionScreens):
         if number is not None and 1 <= number <= len(PURPOSES):
             purpose = PURPOSES[number - 1]
             decisions = await consent.decisions(turn.db, turn.resident.id)
-            await consent.record(
-                turn.db,
-                turn.resident.id,
-                purpose,
-                not consent.granted(decisions, purpose),
-                channel=turn.inbound.channel,
-                notice_version=self.settings.notice_version,
-                now=turn.now,
-            )
+            await self._log_consent(turn, purpose, not consent.granted(decisions, purpose))
             return
         if number == len(PURPOSES) + 1:
             turn.go("data:delete")

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from bot.i18n import _
-from bot.services import audit, consent, staff
+from bot.services import consent, staff
 from bot.services.consent import Purpose
 from bot.services.staff import Actor, Permission, Role, StaffRef
 from models import (
@@ -481,15 +481,22 @@ async def _record(
     now: datetime,
     detail: dict | None = None,
 ) -> None:
-    await audit.record(
-        db,
-        actor_telegram_id=by.telegram_user_id,
-        actor_role=by.role,
-        action=action,
-        target=_target(q) if q is not None else None,
-        detail=detail,
-        now=now,
-    )
+    target = _target(q) if q is not None else None
+    await staff.record_action(db, by, action, now=now, target=target, detail=detail)
+
+
+async def _save(
+    db: AsyncSession,
+    by: StaffRef,
+    action: str,
+    q: ResidentQuestion,
+    now: datetime,
+    detail: dict | None = None,
+) -> None:
+    """Stamp and store a staff member's change to the question, then audit it."""
+    q.updated_at = now
+    await db.flush()
+    await _record(db, by, action, q, now, detail)
 
 
 async def _for_staff(
@@ -734,9 +741,7 @@ async def assign(
     q.assigned_to = official.id
     if q.status == QuestionStatus.RECEIVED:
         q.status = QuestionStatus.ASSIGNED
-    q.updated_at = now
-    await db.flush()
-    await _record(db, by, "assign", q, now, {"official": official.telegram_user_id})
+    await _save(db, by, "assign", q, now, {"official": official.telegram_user_id})
     return official
 
 
@@ -756,9 +761,7 @@ async def answer(
     q.answered_by = by.id
     q.answered_role = by.role
     q.status = QuestionStatus.ANSWERED
-    q.updated_at = now
-    await db.flush()
-    await _record(db, by, "answer", q, now)
+    await _save(db, by, "answer", q, now)
     channel, external_id, locale = await _chat_of(db, q)
     return Relay(channel, external_id, locale, q.code, cleaned, q.field, by.role, q.id, q.named)
 
@@ -802,18 +805,14 @@ async def hide(
     _check_length(cleaned, MAX_REASON, InvalidAction)
     q.hidden = True
     q.hidden_reason = cleaned
-    q.updated_at = now
-    await db.flush()
-    await _record(db, by, "hide", q, now)
+    await _save(db, by, "hide", q, now)
 
 
 async def unhide(db: AsyncSession, actor: Actor, question_id: int, now: datetime) -> None:
     by, q = await _for_staff(db, actor, question_id, Permission.HIDE, "unhide", now)
     q.hidden = False
     q.hidden_reason = None
-    q.updated_at = now
-    await db.flush()
-    await _record(db, by, "unhide", q, now)
+    await _save(db, by, "unhide", q, now)
 
 
 # --- figures --------------------------------------------------------------------------------

@@ -314,6 +314,43 @@ async def bootstrap_admins(db: AsyncSession, admin_ids: list[int], now: datetime
     return admins
 
 
+async def record_action(
+    db: AsyncSession,
+    by: StaffRef,
+    action: str,
+    *,
+    now: datetime,
+    target: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Audit an action a staff member was allowed to take."""
+    await audit.record(
+        db,
+        actor_telegram_id=by.telegram_user_id,
+        actor_role=by.role,
+        action=action,
+        target=target,
+        detail=detail,
+        now=now,
+    )
+
+
+async def _manage(
+    db: AsyncSession, actor: Actor, action: str, telegram_user_id: int, now: datetime
+) -> tuple[StaffRef, str]:
+    """The admin check for an action on a staff member; returns the admin and the target."""
+    target = f"staff:{telegram_user_id}"
+    by = await require(db, actor, Permission.MANAGE_STAFF, now=now, action=action, target=target)
+    return by, target
+
+
+async def _active_member(db: AsyncSession, telegram_user_id: int) -> StaffMember:
+    member = await _member(db, telegram_user_id)
+    if member is None or not member.active:
+        raise InvalidStaff(_("There is no active staff member with this Telegram id."))
+    return member
+
+
 async def add(
     db: AsyncSession,
     actor: Actor,
@@ -326,10 +363,7 @@ async def add(
 ) -> StaffRef:
     """Add a staff member (admins only). Someone removed earlier is reactivated with the new
     role; someone already active must be changed instead."""
-    target = f"staff:{telegram_user_id}"
-    by = await require(
-        db, actor, Permission.MANAGE_STAFF, now=now, action="staff_add", target=target
-    )
+    by, target = await _manage(db, actor, "staff_add", telegram_user_id, now)
     clean_role = _clean_role(role)
     clean_name = _clean_name(name)
     clean_fields = _clean_fields(clean_role, fields)
@@ -344,15 +378,8 @@ async def add(
     member.fields = clean_fields
     member.active = True
     await db.flush()
-    await audit.record(
-        db,
-        actor_telegram_id=by.telegram_user_id,
-        actor_role=by.role,
-        action="staff_add",
-        target=target,
-        detail={"role": str(clean_role), "fields": clean_fields},
-        now=now,
-    )
+    detail = {"role": str(clean_role), "fields": clean_fields}
+    await record_action(db, by, "staff_add", now=now, target=target, detail=detail)
     return as_ref(member)
 
 
@@ -368,13 +395,8 @@ async def change(
 ) -> StaffRef:
     """Change an active staff member's name, role or fields (admins only); what is None stays.
     Questions assigned to them outside their new fields go back to be assigned again."""
-    target = f"staff:{telegram_user_id}"
-    by = await require(
-        db, actor, Permission.MANAGE_STAFF, now=now, action="staff_change", target=target
-    )
-    member = await _member(db, telegram_user_id)
-    if member is None or not member.active:
-        raise InvalidStaff(_("There is no active staff member with this Telegram id."))
+    by, target = await _manage(db, actor, "staff_change", telegram_user_id, now)
+    member = await _active_member(db, telegram_user_id)
     new_role = _clean_role(role) if role is not None else Role(member.role)
     new_name = _clean_name(name) if name is not None else member.name
     new_fields = _clean_fields(new_role, fields if fields is not None else member.fields or [])
@@ -385,40 +407,21 @@ async def change(
     member.fields = new_fields
     await db.flush()
     await _release_assignments(db, member.id, new_fields, now)
-    await audit.record(
-        db,
-        actor_telegram_id=by.telegram_user_id,
-        actor_role=by.role,
-        action="staff_change",
-        target=target,
-        detail={"role": str(new_role), "fields": new_fields},
-        now=now,
-    )
+    detail = {"role": str(new_role), "fields": new_fields}
+    await record_action(db, by, "staff_change", now=now, target=target, detail=detail)
     return as_ref(member)
 
 
 async def remove(db: AsyncSession, actor: Actor, telegram_user_id: int, *, now: datetime) -> None:
     """Deactivate a staff member (admins only). The row stays, so answers keep their signature
     and the audit log its actors; their open assignments go back to be assigned again."""
-    target = f"staff:{telegram_user_id}"
-    by = await require(
-        db, actor, Permission.MANAGE_STAFF, now=now, action="staff_remove", target=target
-    )
-    member = await _member(db, telegram_user_id)
-    if member is None or not member.active:
-        raise InvalidStaff(_("There is no active staff member with this Telegram id."))
+    by, target = await _manage(db, actor, "staff_remove", telegram_user_id, now)
+    member = await _active_member(db, telegram_user_id)
     await _keep_an_admin(db, member)
     member.active = False
     await db.flush()
     await _release_assignments(db, member.id, (), now)
-    await audit.record(
-        db,
-        actor_telegram_id=by.telegram_user_id,
-        actor_role=by.role,
-        action="staff_remove",
-        target=target,
-        now=now,
-    )
+    await record_action(db, by, "staff_remove", now=now, target=target)
 
 
 async def members(db: AsyncSession, actor: Actor, *, now: datetime) -> list[StaffRef]:
@@ -430,13 +433,7 @@ async def members(db: AsyncSession, actor: Actor, *, now: datetime) -> list[Staf
         (await db.execute(stmt)).scalars(),
         key=lambda m: (order.get(m.role, len(order)), m.name, m.id),
     )
-    await audit.record(
-        db,
-        actor_telegram_id=by.telegram_user_id,
-        actor_role=by.role,
-        action="staff_list",
-        now=now,
-    )
+    await record_action(db, by, "staff_list", now=now)
     return [as_ref(member) for member in found]
 
 

@@ -109,6 +109,19 @@ def score_of(question: Question, value: str | None) -> float | None:
     return option.score if option else None
 
 
+def rating_summary(survey: Survey, answers: Answers) -> tuple[int, float | None]:
+    """(questions answered, mean of the S5 scores or None) for the thank-you screen."""
+    scores = [
+        score
+        for code, value in answers.items()
+        if (q := survey.question(code)) is not None
+        and q.scale == "s5"
+        and (score := score_of(q, value)) is not None
+    ]
+    answered = sum(1 for value in answers.values() if value is not None)
+    return answered, (sum(scores) / len(scores) if scores else None)
+
+
 def answer_label(question: Question, value: str | None, locale: str) -> str | None:
     """How an answer reads on the review screen; None when skipped."""
     if value is None:

@@ -1,0 +1,63 @@
+"""Filing a question from the draft a resident wrote, whichever channel kept it.
+
+A draft is a plain dict (field, text, flag, named, name, phone, attachments) kept in the
+channel's own state. Its attachments are dicts too: a Telegram one carries "file_id", a text
+channel's one "content" as hex (that state is JSON); both are read here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation.language import detect_language
+from bot.services import residents, sessions
+from bot.services.questions import AttachmentIn, FiledQuestion, file_question
+from bot.settings import Settings
+
+
+def attachment_in(item: dict[str, Any]) -> AttachmentIn:
+    return AttachmentIn(
+        kind=item["kind"],
+        telegram_file_id=item.get("file_id"),
+        content=bytes.fromhex(item["content"]) if item.get("content") else None,
+        mime=item.get("mime"),
+        filename=item.get("filename"),
+        size=item.get("size"),
+    )
+
+
+async def file_draft(
+    db: AsyncSession,
+    *,
+    resident_id: str,
+    channel: str,
+    external_id: str,
+    draft: dict[str, Any],
+    locale: str,
+    settings: Settings,
+    now: datetime,
+) -> FiledQuestion:
+    """File the draft in the current dialogue session; raises `QuestionError` as
+    `file_question` does. `locale` is the language when the text does not tell."""
+    session = await sessions.session_for_answers(db, now, settings.zone, settings.default_locale)
+    account = await residents.account_id(db, channel, external_id)
+    return await file_question(
+        db,
+        resident_id=resident_id,
+        account_id=account,
+        session_id=session.id,
+        field=draft["field"],
+        text=draft["text"],
+        language=detect_language(draft["text"]) or locale,
+        named=bool(draft.get("named")),
+        contact_name=draft.get("name"),
+        contact_phone=draft.get("phone"),
+        complaint_flag=bool(draft.get("flag")),
+        channel=channel,
+        attachments=[attachment_in(item) for item in draft.get("attachments") or []],
+        now=now,
+        zone=settings.zone,
+    )
