@@ -1,0 +1,350 @@
+"""Survey figures for a dialogue session: counts, item and element scores, the overall rating and
+multiple-choice shares, every aggregation done in SQL (GROUP BY) so memory stays flat.
+
+Scoring follows the domain notes (§2.4): only submitted responses count, whatever their channel
+(paper forms included); "not applicable" and skipped answers carry no score and are left out of
+N and means; % satisfied is the share of 4–5 (3–5 when neutral counts as satisfied); cells with
+fewer than SMALL_CELL answers are flagged. Percentages are 0–100 and None when N is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.questions import count_by_field_status
+from bot.survey.definition import Label, Question, QuestionType, Survey
+from models import Answer, ResponseStatus, SurveyResponse
+
+SMALL_CELL = 5
+ITEM_SCALE = "s5"
+OVERALL_SCALE = "s3"
+
+
+@dataclass(frozen=True)
+class ItemFigure:
+    """One S5 question, for one field (or all fields when field is None)."""
+
+    field: str | None
+    code: str
+    n: int
+    mean: float | None
+    satisfied_pct: float | None
+    dissatisfied_pct: float | None
+    neutral_pct: float | None
+    small: bool
+
+
+@dataclass(frozen=True)
+class ElementFigure:
+    """The pooled valid answers of the S5 questions sharing one element label (Q1–Q2 access…)."""
+
+    field: str | None
+    element: Label | None
+    codes: tuple[str, ...]
+    n: int
+    mean: float | None
+    satisfied_pct: float | None
+    dissatisfied_pct: float | None
+    neutral_pct: float | None
+    small: bool
+
+
+@dataclass(frozen=True)
+class OverallFigure:
+    """The S3 overall rating: satisfied = options scoring at least 1 (vs, s); points 2/1/0."""
+
+    field: str | None
+    code: str
+    n: int
+    satisfied_pct: float | None
+    mean_points: float | None
+    counts: dict[str, int]  # every option of the scale, in survey order
+    small: bool
+
+
+class OptionShare(NamedTuple):
+    option: str
+    respondents: int
+    share_pct: float | None
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def scale_questions(survey: Survey, scale: str) -> list[Question]:
+    return [q for q in survey.questions if q.type is QuestionType.SINGLE and q.scale == scale]
+
+
+def item_codes(survey: Survey) -> list[str]:
+    return [q.code for q in scale_questions(survey, ITEM_SCALE)]
+
+
+def overall_code(survey: Survey) -> str | None:
+    found = scale_questions(survey, OVERALL_SCALE)
+    return found[0].code if found else None
+
+
+def _submitted(stmt: Select, session_id: int, channel: str | None) -> Select:
+    stmt = stmt.where(
+        SurveyResponse.session_id == session_id,
+        SurveyResponse.status == ResponseStatus.SUBMITTED,
+    )
+    if channel is not None:
+        stmt = stmt.where(SurveyResponse.channel == channel)
+    return stmt
+
+
+def _ordered_fields(survey: Survey, found: Iterable[str]) -> list[str]:
+    found = set(found)
+    known = [f.id for f in survey.fields if f.id in found]
+    return known + sorted(found - set(known))
+
+
+async def _fields_with_responses(
+    db: AsyncSession, survey: Survey, session_id: int, channel: str | None
+) -> list[str]:
+    stmt = _submitted(select(SurveyResponse.field).distinct(), session_id, channel)
+    return _ordered_fields(survey, (await db.execute(stmt)).scalars())
+
+
+async def responses_by_field_channel(
+    db: AsyncSession, session_id: int
+) -> dict[str, dict[str, int]]:
+    """{field: {channel: submitted responses}}."""
+    stmt = _submitted(
+        select(SurveyResponse.field, SurveyResponse.channel, func.count(SurveyResponse.id)),
+        session_id,
+        None,
+    ).group_by(SurveyResponse.field, SurveyResponse.channel)
+    counts: dict[str, dict[str, int]] = {}
+    for field, channel, count in (await db.execute(stmt)).all():
+        counts.setdefault(field, {})[channel] = count
+    return counts
+
+
+class _Tally(NamedTuple):
+    n: int = 0
+    total: float = 0.0
+    high: int = 0  # 4–5
+    neutral: int = 0  # 3
+    low: int = 0  # 1–2
+
+
+async def _tally(
+    db: AsyncSession,
+    session_id: int,
+    group_of: dict[str, str],
+    *,
+    by_field: bool,
+    channel: str | None,
+) -> dict[tuple[str | None, str], _Tally]:
+    """{(field or None, group key): tally} of scored answers, questions mapped to groups in SQL."""
+    score = Answer.score
+    group = case(group_of, value=Answer.question)
+    columns = [
+        group.label("grp"),
+        func.count(score),
+        func.coalesce(func.sum(score), 0.0),
+        func.sum(case((score >= 4, 1), else_=0)),
+        func.sum(case((score == 3, 1), else_=0)),
+        func.sum(case((score <= 2, 1), else_=0)),
+    ]
+    if by_field:
+        columns.insert(0, SurveyResponse.field)
+    stmt = _submitted(
+        select(*columns).join(SurveyResponse, Answer.response_id == SurveyResponse.id),
+        session_id,
+        channel,
+    ).where(Answer.question.in_(list(group_of)), score.is_not(None))
+    stmt = stmt.group_by(*([SurveyResponse.field] if by_field else []), group)
+    result: dict[tuple[str | None, str], _Tally] = {}
+    for row in (await db.execute(stmt)).all():
+        field, rest = (row[0], row[1:]) if by_field else (None, row)
+        key, n, total, high, neutral, low = rest
+        result[(field, key)] = _Tally(int(n), float(total), int(high), int(neutral), int(low))
+    return result
+
+
+def _stats(tally: _Tally, neutral_counts_as_satisfied: bool) -> dict:
+    satisfied = tally.high + (tally.neutral if neutral_counts_as_satisfied else 0)
+    return {
+        "n": tally.n,
+        "mean": tally.total / tally.n if tally.n else None,
+        "satisfied_pct": _pct(satisfied, tally.n),
+        "dissatisfied_pct": _pct(tally.low, tally.n),
+        "neutral_pct": _pct(tally.neutral, tally.n),
+        "small": tally.n < SMALL_CELL,
+    }
+
+
+async def _field_keys(
+    db: AsyncSession, survey: Survey, session_id: int, by_field: bool, channel: str | None
+) -> list[str | None]:
+    if not by_field:
+        return [None]
+    return list(await _fields_with_responses(db, survey, session_id, channel))
+
+
+async def item_figures(
+    db: AsyncSession,
+    survey: Survey,
+    session_id: int,
+    *,
+    by_field: bool = True,
+    neutral_counts_as_satisfied: bool = False,
+    channel: str | None = None,
+) -> list[ItemFigure]:
+    """Every S5 question, per field with submitted responses (or once over all fields)."""
+    codes = item_codes(survey)
+    if not codes:
+        return []
+    tallies = await _tally(
+        db, session_id, {c: c for c in codes}, by_field=by_field, channel=channel
+    )
+    fields = await _field_keys(db, survey, session_id, by_field, channel)
+    return [
+        ItemFigure(
+            field=field,
+            code=code,
+            **_stats(tallies.get((field, code), _Tally()), neutral_counts_as_satisfied),
+        )
+        for field in fields
+        for code in codes
+    ]
+
+
+def element_groups(survey: Survey) -> list[tuple[Label | None, tuple[str, ...]]]:
+    """S5 questions grouped by element label in survey order; a question without one stands alone."""
+    groups: list[tuple[Label | None, list[str]]] = []
+    for question in scale_questions(survey, ITEM_SCALE):
+        match = next((g for g in groups if g[0] is not None and g[0] == question.element), None)
+        if match is None:
+            groups.append((question.element, [question.code]))
+        else:
+            match[1].append(question.code)
+    return [(label, tuple(codes)) for label, codes in groups]
+
+
+async def element_figures(
+    db: AsyncSession,
+    survey: Survey,
+    session_id: int,
+    *,
+    by_field: bool = True,
+    neutral_counts_as_satisfied: bool = False,
+    channel: str | None = None,
+) -> list[ElementFigure]:
+    """Per element: the valid answers of its questions pooled (Q1–Q2 access, Q4–Q5 staff…)."""
+    groups = element_groups(survey)
+    if not groups:
+        return []
+    group_of = {code: str(i) for i, (_, codes) in enumerate(groups) for code in codes}
+    tallies = await _tally(db, session_id, group_of, by_field=by_field, channel=channel)
+    fields = await _field_keys(db, survey, session_id, by_field, channel)
+    return [
+        ElementFigure(
+            field=field,
+            element=label,
+            codes=codes,
+            **_stats(tallies.get((field, str(i)), _Tally()), neutral_counts_as_satisfied),
+        )
+        for field in fields
+        for i, (label, codes) in enumerate(groups)
+    ]
+
+
+async def overall_rating(
+    db: AsyncSession,
+    survey: Survey,
+    session_id: int,
+    *,
+    by_field: bool = True,
+    channel: str | None = None,
+) -> list[OverallFigure]:
+    """The S3 question: N, % satisfied (vs + s), mean points 2/1/0 and the count per option."""
+    code = overall_code(survey)
+    if code is None:
+        return []
+    options = survey.question(code).options
+    scored = {o.code: o.score for o in options if o.score is not None}
+    columns = [Answer.value, func.count(Answer.id)]
+    if by_field:
+        columns.insert(0, SurveyResponse.field)
+    stmt = _submitted(
+        select(*columns).join(SurveyResponse, Answer.response_id == SurveyResponse.id),
+        session_id,
+        channel,
+    ).where(Answer.question == code, Answer.value.in_(list(scored)))
+    stmt = stmt.group_by(*([SurveyResponse.field] if by_field else []), Answer.value)
+    counts: dict[str | None, dict[str, int]] = {}
+    for row in (await db.execute(stmt)).all():
+        field, value, count = row if by_field else (None, *row)
+        counts.setdefault(field, {})[value] = int(count)
+    fields = await _field_keys(db, survey, session_id, by_field, channel)
+    figures = []
+    for field in fields:
+        per_option = {o.code: counts.get(field, {}).get(o.code, 0) for o in options}
+        n = sum(per_option[c] for c in scored)
+        satisfied = sum(per_option[c] for c, s in scored.items() if s >= 1)
+        points = sum(per_option[c] * s for c, s in scored.items())
+        figures.append(
+            OverallFigure(
+                field=field,
+                code=code,
+                n=n,
+                satisfied_pct=_pct(satisfied, n),
+                mean_points=points / n if n else None,
+                counts=per_option,
+                small=n < SMALL_CELL,
+            )
+        )
+    return figures
+
+
+async def multi_choice_shares(
+    db: AsyncSession,
+    survey: Survey,
+    session_id: int,
+    code: str,
+    *,
+    field: str | None = None,
+    channel: str | None = None,
+) -> list[OptionShare]:
+    """Each option of a question, ranked: respondents choosing it and their share (0–100) of the
+    respondents who answered the question. Counted in SQL on the space-separated codes."""
+    question = survey.question(code)
+    if question is None or not question.options:
+        raise ValueError(f"unknown question or question without options: {code!r}")
+    padded = literal(" ").concat(Answer.value).concat(" ")
+    columns = [func.count(Answer.id)] + [
+        func.sum(case((padded.contains(f" {o.code} ", autoescape=True), 1), else_=0))
+        for o in question.options
+    ]
+    stmt = _submitted(
+        select(*columns).join(SurveyResponse, Answer.response_id == SurveyResponse.id),
+        session_id,
+        channel,
+    ).where(Answer.question == code, Answer.value.is_not(None), Answer.value != "")
+    if field is not None:
+        stmt = stmt.where(SurveyResponse.field == field)
+    total, *chosen = (await db.execute(stmt)).one()
+    total = int(total or 0)
+    shares = [
+        OptionShare(o.code, int(c or 0), _pct(int(c or 0), total))
+        for o, c in zip(question.options, chosen, strict=True)
+    ]
+    order = {o.code: i for i, o in enumerate(question.options)}
+    return sorted(shares, key=lambda s: (-s.respondents, order[s.option]))
+
+
+async def question_counts(
+    db: AsyncSession, session_id: int, *, include_hidden: bool = False
+) -> dict[str, dict[str, int]]:
+    """{field: {status: questions}} for the session (hidden ones left out unless asked)."""
+    return await count_by_field_status(db, session_id, include_hidden=include_hidden)
