@@ -1,0 +1,1 @@
+"""Documents built from the survey definition and the stored answers (DOCX and friends)."""

@@ -1,0 +1,392 @@
+"""The printable survey form (DOCX), generated from the survey definition.
+
+The Fatherland Front collects paper forms that must ask exactly what the chatbot asks, so the form
+is built from the same `Survey` the bot runs on: fields as question 1 (C1), then every question in
+survey order with its options, multi-choice limits, skip rules and show_if conditions in words.
+Each question carries its code ("[Q3]") in small grey text so staff can type the answers back.
+
+The few fixed texts of the form live in `FIXED` below: they are document content in the form's
+locale, not chat messages, so they are not in the gettext catalogue.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+
+from bot.survey.definition import Question, QuestionType, Survey
+
+FONT = "Times New Roman"
+SIZE = Pt(13)
+SMALL = Pt(11)
+CODE_SIZE = Pt(9)
+GREY = RGBColor(0x80, 0x80, 0x80)
+PAGE_WIDTH, PAGE_HEIGHT = Cm(21), Cm(29.7)  # A4
+MARGIN_TOP = MARGIN_BOTTOM = Cm(2)
+MARGIN_LEFT, MARGIN_RIGHT = Cm(3), Cm(2)  # Nghị định 30/2020: left 3-3.5 cm, right 1.5-2 cm
+TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+INDENT = Cm(0.75)
+C1 = "C1"  # the field question: asked by the bot from `survey.fields`, not in `survey.questions`
+
+FIXED: dict[str, dict[str, str]] = {
+    "vi": {
+        "agency": "UBND PHƯỜNG {ward}",
+        "nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "motto": "Độc lập - Tự do - Hạnh phúc",
+        "title": "PHIẾU KHẢO SÁT Ý KIẾN",
+        "subtitle": "về sự hài lòng đối với việc giải quyết thủ tục hành chính",
+        "form_no": "Số phiếu (cán bộ ghi): ",
+        "instructions": (
+            "Phiếu khảo sát không ghi tên. Ông/Bà vui lòng đánh dấu X vào một ô ☐ cho mỗi câu hỏi "
+            "(riêng câu ghi “chọn tối đa” hoặc “chọn một hoặc nhiều” có thể đánh dấu nhiều ô) "
+            "và ghi ý kiến vào các dòng chấm. Câu ghi “không bắt buộc” có thể bỏ qua."
+        ),
+        "question": "Câu {n}. ",
+        "c1_text": "Ông/Bà đã thực hiện thủ tục thuộc lĩnh vực nào?",
+        "c1_hint": " (đánh dấu một lĩnh vực; nếu có thể, đánh dấu thêm thủ tục cụ thể)",
+        "max": "(chọn tối đa {n})",
+        "any": "(chọn một hoặc nhiều)",
+        "optional": "(không bắt buộc)",
+        "only_if": "(Chỉ trả lời nếu câu {n} chọn {labels})",
+        "skip": "Nếu chọn {labels} ở câu {n}, chuyển đến {target}.",
+        "skip_not": "Nếu không chọn {labels} ở câu {n}, chuyển đến {target}.",
+        "target": "câu {n}",
+        "end": "phần cuối phiếu",
+        "or": " hoặc ",
+        "consent": (
+            "Tôi đồng ý chuyển câu hỏi kèm họ tên, số điện thoại tới công chức phụ trách "
+            "và MTTQ phường để được trả lời"
+        ),
+        "consent_hint": "Nếu chọn “Có”, vui lòng đánh dấu ô đồng ý và ghi:",
+        "name": "Họ tên: ",
+        "phone": "Điện thoại: ",
+        "thanks": "Xin trân trọng cảm ơn sự hợp tác của Ông/Bà!",
+    },
+    "en": {
+        "agency": "{ward} WARD PEOPLE'S COMMITTEE",
+        "nation": "SOCIALIST REPUBLIC OF VIET NAM",
+        "motto": "Independence - Freedom - Happiness",
+        "title": "SURVEY FORM",
+        "subtitle": "on satisfaction with the handling of administrative procedures",
+        "form_no": "Form no. (filled in by staff): ",
+        "instructions": (
+            "This survey is anonymous. Please put an X in one box ☐ for each question "
+            "(questions marked “choose up to” or “choose one or more” allow several boxes) "
+            "and write your opinion on the dotted lines. Questions marked “optional” may be skipped."
+        ),
+        "question": "Question {n}. ",
+        "c1_text": "Which field was your procedure in?",
+        "c1_hint": " (tick one field; if you can, tick the procedure as well)",
+        "max": "(choose up to {n})",
+        "any": "(choose one or more)",
+        "optional": "(optional)",
+        "only_if": "(Answer only if you chose {labels} in question {n})",
+        "skip": "If you choose {labels} in question {n}, go to {target}.",
+        "skip_not": "If you do not choose {labels} in question {n}, go to {target}.",
+        "target": "question {n}",
+        "end": "the end of the form",
+        "or": " or ",
+        "consent": (
+            "I agree that my question, with my name and phone, is passed to the official "
+            "in charge and the ward MTTQ for a reply"
+        ),
+        "consent_hint": "If you chose “Yes”, please tick the consent box and write:",
+        "name": "Name: ",
+        "phone": "Phone: ",
+        "thanks": "Thank you very much for your cooperation!",
+    },
+}
+
+
+@dataclass(frozen=True)
+class SkipRule:
+    source: str  # code of the question answered
+    labels: tuple[str, ...]  # the options that trigger the jump (or, if `negated`, avoid it)
+    target: str | None  # code of the next question to answer; None = end of the form
+    negated: bool = False
+
+
+def paper_form(
+    survey: Survey, *, ward_name: str, locale: str = "vi", session_title: str | None = None
+) -> bytes:
+    """Build the printable survey form as DOCX bytes (A4, Times New Roman 13 pt)."""
+    texts = FIXED["en" if locale == "en" else "vi"]
+    numbers = {C1: 1} | {q.code: i for i, q in enumerate(survey.questions, start=2)}
+    rules = skip_rules(survey, locale)
+
+    doc = Document()
+    _setup(doc)
+    _header(doc, texts, ward_name)
+    _title(doc, texts, session_title)
+
+    _para(doc, texts["instructions"], italic=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    for rule in rules:
+        _para(doc, "– " + _rule_text(rule, numbers, texts), italic=True, left=INDENT)
+
+    _field_question(doc, survey, texts, locale)
+    for question in survey.questions:
+        own_rules = [r for r in rules if r.source == question.code]
+        _question(doc, survey, question, numbers, texts, locale, own_rules)
+
+    thanks = _para(doc, texts["thanks"], bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    thanks.paragraph_format.space_before = Pt(12)
+
+    doc.core_properties.title = texts["title"]
+    doc.core_properties.language = "en-GB" if locale == "en" else "vi-VN"
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def skip_rules(survey: Survey, locale: str = "vi") -> list[SkipRule]:
+    """The jumps a paper respondent must make, derived from the questions' show_if conditions.
+
+    For a single-choice question, options that hide the questions right after it are grouped by
+    the question they lead to. For a multi-choice question only "none of the options that show
+    the next question" is a sure jump. Whatever made the source question itself visible is known
+    too (C2 was "Có" when O1 is answered), so questions needing the opposite count as hidden.
+    """
+    questions = survey.questions
+    rules: list[SkipRule] = []
+    for index, source in enumerate(questions):
+        later = questions[index + 1 :]
+        if not later or not any(q.show_if and q.show_if.question == source.code for q in later):
+            continue
+        known = _implied(survey, source)
+        if source.type is QuestionType.MULTI:
+            first = later[0].show_if
+            if first is None or first.question != source.code:
+                continue
+            avoided = set(first.any_of)
+            target = _next_shown(
+                later, source.code, known, lambda any_of, avoided=avoided: set(any_of) <= avoided
+            )
+            labels = tuple(o.label.get(locale) for o in source.options if o.code in avoided)
+            rules.append(SkipRule(source.code, labels, target, negated=True))
+            continue
+        grouped: dict[str | None, list[str]] = {}
+        for option in source.options:
+            target = _next_shown(
+                later, source.code, known, lambda any_of, code=option.code: code not in any_of
+            )
+            if target != later[0].code:
+                grouped.setdefault(target, []).append(option.label.get(locale))
+        rules.extend(SkipRule(source.code, tuple(ls), t) for t, ls in grouped.items())
+    return rules
+
+
+def _implied(survey: Survey, question: Question) -> dict[str, set[str]]:
+    """Answers a single-choice ancestor must have had for `question` to be shown at all."""
+    known: dict[str, set[str]] = {}
+    condition = question.show_if
+    while condition is not None:
+        parent = survey.question(condition.question)
+        if parent is None:
+            break
+        if parent.type is not QuestionType.MULTI:
+            known[parent.code] = known.get(parent.code, set(condition.any_of)) & set(
+                condition.any_of
+            )
+        condition = parent.show_if
+    return known
+
+
+def _next_shown(
+    later: list[Question], source: str, known: dict[str, set[str]], hides
+) -> str | None:
+    """The first of `later` still shown when `hides(any_of)` says which direct conditions fail."""
+    hidden: set[str] = set()
+    for question in later:
+        condition = question.show_if
+        if condition and (
+            condition.question in hidden
+            or (condition.question == source and hides(condition.any_of))
+            or (
+                condition.question in known
+                and not known[condition.question] & set(condition.any_of)
+            )
+        ):
+            hidden.add(question.code)
+            continue
+        return question.code
+    return None
+
+
+def _quoted(labels, texts: dict[str, str]) -> str:
+    return texts["or"].join(f"“{label}”" for label in labels)
+
+
+def _rule_text(rule: SkipRule, numbers: dict[str, int], texts: dict[str, str]) -> str:
+    target = texts["end"] if rule.target is None else texts["target"].format(n=numbers[rule.target])
+    key = "skip_not" if rule.negated else "skip"
+    return texts[key].format(
+        labels=_quoted(rule.labels, texts), n=numbers[rule.source], target=target
+    )
+
+
+# --- document building -------------------------------------------------------------------------
+
+
+def _setup(doc) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
+    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = SIZE
+    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    normal.paragraph_format.space_after = Pt(2)
+    normal.paragraph_format.line_spacing = 1.1
+
+
+def _para(
+    container,
+    text: str = "",
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size=None,
+    align=None,
+    left=None,
+) -> Paragraph:
+    paragraph = container.add_paragraph()
+    if text:
+        run = paragraph.add_run(text)
+        run.bold, run.italic = bold or None, italic or None
+        if size:
+            run.font.size = size
+    if align is not None:
+        paragraph.alignment = align
+    if left is not None:
+        paragraph.paragraph_format.left_indent = left
+    return paragraph
+
+
+def _header(doc, texts: dict[str, str], ward_name: str) -> None:
+    ward = ward_name.strip()
+    if ward.lower().startswith("phường "):
+        ward = ward[len("phường ") :]
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = (Cm(6), TEXT_WIDTH - Cm(6))
+    for cell, width in zip(table.rows[0].cells, widths, strict=True):
+        cell.width = width
+    left, right = table.rows[0].cells
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    left.paragraphs[0].alignment = center
+    left.paragraphs[0].add_run(texts["agency"].format(ward=ward.upper())).bold = True
+    _para(left, "————", align=center)
+    right.paragraphs[0].alignment = center
+    right.paragraphs[0].add_run(texts["nation"]).bold = True
+    _para(right, texts["motto"], bold=True, align=center)
+    _para(right, "—————————", align=center)
+
+
+def _title(doc, texts: dict[str, str], session_title: str | None) -> None:
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    title = _para(doc, texts["title"], bold=True, size=Pt(15), align=center)
+    title.paragraph_format.space_before = Pt(12)
+    _para(doc, texts["subtitle"], bold=True, align=center)
+    if session_title:
+        _para(doc, session_title, italic=True, align=center)
+    number = _para(doc, texts["form_no"], size=SMALL, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    number.add_run("…………").font.size = SMALL
+    number.paragraph_format.space_after = Pt(6)
+
+
+def _question_line(doc, number: int, text: str, code: str, texts, notes: list[str]) -> Paragraph:
+    paragraph = _para(doc)
+    paragraph.paragraph_format.space_before = Pt(6)
+    paragraph.paragraph_format.keep_with_next = True
+    paragraph.add_run(texts["question"].format(n=number)).bold = True
+    paragraph.add_run(text)
+    for note in notes:
+        paragraph.add_run(" " + note).italic = True
+    tag = paragraph.add_run(f" [{code}]")
+    tag.font.size, tag.font.color.rgb = CODE_SIZE, GREY
+    return paragraph
+
+
+def _field_question(doc, survey: Survey, texts, locale: str) -> None:
+    _question_line(doc, 1, texts["c1_text"], C1, texts, [])
+    last = len(survey.fields) - 1
+    for index, field in enumerate(survey.fields):
+        line = _para(doc, f"☐ {field.label.get(locale)}", left=INDENT)
+        line.paragraph_format.keep_with_next = index < last or bool(field.procedures)
+        if field.procedures:
+            procedures = "    ".join(f"☐ {p.label.get(locale)}" for p in field.procedures)
+            sub = _para(doc, procedures, size=SMALL, left=INDENT * 2)
+            sub.paragraph_format.keep_with_next = index < last
+
+
+def _question(doc, survey, question: Question, numbers, texts, locale, rules) -> None:
+    text = question.text.get(locale)
+    notes: list[str] = []
+    if question.type is QuestionType.MULTI:
+        limit = question.max or len(question.options)
+        hint = texts["max"].format(n=limit) if limit < len(question.options) else texts["any"]
+        if hint.lower() not in text.lower():
+            notes.append(hint)
+    if question.optional and texts["optional"] not in text:
+        notes.append(texts["optional"])
+    if question.show_if:
+        target = survey.question(question.show_if.question)
+        labels = [o.label.get(locale) for o in target.options if o.code in question.show_if.any_of]
+        notes.append(texts["only_if"].format(n=numbers[target.code], labels=_quoted(labels, texts)))
+    _question_line(doc, numbers[question.code], text, question.code, texts, notes)
+
+    if question.type is QuestionType.TEXT:
+        lines = min(6, max(2, question.max_length // 250))
+        for i in range(lines):
+            _dotted(doc, keep=i < lines - 1)
+    else:
+        _options(doc, question, locale, keep_last=bool(rules or question.requires_consent))
+    for rule in rules:
+        _para(doc, "→ " + _rule_text(rule, numbers, texts), italic=True, size=SMALL, left=INDENT)
+    if question.requires_consent:
+        _consent(doc, texts)
+
+
+def _options(doc, question: Question, locale: str, *, keep_last: bool) -> None:
+    labelled = [(o, o.label.get(locale)) for o in question.options]
+    items = []
+    for option, label in labelled:
+        digit = question.scale is not None and option.code.isdigit() and option.score is not None
+        items.append(f"☐ {option.code} {label}" if digit else f"☐ {label}")
+    if len(items) <= 3 and all(len(label) <= 16 for _, label in labelled):
+        line = _para(doc, "\t".join(items), left=INDENT)
+        line.paragraph_format.keep_with_next = keep_last
+        return
+    for index, item in enumerate(items):
+        line = _para(doc, item, left=INDENT)
+        line.paragraph_format.keep_with_next = keep_last or index < len(items) - 1
+
+
+def _dotted(doc, *, keep: bool) -> None:
+    """An empty answer line: a right tab at the text edge with a dotted leader."""
+    line = _para(doc, "\t", left=INDENT)
+    line.paragraph_format.tab_stops.add_tab_stop(
+        TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
+    )
+    line.paragraph_format.keep_with_next = keep
+
+
+def _consent(doc, texts) -> None:
+    _para(doc, texts["consent_hint"], italic=True, size=SMALL, left=INDENT)
+    _para(doc, f"☐ {texts['consent']}", left=INDENT)
+    for label in (texts["name"], texts["phone"]):
+        line = _para(doc, label + "\t", left=INDENT)
+        line.paragraph_format.tab_stops.add_tab_stop(
+            TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
+        )

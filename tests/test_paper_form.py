@@ -1,0 +1,196 @@
+"""The printable paper form is generated from the survey definition: read it back and check it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from docx import Document
+from docx.shared import Pt
+
+from bot.exports.paper_form import paper_form, skip_rules
+from bot.survey.definition import DEFAULT_SURVEY_FILE, QuestionType, load_survey
+
+WARD = "Bến Nghé"
+SESSION = "Hội nghị đối thoại quý IV/2026"
+
+
+def read(data: bytes):
+    return Document(io.BytesIO(data))
+
+
+def lines(doc) -> list[str]:
+    return [p.text for p in doc.paragraphs]
+
+
+def header_text(doc) -> str:
+    return "\n".join(cell.text for table in doc.tables for cell in table.rows[0].cells)
+
+
+def question_line(doc, code: str) -> str:
+    return next(text for text in lines(doc) if text.endswith(f"[{code}]"))
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return load_survey()
+
+
+@pytest.fixture(scope="module")
+def vi_doc(survey):
+    return read(paper_form(survey, ward_name=WARD, session_title=SESSION))
+
+
+@pytest.fixture(scope="module")
+def en_doc(survey):
+    return read(paper_form(survey, ward_name=WARD, locale="en"))
+
+
+def test_header_title_and_page(vi_doc):
+    header = header_text(vi_doc)
+    assert "UBND PHƯỜNG BẾN NGHÉ" in header
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header
+    assert "Độc lập - Tự do - Hạnh phúc" in header
+    text = lines(vi_doc)
+    assert "PHIẾU KHẢO SÁT Ý KIẾN" in text
+    assert SESSION in text
+    assert text[-1] == "Xin trân trọng cảm ơn sự hợp tác của Ông/Bà!"
+    section = vi_doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert round(section.left_margin.cm, 1) == 3.0
+    normal = vi_doc.styles["Normal"].font
+    assert (normal.name, normal.size) == ("Times New Roman", Pt(13))
+
+
+def test_ward_name_with_prefix_is_not_doubled(survey):
+    doc = read(paper_form(survey, ward_name="Phường Bến Nghé"))
+    assert "UBND PHƯỜNG BẾN NGHÉ" in header_text(doc)
+
+
+def test_instructions_state_anonymity_and_skip_rules_in_words(vi_doc):
+    text = "\n".join(lines(vi_doc))
+    assert "không ghi tên" in text
+    assert "Nếu chọn “Không” ở câu 2, chuyển đến câu 14." in text
+    assert "Nếu chọn “Rất hài lòng” hoặc “Hài lòng” ở câu 11, chuyển đến câu 14." in text
+    assert "Nếu không chọn “Khác” ở câu 12, chuyển đến câu 14." in text
+
+
+def test_every_question_in_order_with_number_and_code(vi_doc, survey):
+    text = lines(vi_doc)
+    c1 = question_line(vi_doc, "C1")
+    assert c1.startswith("Câu 1. Ông/Bà đã thực hiện thủ tục thuộc lĩnh vực nào?")
+    positions = [text.index(c1)]
+    for number, question in enumerate(survey.questions, start=2):
+        line = question_line(vi_doc, question.code)
+        assert line.startswith(f"Câu {number}. {question.text.vi}")
+        positions.append(text.index(line))
+    assert positions == sorted(positions)
+
+
+def test_code_tag_is_small_and_grey(vi_doc):
+    paragraph = next(p for p in vi_doc.paragraphs if p.text.endswith("[Q3]"))
+    tag = paragraph.runs[-1]
+    assert tag.text == " [Q3]"
+    assert tag.font.size < Pt(13)
+    assert str(tag.font.color.rgb) == "808080"
+
+
+def test_fields_procedures_and_options_appear(vi_doc, survey):
+    text = "\n".join(lines(vi_doc))
+    for field in survey.fields:
+        assert f"☐ {field.label.vi}" in text
+        for procedure in field.procedures:
+            assert f"☐ {procedure.label.vi}" in text
+    for question in survey.questions:
+        for option in question.options:
+            assert option.label.vi in text
+
+
+def test_scale_shows_score_digit(vi_doc):
+    text = lines(vi_doc)
+    assert text.count("☐ 5 Rất hài lòng") == 7  # Q1–Q7 on the SIPAS scale
+    assert "☐ 1 Rất không hài lòng" in text
+    assert "☐ Không áp dụng" in text  # no score, no digit
+    assert "☐ Rất hài lòng\t☐ Hài lòng\t☐ Không hài lòng" in text  # 3-level scale: points hidden
+
+
+def test_multi_choice_limit(vi_doc):
+    assert "(chọn tối đa 3)" in question_line(vi_doc, "M1")
+    assert question_line(vi_doc, "M1").count("chọn tối đa 3") == 1  # not doubled with the text
+    assert "chọn một hoặc nhiều" in question_line(vi_doc, "O1b")
+
+
+def test_conditions_in_words(vi_doc):
+    assert "(Chỉ trả lời nếu câu 11 chọn “Không hài lòng”)" in question_line(vi_doc, "O1b")
+    assert "(Chỉ trả lời nếu câu 2 chọn “Có”)" in question_line(vi_doc, "C3")
+    assert "(Chỉ trả lời nếu câu 12 chọn “Khác”)" in question_line(vi_doc, "O1c")
+    assert "Chỉ trả lời" not in question_line(vi_doc, "M1")
+
+
+def test_text_questions_have_dotted_lines(vi_doc):
+    paragraphs = vi_doc.paragraphs
+    index = next(i for i, p in enumerate(paragraphs) if p.text.endswith("[F1]"))
+    answer = paragraphs[index + 1]
+    assert answer.text == "\t"
+    assert "dot" in str(answer.paragraph_format.tab_stops[0].leader).lower()
+
+
+def test_english_form_uses_english_labels(en_doc, survey):
+    header = header_text(en_doc)
+    assert "BẾN NGHÉ WARD PEOPLE'S COMMITTEE" in header
+    assert "SOCIALIST REPUBLIC OF VIET NAM" in header
+    text = "\n".join(lines(en_doc))
+    assert "SURVEY FORM" in text
+    assert "☐ 5 Very satisfied" in text
+    for question in survey.questions:
+        assert question.text.en in question_line(en_doc, question.code)
+        for option in question.options:
+            assert option.label.en in text
+    assert "(Answer only if you chose “Not satisfied” in question 11)" in question_line(
+        en_doc, "O1b"
+    )
+    assert "Rất hài lòng" not in text
+    assert "Thank you very much for your cooperation!" in text
+
+
+def test_extra_question_from_a_survey_variant_is_printed(tmp_path: Path):
+    raw = yaml.safe_load(DEFAULT_SURVEY_FILE.read_text(encoding="utf-8"))
+    extra = {
+        "code": "X1",
+        "type": "multi",
+        "max": 2,
+        "options": [
+            {"code": "a", "label": {"vi": "Báo giấy", "en": "Newspaper"}},
+            {"code": "b", "label": {"vi": "Loa phường", "en": "Ward loudspeaker"}},
+            {"code": "c", "label": {"vi": "Zalo", "en": "Zalo"}},
+        ],
+        "text": {"vi": "Ông/Bà biết Hội nghị qua kênh nào?", "en": "How did you hear of it?"},
+        "show_if": {"question": "C2", "any_of": ["no"]},
+    }
+    position = next(i for i, q in enumerate(raw["questions"]) if q["code"] == "M1")
+    raw["questions"].insert(position, extra)
+    path = tmp_path / "survey.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    survey = load_survey(path)
+
+    doc = read(paper_form(survey, ward_name=WARD))
+    line = question_line(doc, "X1")
+    assert line.startswith("Câu 14. Ông/Bà biết Hội nghị qua kênh nào?")
+    assert "(chọn tối đa 2)" in line
+    assert "(Chỉ trả lời nếu câu 2 chọn “Không”)" in line
+    text = lines(doc)
+    assert "☐ Báo giấy\t☐ Loa phường\t☐ Zalo" in text
+    assert question_line(doc, "M1").startswith("Câu 15. ")
+    # "Có" at C2 now skips the new question: from O1 satisfied, the jump lands on M1 (15).
+    assert "– Nếu chọn “Rất hài lòng” hoặc “Hài lòng” ở câu 11, chuyển đến câu 15." in text
+
+
+def test_skip_rules_follow_show_if(survey):
+    rules = {(r.source, r.labels): r for r in skip_rules(survey)}
+    assert rules["C2", ("Không",)].target == "M1"
+    assert rules["O1", ("Rất hài lòng", "Hài lòng")].target == "M1"
+    negated = rules["O1b", ("Khác",)]
+    assert negated.negated and negated.target == "M1"
+    assert all(survey.question(r.source).type is not QuestionType.TEXT for r in skip_rules(survey))
