@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import httpx
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -20,6 +21,7 @@ from bot.conversation.engine import TextConversation
 from bot.services import staff
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError, prepare
+from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
 from models import utcnow
 
@@ -40,6 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "console", help="talk to the bot in this terminal, as a resident (no token needed)"
     )
     console.add_argument("--user", default="me", help="the resident to act as (default: me)")
+    paper = commands.add_parser(
+        "paper-form", help="write the printable survey form (DOCX) for paper answers"
+    )
+    paper.add_argument("--out", required=True, help="the .docx file to write")
+    paper.add_argument("--lang", choices=("vi", "en"), default=None, help="default: DEFAULT_LOCALE")
     args = parser.parse_args(argv)
     args.command = args.command or "run"
     return args
@@ -167,6 +174,25 @@ async def start_zalo(zalo: ZaloChannel) -> str:
         ) from None
 
 
+async def write_paper_form(settings: Settings, out: str, locale: str | None) -> None:
+    """The form the Fatherland Front hands out: the same questions as the chat, from the same
+    survey file, so paper answers can be typed back and counted alike."""
+    from bot.exports.paper_form import paper_form
+
+    try:
+        survey = load_survey(settings.survey_file)
+    except SurveyError as exc:
+        raise StartupError(f"Invalid SURVEY_FILE: {exc}") from None
+    data = paper_form(
+        survey, ward_name=settings.ward_name, locale=locale or settings.default_locale
+    )
+    try:
+        await asyncio.to_thread(Path(out).write_bytes, data)
+    except OSError as exc:
+        raise StartupError(f"Cannot write {out}: {exc.strerror}") from None
+    log.info("Paper form written to %s", out)
+
+
 async def migrate(settings: Settings) -> None:
     await prepare(settings)
     log.info("Database schema is up to date")
@@ -188,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.channels.console import run_console
 
         command = lambda settings: run_console(settings, args.user)  # noqa: E731
+    elif args.command == "paper-form":
+        command = lambda settings: write_paper_form(settings, args.out, args.lang)  # noqa: E731
     else:
         command = {"run": run, "migrate": migrate, "check": migrate}[args.command]
     try:

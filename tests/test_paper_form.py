@@ -194,3 +194,24 @@ def test_skip_rules_follow_show_if(survey):
     negated = rules["O1b", ("Khác",)]
     assert negated.negated and negated.target == "M1"
     assert all(survey.question(r.source).type is not QuestionType.TEXT for r in skip_rules(survey))
+
+
+def test_paper_form_from_the_command_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "phieu.docx"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    env["WARD_NAME"] = "Bình An"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "paper-form", "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    text = "\n".join(p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs)
+    assert "PHIẾU KHẢO SÁT Ý KIẾN" in text and "[Q1]" in text
