@@ -61,6 +61,8 @@ class Turn:
     locale: str
     now: datetime
     replies: list[str] = field(default_factory=list)
+    # The stored chat account, once known: where the state is saved at the end of the turn.
+    account_id: int | None = None
     # Run once the turn's transaction has committed (e.g. telling staff of a new question).
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -133,15 +135,16 @@ class TextConversation(QuestionScreens):
 
     async def _load(self, db: AsyncSession, inbound: Inbound) -> Turn:
         resident = await residents.find(db, inbound.channel, inbound.user_id)
+        account_id = None
         if resident is not None:
             stored = await load_state(db, inbound.channel, inbound.user_id)
-            state = dict(stored[1]) if stored else {}
+            account_id, state = (stored[0], dict(stored[1])) if stored else (None, {})
             locale = resident.locale
         else:
             state = self._pending.setdefault((inbound.channel, inbound.user_id), {})
             locale = state.get("locale") or self._first_language(inbound)
             state["locale"] = locale
-        return Turn(db, inbound, state, resident, locale, self.clock())
+        return Turn(db, inbound, state, resident, locale, self.clock(), account_id=account_id)
 
     def _first_language(self, inbound: Inbound) -> str:
         """Zalo says nothing about a user's language: read it from their first words."""
@@ -149,11 +152,13 @@ class TextConversation(QuestionScreens):
         return detected or self.settings.default_locale
 
     async def _store(self, turn: Turn) -> None:
-        if turn.resident is None:
+        if turn.resident is None:  # never stored, or erased during this turn: nothing is kept
             return
-        stored = await load_state(turn.db, turn.inbound.channel, turn.inbound.user_id)
-        if stored is not None:  # None right after an erasure: nothing may be kept
-            await save_state(turn.db, stored[0], turn.state)
+        if turn.account_id is None:  # the account was created during this turn (consent)
+            turn.account_id = await residents.account_id(
+                turn.db, turn.inbound.channel, turn.inbound.user_id
+            )
+        await save_state(turn.db, turn.account_id, turn.state)
 
     async def _respond(self, turn: Turn) -> None:
         inbound = turn.inbound
