@@ -5,8 +5,8 @@ is built from the same `Survey` the bot runs on: fields as question 1 (C1), then
 survey order with its options, multi-choice limits, skip rules and show_if conditions in words.
 Each question carries its code ("[Q3]") in small grey text so staff can type the answers back.
 
-The few fixed texts of the form live in `FIXED` below: they are document content in the form's
-locale, not chat messages, so they are not in the gettext catalogue.
+The few fixed texts of the form live in `FIXED_TEXTS` below, translated through the gettext
+catalogs like every other text (English msgids, Vietnamese in locales/vi).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
+from bot.i18n import N_, _, use_locale
 from bot.survey.definition import Question, QuestionType, Survey
 
 FONT = "Times New Roman"
@@ -35,74 +36,42 @@ TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
 INDENT = Cm(0.75)
 C1 = "C1"  # the field question: asked by the bot from `survey.fields`, not in `survey.questions`
 
-FIXED: dict[str, dict[str, str]] = {
-    "vi": {
-        "agency": "UBND PHƯỜNG {ward}",
-        "nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        "motto": "Độc lập - Tự do - Hạnh phúc",
-        "title": "PHIẾU KHẢO SÁT Ý KIẾN",
-        "subtitle": "về sự hài lòng đối với việc giải quyết thủ tục hành chính",
-        "form_no": "Số phiếu (cán bộ ghi): ",
-        "instructions": (
-            "Phiếu khảo sát không ghi tên. Ông/Bà vui lòng đánh dấu X vào một ô ☐ cho mỗi câu hỏi "
-            "(riêng câu ghi “chọn tối đa” hoặc “chọn một hoặc nhiều” có thể đánh dấu nhiều ô) "
-            "và ghi ý kiến vào các dòng chấm. Câu ghi “không bắt buộc” có thể bỏ qua."
-        ),
-        "question": "Câu {n}. ",
-        "c1_text": "Ông/Bà đã thực hiện thủ tục thuộc lĩnh vực nào?",
-        "c1_hint": " (đánh dấu một lĩnh vực; nếu có thể, đánh dấu thêm thủ tục cụ thể)",
-        "max": "(chọn tối đa {n})",
-        "any": "(chọn một hoặc nhiều)",
-        "optional": "(không bắt buộc)",
-        "only_if": "(Chỉ trả lời nếu câu {n} chọn {labels})",
-        "skip": "Nếu chọn {labels} ở câu {n}, chuyển đến {target}.",
-        "skip_not": "Nếu không chọn {labels} ở câu {n}, chuyển đến {target}.",
-        "target": "câu {n}",
-        "end": "phần cuối phiếu",
-        "or": " hoặc ",
-        "consent": (
-            "Tôi đồng ý chuyển câu hỏi kèm họ tên, số điện thoại tới công chức phụ trách "
-            "và MTTQ phường để được trả lời"
-        ),
-        "consent_hint": "Nếu chọn “Có”, vui lòng đánh dấu ô đồng ý và ghi:",
-        "name": "Họ tên: ",
-        "phone": "Điện thoại: ",
-        "thanks": "Xin trân trọng cảm ơn sự hợp tác của Ông/Bà!",
-    },
-    "en": {
-        "agency": "{ward} WARD PEOPLE'S COMMITTEE",
-        "nation": "SOCIALIST REPUBLIC OF VIET NAM",
-        "motto": "Independence - Freedom - Happiness",
-        "title": "SURVEY FORM",
-        "subtitle": "on satisfaction with the handling of administrative procedures",
-        "form_no": "Form no. (filled in by staff): ",
-        "instructions": (
-            "This survey is anonymous. Please put an X in one box ☐ for each question "
-            "(questions marked “choose up to” or “choose one or more” allow several boxes) "
-            "and write your opinion on the dotted lines. Questions marked “optional” may be skipped."
-        ),
-        "question": "Question {n}. ",
-        "c1_text": "Which field was your procedure in?",
-        "c1_hint": " (tick one field; if you can, tick the procedure as well)",
-        "max": "(choose up to {n})",
-        "any": "(choose one or more)",
-        "optional": "(optional)",
-        "only_if": "(Answer only if you chose {labels} in question {n})",
-        "skip": "If you choose {labels} in question {n}, go to {target}.",
-        "skip_not": "If you do not choose {labels} in question {n}, go to {target}.",
-        "target": "question {n}",
-        "end": "the end of the form",
-        "or": " or ",
-        "consent": (
-            "I agree that my question, with my name and phone, is passed to the official "
-            "in charge and the ward MTTQ for a reply"
-        ),
-        "consent_hint": "If you chose “Yes”, please tick the consent box and write:",
-        "name": "Name: ",
-        "phone": "Phone: ",
-        "thanks": "Thank you very much for your cooperation!",
-    },
+# The form's own wording, in the gettext catalogs like every other text (English msgids).
+FIXED_TEXTS: dict[str, str] = {
+    "agency": N_("{ward} WARD PEOPLE'S COMMITTEE"),
+    "nation": N_("SOCIALIST REPUBLIC OF VIET NAM"),
+    "motto": N_("Independence - Freedom - Happiness"),
+    "title": N_("SURVEY FORM"),
+    "subtitle": N_("on satisfaction with the handling of administrative procedures"),
+    "form_no": N_("Form no. (filled in by staff): "),
+    "instructions": N_(
+        "This survey is anonymous. Please put an X in one box ☐ for each question (questions marked “choose up to” or “choose one or more” allow several boxes) and write your opinion on the dotted lines. Questions marked “optional” may be skipped."
+    ),
+    "question": N_("Question {n}. "),
+    "c1_text": N_("Which field was your procedure in?"),
+    "c1_hint": N_(" (tick one field; if you can, tick the procedure as well)"),
+    "max": N_("(choose up to {n})"),
+    "any": N_("(choose one or more)"),
+    "optional": N_("(optional)"),
+    "only_if": N_("(Answer only if you chose {labels} in question {n})"),
+    "skip": N_("If you choose {labels} in question {n}, go to {target}."),
+    "skip_not": N_("If you do not choose {labels} in question {n}, go to {target}."),
+    "target": N_("question {n}"),
+    "end": N_("the end of the form"),
+    "or": N_(" or "),
+    "consent": N_(
+        "I agree that my question, with my name and phone, is passed to the official in charge and the ward MTTQ for a reply"
+    ),
+    "consent_hint": N_("If you chose “Yes”, please tick the consent box and write:"),
+    "name": N_("Name: "),
+    "phone": N_("Phone: "),
+    "thanks": N_("Thank you very much for your cooperation!"),
 }
+
+
+def fixed_texts(locale: str) -> dict[str, str]:
+    with use_locale(locale):
+        return {key: _(text) for key, text in FIXED_TEXTS.items()}
 
 
 @dataclass(frozen=True)
@@ -117,7 +86,7 @@ def paper_form(
     survey: Survey, *, ward_name: str, locale: str = "vi", session_title: str | None = None
 ) -> bytes:
     """Build the printable survey form as DOCX bytes (A4, Times New Roman 13 pt)."""
-    texts = FIXED["en" if locale == "en" else "vi"]
+    texts = fixed_texts("en" if locale == "en" else "vi")
     numbers = {C1: 1} | {q.code: i for i, q in enumerate(survey.questions, start=2)}
     rules = skip_rules(survey, locale)
 
