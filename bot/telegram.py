@@ -30,6 +30,10 @@ COMMANDS = (
 # Staff commands with the permission each needs (see handlers/staff.py for their syntax).
 STAFF_COMMANDS = (
     ("questions", N_("Residents' questions"), Permission.VIEW_QUESTIONS),
+    ("stats", N_("Survey figures"), Permission.VIEW_STATS),
+    ("export", N_("Export the results"), Permission.EXPORT),
+    ("sessions", N_("Dialogue sessions"), Permission.MANAGE_SESSIONS),
+    ("paper", N_("Paper forms"), Permission.UPLOAD_PAPER),
     ("staff", N_("Staff list"), Permission.MANAGE_STAFF),
     ("staff_add", N_("Add a staff member"), Permission.MANAGE_STAFF),
     ("staff_set", N_("Change a staff member"), Permission.MANAGE_STAFF),

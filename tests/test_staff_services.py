@@ -198,4 +198,13 @@ def test_the_role_table():
     assert not staff.allows(leader, Permission.MANAGE_STAFF)
     assert not staff.allows(StaffRef(9, 90, "?", "mayor", ()), Permission.VIEW_QUESTIONS)
     assert PERMISSIONS[Role.ADMIN] == frozenset(Permission)
-    assert PERMISSIONS[Role.FRONT] == {Permission.VIEW_QUESTIONS}
+    assert PERMISSIONS[Role.FRONT] == {
+        Permission.VIEW_QUESTIONS,
+        Permission.VIEW_STATS,
+        Permission.UPLOAD_PAPER,
+    }
+    # Leaders read and export the figures but neither manage sessions nor see named exports.
+    assert staff.allows(leader, Permission.EXPORT)
+    assert not staff.allows(leader, Permission.EXPORT_NAMED)
+    assert not staff.allows(leader, Permission.MANAGE_SESSIONS)
+    assert not staff.allows(official, Permission.VIEW_STATS)

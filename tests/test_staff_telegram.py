@@ -406,7 +406,17 @@ async def test_help_and_command_menus_follow_the_role(app, admin, official, tele
         for name, form in telegram.calls
         if name == "setMyCommands"
     }
-    assert menus[ADMIN][-5:] == ["questions", "staff", "staff_add", "staff_set", "staff_remove"]
+    assert menus[ADMIN][-9:] == [
+        "questions",
+        "stats",
+        "export",
+        "sessions",
+        "paper",
+        "staff",
+        "staff_add",
+        "staff_set",
+        "staff_remove",
+    ]
     assert menus[OFFICIAL][-2:] == ["help", "questions"]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Select, case, func, literal, select
@@ -18,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.questions import count_by_field_status
 from bot.survey.definition import Label, Question, QuestionType, Survey
-from models import Answer, ResponseStatus, SurveyResponse
+from models import (
+    Answer,
+    QuestionStatus,
+    ResidentQuestion,
+    ResponseStatus,
+    StaffMember,
+    SurveyResponse,
+)
 
 SMALL_CELL = 5
 ITEM_SCALE = "s5"
@@ -90,11 +98,32 @@ def overall_code(survey: Survey) -> str | None:
     return found[0].code if found else None
 
 
-def _submitted(stmt: Select, session_id: int, channel: str | None) -> Select:
-    stmt = stmt.where(
-        SurveyResponse.session_id == session_id,
-        SurveyResponse.status == ResponseStatus.SUBMITTED,
-    )
+@dataclass(frozen=True)
+class Scope:
+    """Which submitted responses count: one session's, or those submitted in [since, until)
+    (UTC) across sessions, or both at once."""
+
+    session_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+SessionOrScope = int | Scope
+
+
+def as_scope(scope: SessionOrScope) -> Scope:
+    return scope if isinstance(scope, Scope) else Scope(session_id=scope)
+
+
+def _submitted(stmt: Select, session_id: SessionOrScope, channel: str | None) -> Select:
+    scope = as_scope(session_id)
+    stmt = stmt.where(SurveyResponse.status == ResponseStatus.SUBMITTED)
+    if scope.session_id is not None:
+        stmt = stmt.where(SurveyResponse.session_id == scope.session_id)
+    if scope.since is not None:
+        stmt = stmt.where(SurveyResponse.submitted_at >= scope.since)
+    if scope.until is not None:
+        stmt = stmt.where(SurveyResponse.submitted_at < scope.until)
     if channel is not None:
         stmt = stmt.where(SurveyResponse.channel == channel)
     return stmt
@@ -107,14 +136,14 @@ def _ordered_fields(survey: Survey, found: Iterable[str]) -> list[str]:
 
 
 async def _fields_with_responses(
-    db: AsyncSession, survey: Survey, session_id: int, channel: str | None
+    db: AsyncSession, survey: Survey, session_id: SessionOrScope, channel: str | None
 ) -> list[str]:
     stmt = _submitted(select(SurveyResponse.field).distinct(), session_id, channel)
     return _ordered_fields(survey, (await db.execute(stmt)).scalars())
 
 
 async def responses_by_field_channel(
-    db: AsyncSession, session_id: int
+    db: AsyncSession, session_id: SessionOrScope
 ) -> dict[str, dict[str, int]]:
     """{field: {channel: submitted responses}}."""
     stmt = _submitted(
@@ -138,7 +167,7 @@ class _Tally(NamedTuple):
 
 async def _tally(
     db: AsyncSession,
-    session_id: int,
+    session_id: SessionOrScope,
     group_of: dict[str, str],
     *,
     by_field: bool,
@@ -184,7 +213,11 @@ def _stats(tally: _Tally, neutral_counts_as_satisfied: bool) -> dict:
 
 
 async def _field_keys(
-    db: AsyncSession, survey: Survey, session_id: int, by_field: bool, channel: str | None
+    db: AsyncSession,
+    survey: Survey,
+    session_id: SessionOrScope,
+    by_field: bool,
+    channel: str | None,
 ) -> list[str | None]:
     if not by_field:
         return [None]
@@ -194,7 +227,7 @@ async def _field_keys(
 async def item_figures(
     db: AsyncSession,
     survey: Survey,
-    session_id: int,
+    session_id: SessionOrScope,
     *,
     by_field: bool = True,
     neutral_counts_as_satisfied: bool = False,
@@ -234,7 +267,7 @@ def element_groups(survey: Survey) -> list[tuple[Label | None, tuple[str, ...]]]
 async def element_figures(
     db: AsyncSession,
     survey: Survey,
-    session_id: int,
+    session_id: SessionOrScope,
     *,
     by_field: bool = True,
     neutral_counts_as_satisfied: bool = False,
@@ -262,7 +295,7 @@ async def element_figures(
 async def overall_rating(
     db: AsyncSession,
     survey: Survey,
-    session_id: int,
+    session_id: SessionOrScope,
     *,
     by_field: bool = True,
     channel: str | None = None,
@@ -310,7 +343,7 @@ async def overall_rating(
 async def multi_choice_shares(
     db: AsyncSession,
     survey: Survey,
-    session_id: int,
+    session_id: SessionOrScope,
     code: str,
     *,
     field: str | None = None,
@@ -344,7 +377,53 @@ async def multi_choice_shares(
 
 
 async def question_counts(
-    db: AsyncSession, session_id: int, *, include_hidden: bool = False
+    db: AsyncSession, session_id: SessionOrScope, *, include_hidden: bool = False
 ) -> dict[str, dict[str, int]]:
-    """{field: {status: questions}} for the session (hidden ones left out unless asked)."""
-    return await count_by_field_status(db, session_id, include_hidden=include_hidden)
+    """{field: {status: questions}} (hidden ones left out unless asked); in a date range,
+    the questions filed in it."""
+    scope = as_scope(session_id)
+    if scope.since is None and scope.until is None and scope.session_id is not None:
+        return await count_by_field_status(db, scope.session_id, include_hidden=include_hidden)
+    stmt = select(
+        ResidentQuestion.field, ResidentQuestion.status, func.count(ResidentQuestion.id)
+    ).group_by(ResidentQuestion.field, ResidentQuestion.status)
+    stmt = where_questions_in(stmt, scope)
+    if not include_hidden:
+        stmt = stmt.where(ResidentQuestion.hidden.is_(False))
+    counts: dict[str, dict[str, int]] = {}
+    for field, status, count in (await db.execute(stmt)).all():
+        counts.setdefault(field, {})[status] = count
+    return counts
+
+
+def where_questions_in(stmt: Select, scope: Scope) -> Select:
+    """Questions of the scope: the session's, or those filed in [since, until)."""
+    if scope.session_id is not None:
+        stmt = stmt.where(ResidentQuestion.session_id == scope.session_id)
+    if scope.since is not None:
+        stmt = stmt.where(ResidentQuestion.created_at >= scope.since)
+    if scope.until is not None:
+        stmt = stmt.where(ResidentQuestion.created_at < scope.until)
+    return stmt
+
+
+class PendingLoad(NamedTuple):
+    staff_id: int | None  # None: not assigned to anyone yet
+    name: str | None
+    pending: int
+
+
+async def pending_by_official(db: AsyncSession, session_id: SessionOrScope) -> list[PendingLoad]:
+    """Questions still awaiting an answer (received, assigned, for the conference), per
+    assigned staff member, most loaded first; the unassigned ones as one line with no id."""
+    waiting = [QuestionStatus.RECEIVED, QuestionStatus.ASSIGNED, QuestionStatus.CONFERENCE]
+    stmt = (
+        select(StaffMember.id, StaffMember.name, func.count(ResidentQuestion.id))
+        .select_from(ResidentQuestion)
+        .outerjoin(StaffMember, ResidentQuestion.assigned_to == StaffMember.id)
+        .where(ResidentQuestion.status.in_(waiting), ResidentQuestion.hidden.is_(False))
+        .group_by(StaffMember.id, StaffMember.name)
+    )
+    stmt = where_questions_in(stmt, as_scope(session_id))
+    loads = [PendingLoad(i, n, int(c)) for i, n, c in (await db.execute(stmt)).all()]
+    return sorted(loads, key=lambda x: (x.staff_id is None, -x.pending, x.name or ""))

@@ -52,11 +52,22 @@ class Permission(StrEnum):
     MARK_CONFERENCE = "mark_conference"
     CLOSE = "close"
     HIDE = "hide"
+    VIEW_STATS = "view_stats"  # /stats: the live figures
+    EXPORT = "export"  # /export: the files for the conference, residents pseudonymised
+    EXPORT_NAMED = "export_named"  # the same with named questions' contacts (audited)
+    MANAGE_SESSIONS = "manage_sessions"  # create, edit, cancel sessions; open/close the survey
+    UPLOAD_PAPER = "upload_paper"  # type back paper forms from a filled template
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.LEADER: frozenset(Permission) - {Permission.MANAGE_STAFF},
+    Role.LEADER: frozenset(Permission)
+    - {
+        Permission.MANAGE_STAFF,
+        Permission.EXPORT_NAMED,
+        Permission.MANAGE_SESSIONS,
+        Permission.UPLOAD_PAPER,
+    },
     Role.OFFICIAL: frozenset(
         {
             Permission.VIEW_QUESTIONS,
@@ -65,7 +76,9 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.MARK_CONFERENCE,
         }
     ),
-    Role.FRONT: frozenset({Permission.VIEW_QUESTIONS}),
+    Role.FRONT: frozenset(
+        {Permission.VIEW_QUESTIONS, Permission.VIEW_STATS, Permission.UPLOAD_PAPER}
+    ),
 }
 
 # Roles whose every permission holds only within the fields they hold.

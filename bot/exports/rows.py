@@ -1,0 +1,176 @@
+"""The row-level tables of an export, streamed from the database a batch at a time so memory
+stays flat however many responses and questions a session has.
+
+Residents are pseudonymised: each export draws a random key and shows a resident as a short
+keyed hash of their id, the same in every row of that export (so one resident's fields can be
+read together) and unlinkable to any other export or to the database without the key, which is
+never stored. Names and phones appear only in a named export (admins, audited), and only those
+residents gave for a named question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.figures import Scope, where_questions_in
+from models import Answer, ResidentQuestion, ResponseStatus, SurveyResponse
+
+BATCH = 2000
+
+
+class Pseudonyms:
+    """Resident id → "R-3f9a1c2b", keyed per export."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+
+    def __call__(self, resident_id: str | None) -> str:
+        if resident_id is None:
+            return ""
+        digest = hmac.new(self._key, resident_id.encode(), hashlib.sha256).hexdigest()
+        return f"R-{digest[:10]}"
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    code: str
+    field: str
+    status: str
+    created_at: datetime  # UTC
+    channel: str
+    language: str
+    complaint_flag: bool
+    text: str
+    answer_text: str | None
+    answered_at: datetime | None
+    answered_role: str | None
+    answer_rating: str | None  # satisfied, unsatisfied
+    resident: str  # pseudonym
+    contact_name: str | None  # only in a named export
+    contact_phone: str | None
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    id: int
+    resident: str  # pseudonym; "" for a paper form
+    field: str
+    procedure: str | None
+    channel: str
+    submitted_at: datetime | None  # UTC
+    answers: dict[str, str | None]  # question code → stored value (codes, or the typed text)
+
+
+async def question_rows(
+    db: AsyncSession, scope: Scope, pseudonym: Pseudonyms, *, named: bool = False
+) -> AsyncIterator[QuestionRow]:
+    """The scope's questions (hidden ones left out), by field then code."""
+    q = ResidentQuestion
+    stmt = select(
+        q.code,
+        q.field,
+        q.status,
+        q.created_at,
+        q.channel,
+        q.language,
+        q.complaint_flag,
+        q.text,
+        q.answer_text,
+        q.answered_at,
+        q.answered_role,
+        q.answer_rating,
+        q.resident_id,
+        q.named,
+        q.contact_name,
+        q.contact_phone,
+    ).where(q.hidden.is_(False))
+    stmt = where_questions_in(stmt, scope).order_by(q.field, q.code)
+    result = await db.stream(stmt.execution_options(yield_per=BATCH))
+    async for row in result:
+        show_contact = named and row.named
+        yield QuestionRow(
+            code=row.code,
+            field=row.field,
+            status=row.status,
+            created_at=row.created_at,
+            channel=row.channel,
+            language=row.language,
+            complaint_flag=bool(row.complaint_flag),
+            text=row.text,
+            answer_text=row.answer_text,
+            answered_at=row.answered_at,
+            answered_role=row.answered_role,
+            answer_rating=row.answer_rating,
+            resident=pseudonym(row.resident_id),
+            contact_name=row.contact_name if show_contact else None,
+            contact_phone=row.contact_phone if show_contact else None,
+        )
+
+
+async def response_rows(
+    db: AsyncSession, scope: Scope, pseudonym: Pseudonyms
+) -> AsyncIterator[ResponseRow]:
+    """Submitted responses with their answers, one row each, in id order: one streamed join
+    read in order, each response's answers gathered as the stream passes (no second query)."""
+    r = SurveyResponse
+    stmt = (
+        select(
+            r.id,
+            r.resident_id,
+            r.field,
+            r.procedure,
+            r.channel,
+            r.submitted_at,
+            Answer.question,
+            Answer.value,
+        )
+        .outerjoin(Answer, Answer.response_id == r.id)
+        .where(r.status == ResponseStatus.SUBMITTED)
+        .order_by(r.id)
+    )
+    if scope.session_id is not None:
+        stmt = stmt.where(r.session_id == scope.session_id)
+    if scope.since is not None:
+        stmt = stmt.where(r.submitted_at >= scope.since)
+    if scope.until is not None:
+        stmt = stmt.where(r.submitted_at < scope.until)
+    result = await db.stream(stmt.execution_options(yield_per=BATCH))
+    batch = []
+    async for partition in result.partitions():
+        batch.extend(partition)
+        # Keep the last response's rows: its remaining answers may be in the next partition.
+        last_id = batch[-1].id
+        complete = [row for row in batch if row.id != last_id]
+        batch = [row for row in batch if row.id == last_id]
+        for row in _gather(complete, pseudonym):
+            yield row
+    for row in _gather(batch, pseudonym):
+        yield row
+
+
+def _gather(rows: list, pseudonym: Pseudonyms) -> list[ResponseRow]:
+    gathered = []
+    for _id, group in groupby(rows, key=lambda row: row.id):
+        group = list(group)
+        first = group[0]
+        gathered.append(
+            ResponseRow(
+                id=first.id,
+                resident=pseudonym(first.resident_id),
+                field=first.field,
+                procedure=first.procedure,
+                channel=first.channel,
+                submitted_at=first.submitted_at,
+                answers={g.question: g.value for g in group if g.question is not None},
+            )
+        )
+    return gathered
