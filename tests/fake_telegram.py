@@ -16,13 +16,14 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import Chat, InlineKeyboardMarkup, Message, User
+from aiogram.types import BufferedInputFile, Chat, File, InlineKeyboardMarkup, Message, User
 
 from tests.telegram_spec import form_of
 
@@ -48,6 +49,8 @@ class ChatMessage:
     markup: InlineKeyboardMarkup | None
     deleted: bool = False
     media: str | None = None  # a photo or document: its file id, or "upload"
+    filename: str | None = None  # an uploaded document's name
+    content: bytes | None = None  # an uploaded document's bytes, to read the file back
 
     @property
     def text(self) -> str:
@@ -79,6 +82,8 @@ class FakeTelegram(BaseSession):
     answered_queries: set[str] = field(default_factory=set)
     next_message_id: int = 1000
     blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot
+    # Files users sent the bot, by file id: what getFile and the download return.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         BaseSession.__init__(self)
@@ -110,12 +115,15 @@ class FakeTelegram(BaseSession):
             # Kept with the caption as its text; `media` names what was sent.
             self.next_message_id += 1
             media = method.photo if isinstance(method, SendPhoto) else method.document
+            upload = media if isinstance(media, BufferedInputFile) else None
             message = ChatMessage(
                 self.next_message_id,
                 int(method.chat_id),
                 method.caption or "",
                 method.reply_markup,
                 media=media if isinstance(media, str) else "upload",
+                filename=upload.filename if upload else None,
+                content=upload.data if upload else None,
             )
             self.messages[message.message_id] = message
             return message.as_message()
@@ -144,10 +152,27 @@ class FakeTelegram(BaseSession):
             return True
         if isinstance(method, GetMe):
             return BOT_USER
+        if isinstance(method, GetFile):
+            if method.file_id not in self.files:
+                raise TelegramBadRequest(method=method, message="Bad Request: invalid file_id")
+            data = self.files[method.file_id]
+            return File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id + "u",
+                file_size=len(data),
+                file_path=f"documents/{method.file_id}",
+            )
         return True
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+    async def stream_content(
+        self, url: str, *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[bytes, None]:
+        # The download URL ends with the file_path getFile gave: documents/<file id>.
+        yield self.files.get(url.rsplit("/", 1)[-1], b"")
+
+    def documents(self, chat_id: int) -> list[ChatMessage]:
+        """The files the bot uploaded to a chat, oldest first."""
+        return [m for m in self.chat_messages(chat_id) if m.content is not None]
 
     async def close(self) -> None:
         pass

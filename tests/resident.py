@@ -112,6 +112,23 @@ class Resident:
             photo=[PhotoSize(file_id="p1", file_unique_id="p1u", width=640, height=480)]
         )
 
+    async def send_document(
+        self, data: bytes, filename: str, mime: str = "application/octet-stream", caption=None
+    ) -> None:
+        """Sends a file the bot can download (kept by the fake Telegram under a new file id)."""
+        from aiogram.types import Document
+
+        file_id = f"doc{len(self.telegram.files) + 1}"
+        self.telegram.files[file_id] = data
+        document = Document(
+            file_id=file_id,
+            file_unique_id=file_id + "u",
+            file_name=filename,
+            mime_type=mime,
+            file_size=len(data),
+        )
+        await self._feed_message(document=document, caption=caption)
+
     async def _feed_message(self, **content) -> None:
         from aiogram.types import Chat, Message
 
