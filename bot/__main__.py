@@ -8,22 +8,25 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import httpx
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiohttp import web
 
+from bot import db as database
 from bot.app import build_app
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloAPIError
 from bot.conversation.engine import TextConversation
 from bot.services import staff
+from bot.services.figures import Scope
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError, prepare
 from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
-from models import utcnow
+from models import DialogueSession, utcnow
 
 log = logging.getLogger("doithoai")
 
@@ -42,14 +45,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "console", help="talk to the bot in this terminal, as a resident (no token needed)"
     )
     console.add_argument("--user", default="me", help="the resident to act as (default: me)")
+    console.add_argument(
+        "--staff",
+        type=int,
+        metavar="TELEGRAM_ID",
+        help="act as this staff member instead: /stats, /export, /sessions",
+    )
+    console.add_argument("--out", default="exports", help="where /export writes (with --staff)")
     paper = commands.add_parser(
         "paper-form", help="write the printable survey form (DOCX) for paper answers"
     )
     paper.add_argument("--out", required=True, help="the .docx file to write")
     paper.add_argument("--lang", choices=("vi", "en"), default=None, help="default: DEFAULT_LOCALE")
+    export = commands.add_parser(
+        "export",
+        help="write the figures, questions and responses of a session (XLSX, CSV, PNG, DOCX)",
+    )
+    export.add_argument("--session", type=int, help="the session's number (see /sessions)")
+    export.add_argument("--since", type=_local_date, help="first day, dd/mm/yyyy (ward's time)")
+    export.add_argument("--until", type=_local_date, help="last day, dd/mm/yyyy (ward's time)")
+    export.add_argument("--out", required=True, help="the directory to write the files into")
+    export.add_argument(
+        "--named", action="store_true", help="include the contacts of named questions (audited)"
+    )
+    export.add_argument(
+        "--lang", choices=("vi", "en"), default=None, help="default: DEFAULT_LOCALE"
+    )
     args = parser.parse_args(argv)
+    if args.command == "export" and args.session is None and not (args.since or args.until):
+        parser.error("export needs --session ID, or --since and/or --until")
     args.command = args.command or "run"
     return args
+
+
+def _local_date(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()  # noqa: DTZ007 (a day only)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 25/11/2026") from None
 
 
 NO_CHANNEL = (
@@ -193,6 +226,63 @@ async def write_paper_form(settings: Settings, out: str, locale: str | None) -> 
     log.info("Paper form written to %s", out)
 
 
+async def export(settings: Settings, args: argparse.Namespace) -> None:
+    """The conference files, as /export sends them, written to a directory on the server.
+    Audited like a staff export, as the operator at the server's console."""
+    from bot.exports.bundle import run_export
+    from bot.services import audit
+
+    survey = await prepare(settings)
+    zone = settings.zone
+    scope = Scope(
+        session_id=args.session,
+        since=_day_start(args.since, zone) if args.since else None,
+        until=_day_start(args.until + timedelta(days=1), zone) if args.until else None,
+    )
+    engine = database.create_engine(settings.database_url)
+    try:
+        async with database.create_sessionmaker(engine)() as db, db.begin():
+            if args.session is not None and await db.get(DialogueSession, args.session) is None:
+                raise StartupError(f"There is no session {args.session}")
+            await audit.record(
+                db,
+                actor_telegram_id=None,
+                actor_role=None,
+                action="export_named" if args.named else "export",
+                target=f"session:{args.session}" if args.session is not None else None,
+                detail={"via": "command line", "named": args.named},
+                now=utcnow(),
+            )
+    finally:
+        await engine.dispose()
+    try:
+        result = await asyncio.to_thread(
+            run_export,
+            settings,
+            survey,
+            scope,
+            Path(args.out),
+            now=utcnow(),
+            named=args.named,
+            locale=args.lang,
+        )
+    except OSError as exc:
+        raise StartupError(f"Cannot write into {args.out}: {exc.strerror}") from None
+    summary = result.summary
+    log.info(
+        "Exported %d responses and %d questions into %s",
+        summary.total_responses,
+        summary.total_questions,
+        args.out,
+    )
+    for path in result.files:
+        print(path)
+
+
+def _day_start(day: date, zone) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
 async def migrate(settings: Settings) -> None:
     await prepare(settings)
     log.info("Database schema is up to date")
@@ -210,10 +300,16 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
-    if args.command == "console":
+    if args.command == "console" and args.staff is not None:
+        from bot.channels.console_staff import run_staff_console
+
+        command = lambda settings: run_staff_console(settings, args.staff, Path(args.out))  # noqa: E731
+    elif args.command == "console":
         from bot.channels.console import run_console
 
         command = lambda settings: run_console(settings, args.user)  # noqa: E731
+    elif args.command == "export":
+        command = lambda settings: export(settings, args)  # noqa: E731
     elif args.command == "paper-form":
         command = lambda settings: write_paper_form(settings, args.out, args.lang)  # noqa: E731
     else:

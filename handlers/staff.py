@@ -980,6 +980,24 @@ def staff_help(me: StaffRef, survey: Survey) -> str:
                 "to the question's message; /cancel stops."
             )
         )
+    if staff.allows(me, Permission.VIEW_STATS):
+        lines.append(
+            _(
+                "/stats [number]: the figures of the open session (or of session number): "
+                "responses per field and channel, satisfaction, questions and pending answers."
+            )
+        )
+    if staff.allows(me, Permission.EXPORT):
+        lines.append(
+            _(
+                "/export [number] [dd/mm/yyyy dd/mm/yyyy]: the files for the conference (Excel, "
+                "CSV, chart, Word report) of a session or a period."
+            )
+        )
+    if staff.allows(me, Permission.EXPORT_NAMED):
+        lines.append(
+            _("/export number named: the same with the names and phones of named questions.")
+        )
     if staff.allows(me, Permission.MANAGE_STAFF):
         lines.append(esc(staff_usage(survey)))
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from bot.i18n import _, use_locale
 from bot.services import staff
 from bot.settings import Settings
 from bot.survey.definition import Survey
+from handlers import reports
 from handlers import staff as staff_handlers
 from handlers.common import open_home
 from handlers.fallback import unknown_button
@@ -55,7 +56,7 @@ def foreign_button(callback: CallbackQuery) -> bool:
     """Data neither from a dialog (intent id + separator) nor from the staff tools' typed
     buttons: forged, or from another bot version."""
     data = callback.data or ""
-    return DIALOG_SEPARATOR not in data and not staff_handlers.owns(data)
+    return DIALOG_SEPARATOR not in data and not staff_handlers.owns(data) and not reports.owns(data)
 
 
 def create_router() -> Router:

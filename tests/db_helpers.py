@@ -48,3 +48,8 @@ async def consents(app: App) -> list[tuple[str, bool, str, str]]:
             ).order_by(Consent.id)
         )
         return [tuple(row) for row in rows.all()]
+
+
+async def rows_of(db, model) -> list:
+    """Every stored row of a model, in id order."""
+    return list((await db.execute(select(model).order_by(model.id))).scalars())

@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -23,7 +24,15 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import BufferedInputFile, Chat, File, InlineKeyboardMarkup, Message, User
+from aiogram.types import (
+    BufferedInputFile,
+    Chat,
+    File,
+    FSInputFile,
+    InlineKeyboardMarkup,
+    Message,
+    User,
+)
 
 from tests.telegram_spec import form_of
 
@@ -39,6 +48,13 @@ def visible_text(raw: str | None) -> str:
 def inline_only(markup: Any) -> InlineKeyboardMarkup | None:
     """A message's own buttons; a reply keyboard (under the input field) is not part of it."""
     return markup if isinstance(markup, InlineKeyboardMarkup) else None
+
+
+def _content(upload: BufferedInputFile | FSInputFile) -> bytes:
+    """The bytes of an upload, read now: a file on disk may be gone after the handler."""
+    if isinstance(upload, BufferedInputFile):
+        return upload.data
+    return Path(upload.path).read_bytes()
 
 
 @dataclass
@@ -115,7 +131,7 @@ class FakeTelegram(BaseSession):
             # Kept with the caption as its text; `media` names what was sent.
             self.next_message_id += 1
             media = method.photo if isinstance(method, SendPhoto) else method.document
-            upload = media if isinstance(media, BufferedInputFile) else None
+            upload = media if isinstance(media, BufferedInputFile | FSInputFile) else None
             message = ChatMessage(
                 self.next_message_id,
                 int(method.chat_id),
@@ -123,7 +139,7 @@ class FakeTelegram(BaseSession):
                 method.reply_markup,
                 media=media if isinstance(media, str) else "upload",
                 filename=upload.filename if upload else None,
-                content=upload.data if upload else None,
+                content=_content(upload) if upload else None,
             )
             self.messages[message.message_id] = message
             return message.as_message()

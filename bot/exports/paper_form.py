@@ -15,24 +15,16 @@ import io
 from dataclasses import dataclass
 
 from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
+from bot.exports.docx_style import GREY, SMALL, TEXT_WIDTH, national_header, setup, ward_short
+from bot.exports.docx_style import para as _para
 from bot.i18n import N_, _, use_locale
 from bot.survey.definition import Question, QuestionType, Survey
 
-FONT = "Times New Roman"
-SIZE = Pt(13)
-SMALL = Pt(11)
 CODE_SIZE = Pt(9)
-GREY = RGBColor(0x80, 0x80, 0x80)
-PAGE_WIDTH, PAGE_HEIGHT = Cm(21), Cm(29.7)  # A4
-MARGIN_TOP = MARGIN_BOTTOM = Cm(2)
-MARGIN_LEFT, MARGIN_RIGHT = Cm(3), Cm(2)  # Nghị định 30/2020: left 3-3.5 cm, right 1.5-2 cm
-TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
 INDENT = Cm(0.75)
 C1 = "C1"  # the field question: asked by the bot from `survey.fields`, not in `survey.questions`
 
@@ -91,8 +83,13 @@ def paper_form(
     rules = skip_rules(survey, locale)
 
     doc = Document()
-    _setup(doc)
-    _header(doc, texts, ward_name)
+    setup(doc)
+    national_header(
+        doc,
+        agency=texts["agency"].format(ward=ward_short(ward_name).upper()),
+        nation=texts["nation"],
+        motto=texts["motto"],
+    )
     _title(doc, texts, session_title)
 
     _para(doc, texts["instructions"], italic=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
@@ -201,65 +198,6 @@ def _rule_text(rule: SkipRule, numbers: dict[str, int], texts: dict[str, str]) -
 
 
 # --- document building -------------------------------------------------------------------------
-
-
-def _setup(doc) -> None:
-    section = doc.sections[0]
-    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
-    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = SIZE
-    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
-    normal.paragraph_format.space_after = Pt(2)
-    normal.paragraph_format.line_spacing = 1.1
-
-
-def _para(
-    container,
-    text: str = "",
-    *,
-    bold: bool = False,
-    italic: bool = False,
-    size=None,
-    align=None,
-    left=None,
-) -> Paragraph:
-    paragraph = container.add_paragraph()
-    if text:
-        run = paragraph.add_run(text)
-        run.bold, run.italic = bold or None, italic or None
-        if size:
-            run.font.size = size
-    if align is not None:
-        paragraph.alignment = align
-    if left is not None:
-        paragraph.paragraph_format.left_indent = left
-    return paragraph
-
-
-def _header(doc, texts: dict[str, str], ward_name: str) -> None:
-    ward = ward_name.strip()
-    if ward.lower().startswith("phường "):
-        ward = ward[len("phường ") :]
-    table = doc.add_table(rows=1, cols=2)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    widths = (Cm(6), TEXT_WIDTH - Cm(6))
-    for cell, width in zip(table.rows[0].cells, widths, strict=True):
-        cell.width = width
-    left, right = table.rows[0].cells
-    center = WD_ALIGN_PARAGRAPH.CENTER
-    left.paragraphs[0].alignment = center
-    left.paragraphs[0].add_run(texts["agency"].format(ward=ward.upper())).bold = True
-    _para(left, "————", align=center)
-    right.paragraphs[0].alignment = center
-    right.paragraphs[0].add_run(texts["nation"]).bold = True
-    _para(right, texts["motto"], bold=True, align=center)
-    _para(right, "—————————", align=center)
 
 
 def _title(doc, texts: dict[str, str], session_title: str | None) -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.figures import Scope, where_questions_in
@@ -71,9 +71,15 @@ class ResponseRow:
 
 
 async def question_rows(
-    db: AsyncSession, scope: Scope, pseudonym: Pseudonyms, *, named: bool = False
+    db: AsyncSession,
+    scope: Scope,
+    pseudonym: Pseudonyms,
+    *,
+    named: bool = False,
+    fields: Sequence[str] = (),
 ) -> AsyncIterator[QuestionRow]:
-    """The scope's questions (hidden ones left out), by field then code."""
+    """The scope's questions (hidden ones left out), by field (in the order of `fields`, the
+    survey's; others after them) then code."""
     q = ResidentQuestion
     stmt = select(
         q.code,
@@ -93,7 +99,12 @@ async def question_rows(
         q.contact_name,
         q.contact_phone,
     ).where(q.hidden.is_(False))
-    stmt = where_questions_in(stmt, scope).order_by(q.field, q.code)
+    order = [q.field, q.code]
+    if fields:
+        order.insert(
+            0, case({f: i for i, f in enumerate(fields)}, value=q.field, else_=len(fields))
+        )
+    stmt = where_questions_in(stmt, scope).order_by(*order)
     result = await db.stream(stmt.execution_options(yield_per=BATCH))
     async for row in result:
         show_contact = named and row.named

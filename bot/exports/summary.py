@@ -41,6 +41,7 @@ class Summary:
     responses: dict[str, dict[str, int]]  # {field: {channel: submitted responses}}
     items: list[ItemFigure]  # per field with responses, every S5 question
     items_all: list[ItemFigure]  # all fields together
+    per_field: list[ItemFigure]  # per field, all S5 answers pooled (code "*")
     elements: list[ElementFigure]
     elements_all: list[ElementFigure]
     overall: list[OverallFigure]  # per field (the S3 one-stop-shop rating)
@@ -99,6 +100,9 @@ async def collect(
         items=await figures.item_figures(db, survey, scope, neutral_counts_as_satisfied=neutral),
         items_all=await figures.item_figures(
             db, survey, scope, by_field=False, neutral_counts_as_satisfied=neutral
+        ),
+        per_field=await figures.field_figures(
+            db, survey, scope, neutral_counts_as_satisfied=neutral
         ),
         elements=await figures.element_figures(
             db, survey, scope, neutral_counts_as_satisfied=neutral

@@ -427,3 +427,57 @@ async def pending_by_official(db: AsyncSession, session_id: SessionOrScope) -> l
     stmt = where_questions_in(stmt, as_scope(session_id))
     loads = [PendingLoad(i, n, int(c)) for i, n, c in (await db.execute(stmt)).all()]
     return sorted(loads, key=lambda x: (x.staff_id is None, -x.pending, x.name or ""))
+
+
+class OptionCount(NamedTuple):
+    field: str | None  # None: all fields together
+    question: str
+    value: str
+    count: int
+
+
+async def answer_distribution(
+    db: AsyncSession, survey: Survey, session_id: SessionOrScope, *, by_field: bool = True
+) -> list[OptionCount]:
+    """How often each stored value of every single-choice and yes/no question was given, in
+    submitted responses (skipped answers left out). Multiple choice: see multi_choice_shares."""
+    codes = [
+        q.code for q in survey.questions if q.type in (QuestionType.SINGLE, QuestionType.YES_NO)
+    ]
+    columns = [Answer.question, Answer.value, func.count(Answer.id)]
+    if by_field:
+        columns.insert(0, SurveyResponse.field)
+    stmt = _submitted(
+        select(*columns).join(SurveyResponse, Answer.response_id == SurveyResponse.id),
+        session_id,
+        None,
+    ).where(Answer.question.in_(codes), Answer.value.is_not(None))
+    stmt = stmt.group_by(
+        *([SurveyResponse.field] if by_field else []), Answer.question, Answer.value
+    )
+    return [
+        OptionCount(*(row if by_field else (None, *row))) for row in (await db.execute(stmt)).all()
+    ]
+
+
+async def field_figures(
+    db: AsyncSession,
+    survey: Survey,
+    session_id: SessionOrScope,
+    *,
+    neutral_counts_as_satisfied: bool = False,
+) -> list[ItemFigure]:
+    """Per field with responses, every S5 answer pooled (code "*"): the field's one figure."""
+    codes = item_codes(survey)
+    if not codes:
+        return []
+    tallies = await _tally(db, session_id, dict.fromkeys(codes, "*"), by_field=True, channel=None)
+    fields = await _field_keys(db, survey, session_id, True, None)
+    return [
+        ItemFigure(
+            field=field,
+            code="*",
+            **_stats(tallies.get((field, "*"), _Tally()), neutral_counts_as_satisfied),
+        )
+        for field in fields
+    ]

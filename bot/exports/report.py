@@ -1,0 +1,587 @@
+"""The Word report for the conference, "Báo cáo tổng hợp ý kiến", laid out as an administrative
+document (Nghị định 30/2020/NĐ-CP): national header, title, then
+I. overview (responses by field and channel, questions by status), II. satisfaction (field ×
+element table, the chart, the overall 3-level rating and its reasons, the residents' priorities,
+how the figures are computed), III. the residents' questions by field with status and answer,
+IV. proposals, the recipients and the signature block.
+
+Figures come from a `Summary`, so the report, the chart and the workbook always agree. The
+questions arrive as a stream (already ordered by field, then code) and are written as they come.
+Every fixed text goes through gettext (English msgids, Vietnamese in locales/vi).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+from collections.abc import AsyncIterable, Iterable, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from bot.exports import docx_style as style
+from bot.exports.chart import satisfaction_chart
+from bot.exports.numbers import number, percent
+from bot.exports.rows import QuestionRow
+from bot.exports.summary import CHANNELS, Summary
+from bot.i18n import N_, _, use_locale
+from bot.services.figures import SMALL_CELL, ElementFigure, OptionShare, overall_code
+from bot.survey.definition import Question, Survey
+from bot.texts import ROLE_LABELS, STATUS_LABELS
+
+TABLE_SIZE = Pt(11)
+NOTE_SIZE = Pt(11)
+FIELD_COLUMN = Cm(4)
+CHART_MAX_HEIGHT = Cm(21)
+SMALL_MARK = "*"
+# Characters XML 1.0 cannot hold (python-docx refuses them); a pasted text may carry some.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+CHANNEL_LABELS = {
+    "zalo": N_("Zalo"),
+    "telegram": N_("Telegram"),
+    "paper": N_("Paper forms"),
+    "console": N_("Console (trial)"),
+}
+RATING_LABELS = {"satisfied": N_("satisfied"), "unsatisfied": N_("not satisfied")}
+# Recipients of a ward report (Nơi nhận), the file copy last as Nghị định 30/2020 has it.
+RECIPIENTS = (
+    N_("Standing Committee of the ward Party Committee;"),
+    N_("Standing Committee of the ward People's Council;"),
+    N_("Ward Committee of the Viet Nam Fatherland Front;"),
+    N_("Chairperson and Vice-Chairpersons of the ward People's Committee;"),
+    N_("Filed: Office."),
+)
+
+
+def conference_report(
+    summary: Summary,
+    survey: Survey,
+    questions: Iterable[QuestionRow],
+    *,
+    ward_name: str,
+    locale: str,
+    zone: ZoneInfo,
+    chart: bytes | None = None,
+) -> bytes:
+    """The report as DOCX bytes. `questions` is read once, row by row; `chart` is the PNG of
+    `satisfaction_chart` if the caller has already drawn it."""
+    with use_locale(locale):
+        report = _Report(summary, survey, ward_name, locale, zone)
+        report.begin(chart)
+        for row in questions:
+            report.question(row)
+        return report.end()
+
+
+async def conference_report_streamed(
+    summary: Summary,
+    survey: Survey,
+    questions: AsyncIterable[QuestionRow],
+    *,
+    ward_name: str,
+    locale: str,
+    zone: ZoneInfo,
+    chart: bytes | None = None,
+) -> bytes:
+    """The same, reading the questions straight from `rows.question_rows` (no list of them)."""
+    with use_locale(locale):
+        report = _Report(summary, survey, ward_name, locale, zone)
+        report.begin(chart)
+        async for row in questions:
+            report.question(row)
+        return report.end()
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class _Report:
+    def __init__(
+        self, summary: Summary, survey: Survey, ward_name: str, locale: str, zone: ZoneInfo
+    ) -> None:
+        self.summary, self.survey, self.locale, self.zone = summary, survey, locale, zone
+        self.ward = style.ward_short(ward_name) or "……"
+        self.doc = Document()
+        self.field: str | None = None  # the field of the last question written
+        self.fields_seen = 0
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def num(self, value: float | None, digits: int = 0) -> str:
+        return number(value, digits, self.locale)
+
+    def pct(self, value: float | None, small: bool = False) -> str:
+        text = percent(value, self.locale, 1)
+        return text + SMALL_MARK if small and value is not None else text
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def date(self, moment: datetime) -> str:
+        return self.local(moment).strftime("%d/%m/%Y")
+
+    def field_label(self, field_id: str) -> str:
+        field = self.survey.field(field_id)
+        return field.label.get(self.locale) if field else field_id
+
+    def heading(self, text: str, *, level: int = 1):
+        paragraph = style.para(self.doc, text, bold=True, italic=level > 1)
+        paragraph.paragraph_format.space_before = Pt(10 if level == 1 else 6)
+        paragraph.paragraph_format.keep_with_next = True
+        return paragraph
+
+    def text(self, text: str, **kwargs):
+        paragraph = style.para(self.doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY, **kwargs)
+        paragraph.paragraph_format.first_line_indent = Cm(1)
+        return paragraph
+
+    def note(self, text: str):
+        return style.para(self.doc, text, italic=True, size=NOTE_SIZE)
+
+    def table(self, header: Sequence[str], widths: Sequence):
+        table = self.doc.add_table(rows=1, cols=len(header))
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        for column, cell, text, width in zip(
+            table.columns, table.rows[0].cells, header, widths, strict=True
+        ):
+            column.width = cell.width = width  # the grid (LibreOffice) and the cell (Word)
+            _write(cell, text, bold=True, align=style.CENTER)
+        _repeat_as_header(table.rows[0])
+        return table
+
+    def row(self, table, values: Sequence[str | Sequence[str]], *, bold: bool = False) -> None:
+        """A row; a value given as several strings becomes several lines, the later ones small."""
+        cells = table.add_row().cells
+        for i, (cell, value) in enumerate(zip(cells, values, strict=True)):
+            cell.width = table.rows[0].cells[i].width
+            align = WD_ALIGN_PARAGRAPH.LEFT if i == 0 else style.CENTER
+            lines = [value] if isinstance(value, str) else list(value)
+            _write(cell, lines[0], bold=bold, align=align)
+            for line in lines[1:]:
+                style.para(cell, line, size=Pt(9.5), align=align)
+
+    def even_widths(self, columns: int) -> list:
+        rest = (style.TEXT_WIDTH - FIELD_COLUMN) // columns
+        return [FIELD_COLUMN] + [rest] * columns
+
+    # --- parts ----------------------------------------------------------------------------
+
+    def begin(self, chart: bytes | None) -> None:
+        style.setup(self.doc)
+        style.page_numbers(self.doc.sections[0])
+        self.header()
+        self.title()
+        self.overview()
+        self.satisfaction(chart)
+        self.heading(_("III. RESIDENTS' QUESTIONS AND RECOMMENDATIONS"))
+
+    def header(self) -> None:
+        day = self.local(self.summary.generated_at)
+        # Nghị định 30/2020: a zero before days 1-9 and months 1-2.
+        place_date = _("{ward} Ward, {day}/{month}/{year}").format(
+            ward=self.ward,
+            day=f"{day.day:02d}",
+            month=f"{day.month:02d}" if day.month < 3 else str(day.month),
+            year=day.year,
+        )
+        style.national_header(
+            self.doc,
+            agency=_("PEOPLE'S COMMITTEE\nOF {ward} WARD").format(ward=self.ward.upper()),
+            nation=_("SOCIALIST REPUBLIC OF VIET NAM"),
+            motto=_("Independence - Freedom - Happiness"),
+            left_below=(_("No.:        /BC-UBND"),),
+            right_below=place_date,
+        )
+
+    def title(self) -> None:
+        title = style.para(self.doc, _("REPORT"), bold=True, size=Pt(14), align=style.CENTER)
+        title.paragraph_format.space_before = Pt(12)
+        style.para(
+            self.doc,
+            _("Summary of residents' and businesses' opinions for the dialogue conference"),
+            bold=True,
+            align=style.CENTER,
+        )
+        for line in self.period():
+            style.para(self.doc, line, italic=True, align=style.CENTER)
+        style.para(self.doc, "—————", align=style.CENTER)
+
+    def period(self) -> list[str]:
+        """What the report covers: the session (title, time, place) and/or the date range."""
+        summary, lines = self.summary, []
+        if summary.session is not None:
+            session = summary.session
+            when = (
+                _("date to be announced")
+                if session.starts_at is None
+                else _("{time} on {date}").format(
+                    time=self.local(session.starts_at).strftime("%H:%M"),
+                    date=self.date(session.starts_at),
+                )
+            )
+            lines.append(_clean(session.title))
+            if session.place:
+                lines.append(
+                    _("Time: {when}; place: {place}").format(when=when, place=_clean(session.place))
+                )
+            else:
+                lines.append(_("Time: {when}").format(when=when))
+        since, until = summary.scope.since, summary.scope.until
+        # `until` is exclusive: the last day covered is the one before it.
+        last = None if until is None else self.date(until - timedelta(microseconds=1))
+        if since is not None and last is not None:
+            lines.append(
+                _("Opinions received from {start} to {end}").format(
+                    start=self.date(since), end=last
+                )
+            )
+        elif since is not None:
+            lines.append(_("Opinions received from {start}").format(start=self.date(since)))
+        elif last is not None:
+            lines.append(_("Opinions received up to {end}").format(end=last))
+        elif summary.session is None:
+            lines.append(_("All opinions received"))
+        moment = self.local(summary.generated_at)
+        lines.append(
+            _("Figures as of {time} on {date}").format(
+                time=moment.strftime("%H:%M"), date=moment.strftime("%d/%m/%Y")
+            )
+        )
+        return lines
+
+    def overview(self) -> None:
+        summary = self.summary
+        self.heading(_("I. OVERVIEW"))
+        totals = summary.channel_totals()
+        channels = [c for c in CHANNELS if c != "console" or totals.get(c)]
+        channels += sorted(c for c in totals if c not in CHANNELS and totals[c])
+        self.heading(_("1. Survey responses"), level=2)
+        parts = "; ".join(
+            _("{channel}: {count}").format(
+                channel=_(CHANNEL_LABELS[c]) if c in CHANNEL_LABELS else c,
+                count=self.num(totals[c]),
+            )
+            for c in channels
+        )
+        self.text(
+            _("Survey responses received: {total} ({parts}).").format(
+                total=self.num(summary.total_responses), parts=parts
+            )
+        )
+        if summary.total_responses:
+            header = [_("Field")]
+            header += [_(CHANNEL_LABELS[c]) if c in CHANNEL_LABELS else c for c in channels]
+            header.append(_("Total"))
+            table = self.table(header, self.even_widths(len(channels) + 1))
+            for field in summary.fields(self.survey):
+                by_channel = summary.responses.get(field)
+                if not by_channel:
+                    continue
+                counts = [self.num(by_channel.get(c, 0)) for c in channels]
+                total = self.num(sum(by_channel.values()))
+                self.row(table, [self.field_label(field), *counts, total])
+            counts = [self.num(totals[c]) for c in channels]
+            self.row(
+                table, [_("All fields"), *counts, self.num(summary.total_responses)], bold=True
+            )
+
+        self.heading(_("2. Questions and recommendations"), level=2)
+        by_status: dict[str, int] = {}
+        for statuses in summary.questions.values():
+            for status, count in statuses.items():
+                by_status[status] = by_status.get(status, 0) + count
+        line = _("Questions and recommendations received: {total}").format(
+            total=self.num(summary.total_questions)
+        )
+        if by_status:
+            line += (
+                " ("
+                + "; ".join(
+                    f"{self.status(status)}: {self.num(by_status[status])}"
+                    for status in [*STATUS_LABELS, *sorted(set(by_status) - set(STATUS_LABELS))]
+                    if by_status.get(status)
+                )
+                + ")"
+            )
+        self.text(line + ".")
+
+    def status(self, status: str) -> str:
+        return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+    def satisfaction(self, chart: bytes | None) -> None:
+        summary = self.summary
+        self.heading(_("II. SATISFACTION WITH THE HANDLING OF ADMINISTRATIVE PROCEDURES"))
+        if not summary.total_responses:
+            self.text(_("No survey answers yet."), italic=True)
+            return
+        number_of = iter(range(1, 10))
+        if summary.elements_all:
+            self.heading(
+                _("{n}. Satisfaction by field and criterion").format(n=next(number_of)), level=2
+            )
+            self.element_table()
+            self.picture(chart or satisfaction_chart(summary, self.survey, locale=self.locale))
+        code = overall_code(self.survey)
+        if summary.overall_all and code is not None:
+            question = self.survey.question(code)
+            self.heading(
+                _("{n}. Overall rating (one-stop 3-level scale)").format(n=next(number_of)),
+                level=2,
+            )
+            self.note(question.text.get(self.locale))
+            self.overall_table(question)
+        reasons, others = self.multi_choice_questions(code)
+        for question in reasons:
+            self.shares(question, summary.priorities[question.code])
+        for question in others:
+            self.heading(f"{next(number_of)}. {question.title(self.locale)}", level=2)
+            self.shares(question, summary.priorities[question.code])
+        self.heading(_("{n}. How the figures are computed").format(n=next(number_of)), level=2)
+        self.scoring_notes()
+
+    def element_table(self) -> None:
+        summary = self.summary
+        columns = summary.elements_all
+        header = [_("Field")] + [self.element_label(f) for f in columns]
+        table = self.table(header, self.even_widths(len(columns)))
+        rows: dict[str, list[ElementFigure]] = {}
+        for figure in summary.elements:
+            rows.setdefault(figure.field, []).append(figure)
+        for field, figures in rows.items():
+            responses = sum(summary.responses.get(field, {}).values())
+            label = [self.field_label(field), self.responses_note(responses)]
+            self.row(table, [label, *(self.element_cell(f) for f in figures)])
+        label = [_("All fields"), self.responses_note(summary.total_responses)]
+        self.row(table, [label, *(self.element_cell(f) for f in columns)], bold=True)
+        self.note(
+            _(
+                "Each cell: % satisfied; mean score (scale 1–5) and N, the number of valid answers. {mark} fewer than {n} answers."
+            ).format(mark=SMALL_MARK, n=SMALL_CELL)
+        )
+
+    def responses_note(self, count: int) -> str:
+        return _("responses: {count}").format(count=self.num(count))
+
+    def element_label(self, figure: ElementFigure) -> str:
+        if figure.element is not None:
+            return figure.element.get(self.locale)
+        question = self.survey.question(figure.codes[0])
+        return question.title(self.locale) if question else figure.codes[0]
+
+    def element_cell(self, figure: ElementFigure) -> list[str]:
+        return [
+            self.pct(figure.satisfied_pct, figure.small),
+            _("mean {mean} · N = {n}").format(mean=self.num(figure.mean, 2), n=self.num(figure.n)),
+        ]
+
+    def picture(self, png: bytes) -> None:
+        width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk
+        if style.TEXT_WIDTH * height / width <= CHART_MAX_HEIGHT:
+            self.doc.add_picture(io.BytesIO(png), width=style.TEXT_WIDTH)
+        else:
+            self.doc.add_picture(io.BytesIO(png), height=CHART_MAX_HEIGHT)
+        self.doc.paragraphs[-1].alignment = style.CENTER
+
+    def overall_table(self, question: Question) -> None:
+        summary = self.summary
+        options = question.options
+        header = [_("Field"), "N"]
+        header += [o.label.get(self.locale) for o in options]
+        header += [_("% satisfied"), _("Mean points")]
+        rest = (style.TEXT_WIDTH - FIELD_COLUMN - Cm(1.3)) // (len(options) + 2)
+        table = self.table(header, [FIELD_COLUMN, Cm(1.3)] + [rest] * (len(options) + 2))
+        figures = [(self.field_label(f.field), f, False) for f in summary.overall]
+        figures += [(_("All fields"), f, True) for f in summary.overall_all]
+        for label, figure, bold in figures:
+            counts = [self.num(figure.counts.get(o.code, 0)) for o in options]
+            values = [
+                label,
+                self.num(figure.n),
+                *counts,
+                self.pct(figure.satisfied_pct, figure.small),
+                self.num(figure.mean_points, 2),
+            ]
+            self.row(table, values, bold=bold)
+        points = ", ".join(
+            f"{o.label.get(self.locale)} = {self.num(o.score)}"
+            for o in options
+            if o.score is not None
+        )
+        self.note(
+            _(
+                "% satisfied: the two higher levels among the valid answers. Mean points: {points}. {mark} fewer than {n} answers."
+            ).format(points=points, mark=SMALL_MARK, n=SMALL_CELL)
+        )
+
+    def multi_choice_questions(self, overall: str | None) -> tuple[list[Question], list[Question]]:
+        """Multiple-choice questions in survey order: those asked after the overall rating
+        (its reasons), then the others (the residents' priorities)."""
+        reasons, others = [], []
+        for question in self.survey.questions:
+            if question.code not in self.summary.priorities:
+                continue
+            condition = question.show_if
+            about_overall = condition is not None and condition.question == overall
+            (reasons if about_overall and overall is not None else others).append(question)
+        return reasons, others
+
+    def shares(self, question: Question, shares: list[OptionShare]) -> None:
+        if not any(s.respondents for s in shares):
+            self.note(_("{question}: no answers yet.").format(question=question.title(self.locale)))
+            return
+        header = [_("No."), question.title(self.locale), _("Respondents"), _("Share")]
+        widths = [Cm(1.2), style.TEXT_WIDTH - Cm(6.2), Cm(2.5), Cm(2.5)]
+        table = self.table(header, widths)
+        for rank, share in enumerate(shares, start=1):
+            option = question.option(share.option)
+            label = option.label.get(self.locale) if option else share.option
+            self.row(
+                table,
+                [str(rank), label, self.num(share.respondents), self.pct(share.share_pct)],
+            )
+        table.rows[0].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
+        self.note(
+            _(
+                "Share of the residents who answered this question; several choices were possible, so the shares add up to more than 100%."
+            )
+        )
+
+    def scoring_notes(self) -> None:
+        if self.summary.neutral_counts_as_satisfied:
+            neutral = _(
+                "% satisfied is the share of valid answers rated 3 to 5: “Neutral” is counted as satisfied."
+            )
+        else:
+            neutral = _(
+                "% satisfied is the share of valid answers rated 4 (“Satisfied”) or 5 (“Very satisfied”): “Neutral” is counted as not satisfied."
+            )
+        notes = [
+            neutral,
+            _(
+                "“Not applicable” and unanswered questions are left out of N and of the mean; each criterion pools the valid answers of its questions."
+            ),
+            _(
+                "{mark} Cells with fewer than {n} answers are marked: too few to draw conclusions, and reported only in aggregate so that no one can be identified."
+            ).format(mark=SMALL_MARK, n=SMALL_CELL),
+            _("Paper forms are counted exactly like answers given in the chat."),
+            _(
+                "These are the results of a supplementary survey through the chatbot; they do not replace the ratings collected at the Public Administrative Service Centre and on the National Public Service Portal."
+            ),
+        ]
+        for note in notes:
+            self.text("– " + note)
+
+    # --- III. questions, one at a time ----------------------------------------------------
+
+    def question(self, row: QuestionRow) -> None:
+        if row.field != self.field:
+            self.field = row.field
+            self.fields_seen += 1
+            count = sum(self.summary.questions.get(row.field, {}).values())
+            heading = f"{self.fields_seen}. {self.field_label(row.field)}"
+            if count:
+                heading += " " + _("(questions: {count})").format(count=self.num(count))
+            self.heading(heading, level=2)
+        line = style.para(self.doc, left=Cm(0.5))
+        line.paragraph_format.space_before = Pt(4)
+        line.paragraph_format.keep_with_next = True
+        line.add_run(row.code).bold = True
+        details = [self.date(row.created_at), _capital(self.status(row.status))]
+        if row.complaint_flag:
+            details.append(_("may be a complaint or denunciation"))
+        line.add_run(" – " + " – ".join(details)).italic = True
+        style.para(self.doc, _clean(row.text), left=Cm(0.5)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        if row.answer_text:
+            by = _(ROLE_LABELS[row.answered_role]) if row.answered_role in ROLE_LABELS else ""
+            when = self.date(row.answered_at) if row.answered_at else ""
+            source = ", ".join(part for part in (by, when) if part)
+            answer = style.para(self.doc, left=Cm(1))
+            answer.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            label = _("Answer ({source}): ").format(source=source) if source else _("Answer: ")
+            answer.add_run(label).bold = True
+            answer.add_run(_clean(row.answer_text))
+        if row.answer_rating in RATING_LABELS:
+            style.para(
+                self.doc,
+                _("The resident rated the answer: {rating}.").format(
+                    rating=_(RATING_LABELS[row.answer_rating])
+                ),
+                italic=True,
+                size=NOTE_SIZE,
+                left=Cm(1),
+            )
+
+    # --- IV. closing ----------------------------------------------------------------------
+
+    def end(self) -> bytes:
+        if self.fields_seen == 0:
+            self.text(_("No questions or recommendations yet."), italic=True)
+        self.heading(_("IV. PROPOSALS"))
+        self.text(
+            _(
+                "The Office of the People's Council and People's Committee will propose to the Chairperson which official answers each question and recommendation at the dialogue conference; the results of handling them will be made public as the rules require."
+            )
+        )
+        self.text(
+            _(
+                "This is the summary of residents' and businesses' opinions for the dialogue conference of the People's Committee of {ward} Ward./."
+            ).format(ward=self.ward)
+        )
+        self.closing()
+        properties = self.doc.core_properties
+        properties.title = _("Summary of residents' and businesses' opinions")
+        properties.language = "en-GB" if self.locale == "en" else "vi-VN"
+        properties.author = properties.last_modified_by = ""
+        properties.created = properties.modified = self.summary.generated_at
+        properties.revision = 1
+        out = io.BytesIO()
+        self.doc.save(out)
+        return out.getvalue()
+
+    def closing(self) -> None:
+        """Recipients (Nơi nhận) on the left, the signature block on the right."""
+        table = self.doc.add_table(rows=1, cols=2)
+        table.autofit = False
+        left, right = table.rows[0].cells
+        left.width, right.width = Cm(7.5), style.TEXT_WIDTH - Cm(7.5)
+        _write(left, _("Recipients:"), bold=True, italic=True, size=Pt(12))
+        for recipient in RECIPIENTS:
+            style.para(left, "- " + _(recipient), size=Pt(11))
+        _write(right, _("ON BEHALF OF THE PEOPLE'S COMMITTEE"), bold=True, align=style.CENTER)
+        style.para(right, _("CHAIRPERSON"), bold=True, align=style.CENTER)
+        for _line in range(4):  # room for the signature and the seal
+            style.para(right)
+        table.rows[0].cells[0].paragraphs[0].paragraph_format.space_before = Pt(12)
+        right.paragraphs[0].paragraph_format.space_before = Pt(12)
+
+
+def _write(cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_SIZE) -> None:
+    """Text into a cell's first (empty) paragraph."""
+    paragraph = cell.paragraphs[0]
+    run = paragraph.add_run(text)
+    run.bold, run.italic = bold or None, italic or None
+    run.font.size = size
+    if align is not None:
+        paragraph.alignment = align
+
+
+def _repeat_as_header(row) -> None:
+    """The header row is repeated on every page a long table runs over."""
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)

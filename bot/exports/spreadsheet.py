@@ -1,0 +1,99 @@
+"""Writes export tables to one XLSX workbook (a sheet per table) and one CSV file per table in a
+single pass over each table's rows, so a streamed table is read from the database once.
+
+XlsxWriter's constant-memory mode flushes every row to disk as soon as the next one starts, and
+the CSV rows go straight to their files: memory stays flat whatever the number of rows. CSV is
+UTF-8 with a byte-order mark, which is what makes Excel show Vietnamese correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import xlsxwriter
+
+from bot.exports.tables import Cell, Table
+
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_CELL = 32_767  # characters in one cell
+CSV_ENCODING = "utf-8-sig"  # UTF-8 with BOM
+
+
+class Spreadsheets:
+    """The workbook and the CSV files of one export; `add` each table, then `close`."""
+
+    def __init__(self, xlsx_path: Path, csv_prefix: Path) -> None:
+        self.xlsx_path = xlsx_path
+        self.csv_prefix = csv_prefix
+        self.csv_paths: list[Path] = []
+        self.rows_written: dict[str, int] = {}
+        self._book = xlsxwriter.Workbook(
+            str(xlsx_path),
+            {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False},
+        )
+        # A fixed creation date keeps the file the same for the same data (XlsxWriter takes a
+        # naive datetime here).
+        self._book.set_properties({"created": datetime(2000, 1, 1)})  # noqa: DTZ001
+        self._bold = self._book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self._wrap = self._book.add_format({"text_wrap": True, "valign": "top"})
+        self._percent = self._book.add_format({"num_format": "0.0", "valign": "top"})
+        self._mean = self._book.add_format({"num_format": "0.00", "valign": "top"})
+        self._time = self._book.add_format({"num_format": "dd/mm/yyyy hh:mm", "valign": "top"})
+
+    async def add(self, table: Table) -> int:
+        """Writes the table's rows to its sheet and its CSV file; returns how many."""
+        sheet = self._book.add_worksheet(table.title[:31])
+        sheet.freeze_panes(1, 0)
+        for column, width in enumerate(table.widths):
+            sheet.set_column(column, column, width)
+        sheet.write_row(0, 0, table.header, self._bold)
+        path = self.csv_prefix.with_name(f"{self.csv_prefix.name}-{table.name}.csv")
+        self.csv_paths.append(path)
+        count = 0
+        with path.open("w", encoding=CSV_ENCODING, newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(table.header)
+            async for row in table.rows:
+                count += 1
+                writer.writerow([_csv_cell(value) for value in row])
+                if count < EXCEL_MAX_ROWS:  # the CSV keeps every row beyond Excel's limit
+                    self._write_row(sheet, count, row, table)
+        if table.header:
+            sheet.autofilter(0, 0, min(count, EXCEL_MAX_ROWS - 1), len(table.header) - 1)
+        self.rows_written[table.name] = count
+        return count
+
+    def _write_row(self, sheet, row_number: int, row: list[Cell], table: Table) -> None:
+        for column, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, datetime):
+                sheet.write_datetime(row_number, column, value, self._time)
+            elif isinstance(value, int | float):
+                style = (
+                    self._percent
+                    if column in table.percent
+                    else self._mean
+                    if column in table.decimals
+                    else None
+                )
+                sheet.write_number(row_number, column, value, style)
+            else:
+                # write_string: a resident's text starting with "=" stays text, never a formula.
+                sheet.write_string(row_number, column, str(value)[:EXCEL_MAX_CELL], self._wrap)
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def _csv_cell(value: Cell) -> str | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        # Spreadsheet programs would run a resident's "=…" as a formula (CSV injection).
+        return "'" + value
+    return value
