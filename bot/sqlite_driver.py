@@ -7,6 +7,11 @@ connection interface, but a statement runs, fetches and closes its cursor in a s
 the connection's own thread; the other awaits return at once. It is plugged in through
 `create_async_engine(..., async_creator=...)`, so the dialect, pooling and SQL stay
 SQLAlchemy's own (`bench/` has the figures).
+
+A large result is not read whole: the first EAGER_ROWS rows come with the statement, and the
+sqlite3 cursor stays open for the rest, fetched in batches on the same thread when asked
+(`fetchmany`, as SQLAlchemy's streamed results do). An export of 100,000 responses then holds
+one batch in memory, not the table.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from sqlite3 import (  # noqa: F401
 )
 from typing import Any
 
+EAGER_ROWS = 1000  # rows fetched with the statement itself; a longer result stays on the cursor
+
 
 class Cursor:
     """Holds the outcome of one statement; nothing here waits on the thread except execute."""
@@ -40,50 +47,86 @@ class Cursor:
         self.lastrowid: int | None = None
         self.arraysize = 1
         self._rows: list[Any] = []
+        self._rest: sqlite3.Cursor | None = None  # open while rows remain beyond `_rows`
 
     async def __aenter__(self) -> Cursor:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._rows = []
+        await self.close()
 
     async def execute(self, sql: str, parameters: Any = ()) -> Cursor:
+        await self.close()
         outcome = await self._connection._run(_execute, sql, parameters, many=False)
-        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+        self.description, self.rowcount, self.lastrowid, self._rows, self._rest = outcome
         return self
 
     async def executemany(self, sql: str, seq_of_parameters: Any) -> Cursor:
+        await self.close()
         outcome = await self._connection._run(_execute, sql, seq_of_parameters, many=True)
-        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+        self.description, self.rowcount, self.lastrowid, self._rows, self._rest = outcome
         return self
 
     async def fetchall(self) -> list[Any]:
         rows, self._rows = self._rows, []
+        if self._rest is not None:
+            rows += await self._connection._call(_fetch_rest, self._rest)
+            self._rest = None
         return rows
 
     async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
+        rows = await self.fetchmany(1)
+        return rows[0] if rows else None
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         size = size or self.arraysize
+        if len(self._rows) < size and self._rest is not None:
+            wanted = max(size, EAGER_ROWS)
+            more = await self._connection._call(_fetch_more, self._rest, wanted)
+            if len(more) < wanted:  # the cursor is exhausted and was closed
+                self._rest = None
+            self._rows += more
         rows, self._rows = self._rows[:size], self._rows[size:]
         return rows
 
     async def close(self) -> None:
         self._rows = []
+        if self._rest is not None:
+            rest, self._rest = self._rest, None
+            await self._connection._call(sqlite3.Cursor.close, rest)
 
 
 def _execute(
     connection: sqlite3.Connection, sql: str, parameters: Any, *, many: bool
-) -> tuple[Any, int, int | None, list[Any]]:
+) -> tuple[Any, int, int | None, list[Any], sqlite3.Cursor | None]:
+    """Runs the statement and returns its first EAGER_ROWS rows, with the cursor still open
+    if there may be more (closed otherwise)."""
     cursor = connection.cursor()
+    keep_open = False
     try:
         if many:
             cursor.executemany(sql, parameters)
         else:
             cursor.execute(sql, parameters)
-        rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+        rows = cursor.fetchmany(EAGER_ROWS) if cursor.description else []
+        keep_open = len(rows) == EAGER_ROWS
+        rest = cursor if keep_open else None
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows, rest
+    finally:
+        if not keep_open:
+            cursor.close()
+
+
+def _fetch_more(cursor: sqlite3.Cursor, size: int) -> list[Any]:
+    rows = cursor.fetchmany(size)
+    if len(rows) < size:
+        cursor.close()
+    return rows
+
+
+def _fetch_rest(cursor: sqlite3.Cursor) -> list[Any]:
+    try:
+        return cursor.fetchall()
     finally:
         cursor.close()
 
@@ -101,6 +144,13 @@ class Connection:
         loop = asyncio.get_running_loop()
         call = partial(function, self._connection, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
+
+    async def _call(self, function: Any, *args: Any) -> Any:
+        """Runs `function(*args)` on the connection's thread (for an open sqlite3 cursor)."""
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(function, *args))
 
     def cursor(self) -> Cursor:
         return Cursor(self)
