@@ -76,6 +76,22 @@ STATUS_LABELS = {
     "closed": N_("closed"),
 }
 
+# The channels a response or question came by, as staff read them in figures and exports.
+CHANNEL_LABELS = {
+    "telegram": N_("Telegram"),
+    "zalo": N_("Zalo"),
+    "paper": N_("Paper forms"),
+    "console": N_("Console (trial)"),
+}
+
+# A resident's rating of the answer they received.
+RATING_LABELS = {"satisfied": N_("satisfied"), "unsatisfied": N_("not satisfied")}
+
+
+def channel_label(channel: str) -> str:
+    return _(CHANNEL_LABELS[channel]) if channel in CHANNEL_LABELS else channel
+
+
 # How an answer is signed: by the field and the answering role, never a person's account.
 ROLE_LABELS = {
     "admin": N_("Ward office"),

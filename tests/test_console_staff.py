@@ -31,7 +31,7 @@ async def test_an_admin_reads_figures_and_exports_from_the_console(
     app,
     settings,
     data,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     rows, ids, _ = data
     await bootstrap_admins(app, settings)
@@ -52,7 +52,7 @@ async def test_an_admin_reads_figures_and_exports_from_the_console(
     assert unknown == printed[0]
 
 
-async def test_someone_not_on_staff_is_refused_and_audited(app, settings, data, tmp_path):  # noqa: F811
+async def test_someone_not_on_staff_is_refused_and_audited(app, settings, data, tmp_path):
     _, ids, _ = data
     out = tmp_path / "exports"
     printed = await session(settings, ["/stats", f"/export {ids['main']}"], 777, out)

@@ -23,7 +23,7 @@ NOT_YOUR_ROLE = (
 ONLY_STAFF = "Xin lỗi, chức năng này chỉ dành cho cán bộ phường."
 
 
-async def team(admin):  # noqa: F811
+async def team(admin):
     await admin.send("/staff_add 10 leader Chủ tịch UBND")
     await admin.send("/staff_add 11 front Chủ tịch MTTQ")
     await admin.send("/staff_add 20 official Cán bộ Tư pháp fields=tp")
@@ -35,7 +35,7 @@ async def audit(app, action: str) -> list[AuditEntry]:
         return list((await db.execute(stmt)).scalars())
 
 
-async def test_stats_for_leaders_and_the_front_only(app, admin, person, data):  # noqa: F811
+async def test_stats_for_leaders_and_the_front_only(app, admin, person, data):
     rows, ids, _ = data
     await team(admin)
     leader, front, official = person(LEADER), person(FRONT), person(OFFICIAL)
@@ -48,7 +48,7 @@ async def test_stats_for_leaders_and_the_front_only(app, admin, person, data):  
     assert text.startswith("📊 Hội nghị tháng 12")
     assert (
         f"Phiếu khảo sát: {len(main)} (Telegram {channels['telegram']} · Zalo {channels['zalo']}"
-        f" · Phiếu giấy {channels['paper']} · Dòng lệnh {channels['console']})"
+        f" · Phiếu giấy {channels['paper']} · Dùng thử trên máy tính {channels['console']})"
     ) in text
     dc = reference_scale(counted(rows, "dc"), ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"], 4)
     expected_dc = (
@@ -83,7 +83,7 @@ async def test_stats_for_leaders_and_the_front_only(app, admin, person, data):  
     assert leader.last().text == "Không tìm thấy kỳ đối thoại này."
 
 
-async def test_export_sends_the_files_to_an_admin(app, admin, person, data, telegram):  # noqa: F811
+async def test_export_sends_the_files_to_an_admin(app, admin, person, data, telegram):
     rows, ids, questions = data
     await admin.send("/export")
     assert admin.last().text == "Xuất kết quả của kỳ đối thoại nào?"
@@ -124,7 +124,7 @@ async def test_export_sends_the_files_to_an_admin(app, admin, person, data, tele
     )
 
 
-async def test_named_exports_are_for_admins_and_audited(app, admin, person, data, telegram):  # noqa: F811
+async def test_named_exports_are_for_admins_and_audited(app, admin, person, data, telegram):
     _, ids, _ = data
     await team(admin)
     leader, front = person(LEADER), person(FRONT)

@@ -34,7 +34,7 @@ from bot.exports.summary import CHANNELS, Summary
 from bot.i18n import N_, _, use_locale
 from bot.services.figures import SMALL_CELL, ElementFigure, OptionShare, overall_code
 from bot.survey.definition import Question, Survey
-from bot.texts import ROLE_LABELS, STATUS_LABELS
+from bot.texts import RATING_LABELS, ROLE_LABELS, STATUS_LABELS, channel_label
 
 TABLE_SIZE = Pt(11)
 NOTE_SIZE = Pt(11)
@@ -44,13 +44,6 @@ SMALL_MARK = "*"
 # Characters XML 1.0 cannot hold (python-docx refuses them); a pasted text may carry some.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-CHANNEL_LABELS = {
-    "zalo": N_("Zalo"),
-    "telegram": N_("Telegram"),
-    "paper": N_("Paper forms"),
-    "console": N_("Console (trial)"),
-}
-RATING_LABELS = {"satisfied": N_("satisfied"), "unsatisfied": N_("not satisfied")}
 # Recipients of a ward report (Nơi nhận), the file copy last as Nghị định 30/2020 has it.
 RECIPIENTS = (
     N_("Standing Committee of the ward Party Committee;"),
@@ -273,7 +266,7 @@ class _Report:
         self.heading(_("1. Survey responses"), level=2)
         parts = "; ".join(
             _("{channel}: {count}").format(
-                channel=_(CHANNEL_LABELS[c]) if c in CHANNEL_LABELS else c,
+                channel=channel_label(c),
                 count=self.num(totals[c]),
             )
             for c in channels
@@ -285,7 +278,7 @@ class _Report:
         )
         if summary.total_responses:
             header = [_("Field")]
-            header += [_(CHANNEL_LABELS[c]) if c in CHANNEL_LABELS else c for c in channels]
+            header += [channel_label(c) for c in channels]
             header.append(_("Total"))
             table = self.table(header, self.even_widths(len(channels) + 1))
             for field in summary.fields(self.survey):

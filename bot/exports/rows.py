@@ -16,9 +16,8 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.figures import Scope, where_questions_in
@@ -66,8 +65,9 @@ class ResponseRow:
     field: str
     procedure: str | None
     channel: str
+    form_no: str | None  # a paper form's number, to find the sheet of paper again
     submitted_at: datetime | None  # UTC
-    answers: dict[str, str | None]  # question code → stored value (codes, or the typed text)
+    answers: dict[str, str | None]  # question code → stored value (None: not answered)
 
 
 async def question_rows(
@@ -128,24 +128,21 @@ async def question_rows(
 
 
 async def response_rows(
-    db: AsyncSession, scope: Scope, pseudonym: Pseudonyms
+    db: AsyncSession, scope: Scope, pseudonym: Pseudonyms, codes: Sequence[str]
 ) -> AsyncIterator[ResponseRow]:
-    """Submitted responses with their answers, one row each, in id order: one streamed join
-    read in order, each response's answers gathered as the stream passes (no second query)."""
+    """Submitted responses in id order, one row each with the answers to `codes` pivoted into
+    columns by the database (MAX(CASE …) GROUP BY): one streamed query, a row per response."""
     r = SurveyResponse
+    pivot = [
+        func.max(case((Answer.question == code, Answer.value))).label(f"a{i}")
+        for i, code in enumerate(codes)
+    ]
+    keys = [r.id, r.resident_id, r.field, r.procedure, r.channel, r.form_no, r.submitted_at]
     stmt = (
-        select(
-            r.id,
-            r.resident_id,
-            r.field,
-            r.procedure,
-            r.channel,
-            r.submitted_at,
-            Answer.question,
-            Answer.value,
-        )
+        select(*keys, *pivot)
         .outerjoin(Answer, Answer.response_id == r.id)
         .where(r.status == ResponseStatus.SUBMITTED)
+        .group_by(*keys)
         .order_by(r.id)
     )
     if scope.session_id is not None:
@@ -155,33 +152,14 @@ async def response_rows(
     if scope.until is not None:
         stmt = stmt.where(r.submitted_at < scope.until)
     result = await db.stream(stmt.execution_options(yield_per=BATCH))
-    batch = []
-    async for partition in result.partitions():
-        batch.extend(partition)
-        # Keep the last response's rows: its remaining answers may be in the next partition.
-        last_id = batch[-1].id
-        complete = [row for row in batch if row.id != last_id]
-        batch = [row for row in batch if row.id == last_id]
-        for row in _gather(complete, pseudonym):
-            yield row
-    for row in _gather(batch, pseudonym):
-        yield row
-
-
-def _gather(rows: list, pseudonym: Pseudonyms) -> list[ResponseRow]:
-    gathered = []
-    for _id, group in groupby(rows, key=lambda row: row.id):
-        group = list(group)
-        first = group[0]
-        gathered.append(
-            ResponseRow(
-                id=first.id,
-                resident=pseudonym(first.resident_id),
-                field=first.field,
-                procedure=first.procedure,
-                channel=first.channel,
-                submitted_at=first.submitted_at,
-                answers={g.question: g.value for g in group if g.question is not None},
-            )
+    async for row in result:
+        yield ResponseRow(
+            id=row.id,
+            resident=pseudonym(row.resident_id),
+            field=row.field,
+            procedure=row.procedure,
+            channel=row.channel,
+            form_no=row.form_no,
+            submitted_at=row.submitted_at,
+            answers={code: value for code, value in zip(codes, row[len(keys) :], strict=True)},
         )
-    return gathered

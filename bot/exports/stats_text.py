@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 from bot.exports.numbers import number, percent
 from bot.exports.summary import Summary
-from bot.exports.tables import CHANNEL_LABELS
 from bot.i18n import _
 from bot.services.figures import SMALL_CELL
 from bot.survey.definition import Survey
-from bot.texts import STATUS_LABELS
+from bot.texts import STATUS_LABELS, channel_label
 
 TELEGRAM_LIMIT = 4096
 FEW = "⁽*⁾"  # marks a figure from fewer than 5 answers
@@ -47,7 +46,7 @@ def stats_message(summary: Summary, survey: Survey, *, locale: str, zone: ZoneIn
     lines.append(
         _("Survey responses: <b>{total}</b> ({channels})").format(
             total=summary.total_responses,
-            channels=" · ".join(f"{_(CHANNEL_LABELS.get(c, c))} {n}" for c, n in channels.items()),
+            channels=" · ".join(f"{channel_label(c)} {n}" for c, n in channels.items()),
         )
     )
     if summary.total_responses:

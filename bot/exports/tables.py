@@ -16,17 +16,10 @@ from bot.exports.summary import Summary
 from bot.i18n import N_, _
 from bot.services import figures
 from bot.survey.definition import QuestionType, Survey
-from bot.texts import ROLE_LABELS, STATUS_LABELS
+from bot.texts import RATING_LABELS, ROLE_LABELS, STATUS_LABELS, channel_label
 
 Cell = str | int | float | datetime | None
 ALL_FIELDS = N_("All fields")
-CHANNEL_LABELS = {
-    "telegram": "Telegram",
-    "zalo": "Zalo",
-    "paper": N_("Paper"),
-    "console": N_("Console"),
-}
-RATING_LABELS = {"satisfied": N_("satisfied"), "unsatisfied": N_("not satisfied")}
 
 
 @dataclass
@@ -82,7 +75,7 @@ class Labels:
         return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
     def channel(self, channel: str) -> str:
-        return _(CHANNEL_LABELS[channel]) if channel in CHANNEL_LABELS else channel
+        return channel_label(channel)
 
     def local(self, moment: datetime | None) -> datetime | None:
         """Naive local time: spreadsheets have no time zones, the ward reads its own time."""
@@ -328,18 +321,20 @@ def responses_table(
         _("Field"),
         _("Procedure"),
         _("Channel"),
+        _("Paper form no."),
         _("Submitted (local time)"),
         *codes,
     ]
 
     async def rows() -> AsyncIterator[list[Cell]]:
-        async for r in response_rows(db, summary.scope, pseudonym):
+        async for r in response_rows(db, summary.scope, pseudonym, codes):
             yield [
                 r.id,
                 r.resident,
                 labels.field(r.field),
                 labels.procedure(r.field, r.procedure),
                 labels.channel(r.channel),
+                r.form_no or "",
                 labels.local(r.submitted_at),
                 *(r.answers.get(code) for code in codes),
             ]
@@ -349,5 +344,5 @@ def responses_table(
         _("Raw responses"),
         header,
         rows(),
-        widths=[10, 14, 26, 26, 10, 18, *([8] * len(codes))],
+        widths=[10, 14, 26, 26, 10, 10, 18, *([8] * len(codes))],
     )
