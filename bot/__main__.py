@@ -71,6 +71,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     export.add_argument(
         "--lang", choices=("vi", "en"), default=None, help="default: DEFAULT_LOCALE"
     )
+    paper_import = commands.add_parser(
+        "paper-import", help="store paper forms typed into the template (XLSX)"
+    )
+    paper_import.add_argument("file", help="the filled template (.xlsx)")
+    paper_import.add_argument("--session", type=int, required=True, help="the session's number")
     args = parser.parse_args(argv)
     if args.command == "export" and args.session is None and not (args.since or args.until):
         parser.error("export needs --session ID, or --since and/or --until")
@@ -283,6 +288,35 @@ def _day_start(day: date, zone) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
+async def import_paper(settings: Settings, file: str, session_id: int) -> None:
+    """Paper forms typed into the template, stored as /paper does on Telegram; a file with any
+    error stores nothing and each error is printed with its row and column."""
+    from bot.i18n import use_locale
+    from bot.services.paper_answers import import_paper_file
+
+    survey = await prepare(settings)
+    engine = database.create_engine(settings.database_url)
+    try:
+        with use_locale(settings.default_locale):
+            result = await import_paper_file(
+                database.create_sessionmaker(engine),
+                survey,
+                file,
+                session_id,
+                utcnow(),
+                locale=settings.default_locale,
+            )
+    except OSError as exc:
+        raise StartupError(f"Cannot read {file}: {exc.strerror}") from None
+    finally:
+        await engine.dispose()
+    if not result.ok:
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+        raise StartupError(f"{len(result.problems)} problem(s) in {file}; nothing was stored")
+    log.info("Stored %d paper forms for %s", result.stored, result.session_title)
+
+
 async def migrate(settings: Settings) -> None:
     await prepare(settings)
     log.info("Database schema is up to date")
@@ -310,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         command = lambda settings: run_console(settings, args.user)  # noqa: E731
     elif args.command == "export":
         command = lambda settings: export(settings, args)  # noqa: E731
+    elif args.command == "paper-import":
+        command = lambda settings: import_paper(settings, args.file, args.session)  # noqa: E731
     elif args.command == "paper-form":
         command = lambda settings: write_paper_form(settings, args.out, args.lang)  # noqa: E731
     else:

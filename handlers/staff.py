@@ -998,6 +998,14 @@ def staff_help(me: StaffRef, survey: Survey) -> str:
         lines.append(
             _("/export number named: the same with the names and phones of named questions.")
         )
+    if staff.allows(me, Permission.UPLOAD_PAPER):
+        lines.append(
+            _(
+                "/paper: the spreadsheet template and the printable form for paper answers. "
+                "Send the filled .xlsx file back to store the forms (caption session=ID for "
+                "another session); a file with errors stores nothing and lists each error."
+            )
+        )
     if staff.allows(me, Permission.MANAGE_STAFF):
         lines.append(esc(staff_usage(survey)))
     return "\n".join(lines)

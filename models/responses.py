@@ -31,7 +31,11 @@ class SurveyResponse(Base):
     __tablename__ = "survey_responses"
     # At most one draft and one submitted response per resident, session and field: re-rating
     # works on a draft that replaces the submitted one in a single transaction.
-    __table_args__ = (UniqueConstraint("resident_id", "session_id", "field", "status"),)
+    # A paper form is imported once per session: its number is unique within the session.
+    __table_args__ = (
+        UniqueConstraint("resident_id", "session_id", "field", "status"),
+        UniqueConstraint("session_id", "form_no"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Null for paper forms, which have no resident account.
@@ -52,6 +56,8 @@ class SurveyResponse(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The number written on a paper form (None for chat answers), so it cannot be typed in twice.
+    form_no: Mapped[str | None] = mapped_column(String(32))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True
