@@ -2,21 +2,39 @@
 
 from aiogram import Dispatcher
 
-from handlers import consent, errors, fallback, menu, mydata, question, staff, start, survey
+from handlers import (
+    consent,
+    errors,
+    fallback,
+    menu,
+    mydata,
+    paper,
+    question,
+    reports,
+    sessions,
+    staff,
+    start,
+    survey,
+)
 
 
 def include_routers(dp: Dispatcher) -> None:
     # Commands first (residents', then staff's: a staff router cannot shadow /start), then the
     # dialogs; the catch-all fallback must stay last, or it would swallow updates meant for the
-    # dialogs.
+    # dialogs. /sessions (admins) comes before the residents' commands, which once read it as
+    # an alias of /lich; it handles nothing else.
     dp.include_routers(
+        sessions.create_router(),
         start.create_router(),
         staff.create_router(),
+        paper.create_router(),
+        reports.create_router(),
         consent.create_dialog(),
         menu.create_dialog(),
         survey.create_dialog(),
         mydata.create_dialog(),
         *question.create_dialogs(),
+        sessions.create_dialog(),
         fallback.create_router(),
     )
     errors.register(dp)

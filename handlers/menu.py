@@ -35,6 +35,13 @@ async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     return {"agreed": agreed, "draft_field": draft_field, "has_draft": draft_field is not None}
 
 
+AGENDA_PREVIEW = 300  # characters of a session's agenda in the residents' list
+
+
+def clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 async def sessions_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     d = deps(dialog_manager)
     lines = []
@@ -42,6 +49,8 @@ async def sessions_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
         line = f"• <b>{esc(session.title)}</b>\n  🕘 {local_time(session.starts_at, d.settings)}"
         if session.place:
             line += f"\n  📍 {esc(session.place)}"
+        if session.agenda:  # clipped: five sessions must fit in one Telegram message
+            line += f"\n  📋 {esc(clipped(session.agenda, AGENDA_PREVIEW))}"
         lines.append(line)
     listing = "\n\n".join(lines) if lines else _("No session is planned yet.")
     return {"listing": listing}

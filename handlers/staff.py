@@ -998,6 +998,13 @@ def staff_help(me: StaffRef, survey: Survey) -> str:
         lines.append(
             _("/export number named: the same with the names and phones of named questions.")
         )
+    if staff.allows(me, Permission.MANAGE_SESSIONS):
+        lines.append(
+            _(
+                "/sessions: dialogue sessions: create one, change its date, time, place or "
+                "agenda, open or close its survey window, or cancel it."
+            )
+        )
     if staff.allows(me, Permission.UPLOAD_PAPER):
         lines.append(
             _(

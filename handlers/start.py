@@ -64,7 +64,7 @@ def create_router() -> Router:
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_menu, Command("menu"))
     router.message.register(cmd_my_data, Command("dulieu", "data"))
-    router.message.register(cmd_sessions, Command("lich", "sessions"))
+    router.message.register(cmd_sessions, Command("lich"))
     router.message.register(cmd_help, Command("help", "giupdo"))
     # Dialog buttons carry an intent id before a separator, and the staff router's buttons a
     # prefix of their own; other data was never sent by this bot (forged, or from another bot

@@ -56,3 +56,19 @@ class StaffV1(StatesGroup):
 
     answer = State()  # the answer to a question
     hide_reason = State()  # why a question is hidden
+
+
+class SessionsV1(StatesGroup):
+    """The ward office's dialogue sessions (admins): the list, the new-session wizard (title
+    to review), one session, the choice of what to edit, the cancel confirmation."""
+
+    list = State()
+    title = State()
+    date = State()
+    time = State()
+    place = State()
+    agenda = State()
+    review = State()
+    detail = State()
+    edit = State()
+    confirm_cancel = State()
