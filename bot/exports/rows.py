@@ -10,6 +10,8 @@ residents gave for a named question.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -17,8 +19,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Select, case, func, select
+from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 
 from bot.services.figures import Scope, where_questions_in
 from models import Answer, ResidentQuestion, ResponseStatus, SurveyResponse
@@ -37,6 +39,23 @@ class Pseudonyms:
             return ""
         digest = hmac.new(self._key, resident_id.encode(), hashlib.sha256).hexdigest()
         return f"R-{digest[:10]}"
+
+
+async def prefetched(result: AsyncResult, size: int = BATCH) -> AsyncIterator[Row]:
+    """The rows of a streamed result, the next batch fetched while the caller works on this
+    one: the database (or SQLite's thread) and the file writing overlap instead of taking
+    turns. Nothing else may use the connection until the iteration ends."""
+    pending = asyncio.ensure_future(result.fetchmany(size))
+    try:
+        while rows := await pending:
+            pending = asyncio.ensure_future(result.fetchmany(size))
+            for row in rows:
+                yield row
+    finally:
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pending
+        await result.close()
 
 
 @dataclass(frozen=True)
@@ -70,14 +89,7 @@ class ResponseRow:
     answers: dict[str, str | None]  # question code → stored value (None: not answered)
 
 
-async def question_rows(
-    db: AsyncSession,
-    scope: Scope,
-    pseudonym: Pseudonyms,
-    *,
-    named: bool = False,
-    fields: Sequence[str] = (),
-) -> AsyncIterator[QuestionRow]:
+def questions_select(scope: Scope, fields: Sequence[str] = ()) -> Select:
     """The scope's questions (hidden ones left out), by field (in the order of `fields`, the
     survey's; others after them) then code."""
     q = ResidentQuestion
@@ -104,9 +116,21 @@ async def question_rows(
         order.insert(
             0, case({f: i for i, f in enumerate(fields)}, value=q.field, else_=len(fields))
         )
-    stmt = where_questions_in(stmt, scope).order_by(*order)
+    return where_questions_in(stmt, scope).order_by(*order)
+
+
+async def question_rows(
+    db: AsyncSession,
+    scope: Scope,
+    pseudonym: Pseudonyms,
+    *,
+    named: bool = False,
+    fields: Sequence[str] = (),
+) -> AsyncIterator[QuestionRow]:
+    """The rows of `questions_select`, streamed; contacts only in a named export."""
+    stmt = questions_select(scope, fields)
     result = await db.stream(stmt.execution_options(yield_per=BATCH))
-    async for row in result:
+    async for row in prefetched(result):
         show_contact = named and row.named
         yield QuestionRow(
             code=row.code,
@@ -127,11 +151,12 @@ async def question_rows(
         )
 
 
-async def response_rows(
-    db: AsyncSession, scope: Scope, pseudonym: Pseudonyms, codes: Sequence[str]
-) -> AsyncIterator[ResponseRow]:
+RESPONSE_KEYS = 7  # the response's own columns before the answers in `responses_select`
+
+
+def responses_select(scope: Scope, codes: Sequence[str]) -> Select:
     """Submitted responses in id order, one row each with the answers to `codes` pivoted into
-    columns by the database (MAX(CASE …) GROUP BY): one streamed query, a row per response."""
+    columns by the database (MAX(CASE …) GROUP BY): a row per response, not per answer."""
     r = SurveyResponse
     pivot = [
         func.max(case((Answer.question == code, Answer.value))).label(f"a{i}")
@@ -151,8 +176,16 @@ async def response_rows(
         stmt = stmt.where(r.submitted_at >= scope.since)
     if scope.until is not None:
         stmt = stmt.where(r.submitted_at < scope.until)
+    return stmt
+
+
+async def response_rows(
+    db: AsyncSession, scope: Scope, pseudonym: Pseudonyms, codes: Sequence[str]
+) -> AsyncIterator[ResponseRow]:
+    """The rows of `responses_select`, streamed, residents under their pseudonyms."""
+    stmt = responses_select(scope, codes)
     result = await db.stream(stmt.execution_options(yield_per=BATCH))
-    async for row in result:
+    async for row in prefetched(result):
         yield ResponseRow(
             id=row.id,
             resident=pseudonym(row.resident_id),
@@ -161,5 +194,5 @@ async def response_rows(
             channel=row.channel,
             form_no=row.form_no,
             submitted_at=row.submitted_at,
-            answers={code: value for code, value in zip(codes, row[len(keys) :], strict=True)},
+            answers={code: value for code, value in zip(codes, row[RESPONSE_KEYS:], strict=True)},
         )

@@ -82,7 +82,8 @@ class Spreadsheets:
                 sheet.write_number(row_number, column, value, style)
             else:
                 # write_string: a resident's text starting with "=" stays text, never a formula.
-                sheet.write_string(row_number, column, str(value)[:EXCEL_MAX_CELL], self._wrap)
+                style = self._wrap if column in table.wrap else None
+                sheet.write_string(row_number, column, str(value)[:EXCEL_MAX_CELL], style)
 
     def close(self) -> None:
         self._book.close()

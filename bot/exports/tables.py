@@ -31,6 +31,7 @@ class Table:
     widths: list[int] = field(default_factory=list)  # column widths in characters
     percent: frozenset[int] = frozenset()  # columns holding a 0–100 percentage
     decimals: frozenset[int] = frozenset()  # columns holding a mean
+    wrap: frozenset[int] = frozenset()  # columns of long text, wrapped in the cell
 
 
 async def _each(rows: Iterable[list[Cell]]) -> AsyncIterator[list[Cell]]:
@@ -80,6 +81,12 @@ class Labels:
     def local(self, moment: datetime | None) -> datetime | None:
         """Naive local time: spreadsheets have no time zones, the ward reads its own time."""
         return None if moment is None else moment.astimezone(self.zone).replace(tzinfo=None)
+
+
+def _number_or_text(value: str | None) -> Cell:
+    """A scale answer ("4") as the number it is, so a spreadsheet can average it; option codes
+    and typed text stay text."""
+    return int(value) if value is not None and value.isdigit() and len(value) < 3 else value
 
 
 def _fields_then_all(survey: Survey, found: Iterable[str | None]) -> list[str | None]:
@@ -306,6 +313,7 @@ def questions_table(
         header,
         rows(),
         widths=widths + ([24, 16] if named else []),
+        wrap=frozenset({6, 7}),
     )
 
 
@@ -336,7 +344,7 @@ def responses_table(
                 labels.channel(r.channel),
                 r.form_no or "",
                 labels.local(r.submitted_at),
-                *(r.answers.get(code) for code in codes),
+                *(_number_or_text(r.answers.get(code)) for code in codes),
             ]
 
     return Table(
