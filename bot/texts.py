@@ -19,6 +19,7 @@ from bot.survey.definition import Survey
 
 if TYPE_CHECKING:
     from bot.services.data_rights import StoredData
+    from models import DialogueSession
 
 NOTICE = N_(
     "This is the automated assistant of {ward}. The ward collects your survey answers and your "
@@ -58,6 +59,23 @@ def local_time(moment: datetime | None, settings: Settings) -> str:
     if moment is None:
         return _("date to be announced")
     return moment.astimezone(settings.zone).strftime("%H:%M %d/%m/%Y")
+
+
+AGENDA_PREVIEW = 300  # characters of a session's agenda in the residents' list
+
+
+def clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def session_entry(session: DialogueSession, settings: Settings) -> str:
+    """One upcoming session as residents see it (HTML; `plain()` for the text channels)."""
+    line = f"• <b>{html.escape(session.title)}</b>\n  🕘 {local_time(session.starts_at, settings)}"
+    if session.place:
+        line += f"\n  📍 {html.escape(session.place)}"
+    if session.agenda:  # clipped: five sessions must fit in one message
+        line += f"\n  📋 {html.escape(clipped(session.agenda, AGENDA_PREVIEW))}"
+    return line
 
 
 _TAGS = re.compile(r"</?[a-z]+>")

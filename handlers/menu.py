@@ -12,8 +12,8 @@ from aiogram_dialog.widgets.text import Format
 from bot.i18n import _
 from bot.services import consent, sessions
 from bot.services import survey as survey_service
-from bot.texts import local_time
-from handlers.common import deps, esc
+from bot.texts import session_entry
+from handlers.common import deps
 from handlers.fallback import wrong_input
 from handlers.language import language_button
 from handlers.states import ConsentV1, DataV1, MenuV1, MyQuestionsV1, QuestionV1, SurveyV1
@@ -35,23 +35,9 @@ async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     return {"agreed": agreed, "draft_field": draft_field, "has_draft": draft_field is not None}
 
 
-AGENDA_PREVIEW = 300  # characters of a session's agenda in the residents' list
-
-
-def clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 async def sessions_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     d = deps(dialog_manager)
-    lines = []
-    for session in await sessions.upcoming(d.db, d.now):
-        line = f"• <b>{esc(session.title)}</b>\n  🕘 {local_time(session.starts_at, d.settings)}"
-        if session.place:
-            line += f"\n  📍 {esc(session.place)}"
-        if session.agenda:  # clipped: five sessions must fit in one Telegram message
-            line += f"\n  📋 {esc(clipped(session.agenda, AGENDA_PREVIEW))}"
-        lines.append(line)
+    lines = [session_entry(s, d.settings) for s in await sessions.upcoming(d.db, d.now)]
     listing = "\n\n".join(lines) if lines else _("No session is planned yet.")
     return {"listing": listing}
 

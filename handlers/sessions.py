@@ -29,7 +29,7 @@ from bot.services import sessions, staff
 from bot.services.sessions import SessionError
 from bot.services.staff import Permission, PermissionDenied, StaffRef
 from bot.settings import Settings
-from bot.texts import local_time
+from bot.texts import clipped, local_time
 from handlers.common import deps, esc
 from handlers.fallback import wrong_input
 from handlers.staff import StaffContext
@@ -102,10 +102,6 @@ class AdminsOnly(BaseMiddleware):
 
 def status_label(status: str) -> str:
     return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
-
-
-def clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def actor(manager: DialogManager) -> StaffRef:

@@ -55,7 +55,7 @@ from bot.services.staff import InvalidStaff, Permission, PermissionDenied, Role,
 from bot.settings import Settings
 from bot.survey.definition import Survey
 from bot.telegram import clear_staff_menu, set_staff_menu
-from bot.texts import LANGUAGE_NAMES, ROLE_LABELS, STATUS_LABELS, local_time
+from bot.texts import LANGUAGE_NAMES, ROLE_LABELS, STATUS_LABELS, clipped, local_time
 from handlers.states import StaffV1
 from models import QuestionStatus, ResidentQuestion
 
@@ -131,10 +131,6 @@ def role_label(role: str) -> str:
 
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 async def alert(callback: CallbackQuery, text: str) -> None:

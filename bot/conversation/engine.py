@@ -37,9 +37,9 @@ from bot.texts import (
     NOTICE,
     consent_action,
     data_report,
-    local_time,
     plain,
     rating_summary,
+    session_entry,
     ward_committee,
 )
 from models import utcnow
@@ -437,11 +437,7 @@ class TextConversation(QuestionScreens):
     async def _show_sessions(self, turn: Turn) -> str:
         lines = [plain(_("<b>Upcoming dialogue sessions</b>"))]
         upcoming = await sessions.upcoming(turn.db, turn.now)
-        for session in upcoming:
-            line = f"• {session.title}\n  🕘 {local_time(session.starts_at, self.settings)}"
-            if session.place:
-                line += f"\n  📍 {session.place}"
-            lines.append(line)
+        lines += [plain(session_entry(session, self.settings)) for session in upcoming]
         if not upcoming:
             lines.append(_("No session is planned yet."))
         lines.append(_("0 = back to the menu"))
