@@ -5,39 +5,46 @@ Queries never commit: the caller owns the transaction.
 
 from models.base import Base, utcnow
 from models.conversations import ConversationState, InboundMessage
-from models.residents import Account, Consent, Resident
-from models.responses import Answer, ResponseStatus, SurveyResponse
-from models.sessions import DialogueSession, SessionStatus
-
-__all__ = [
-    "Account",
-    "Answer",
-    "Base",
-    "Consent",
-    "ConversationState",
-    "DialogueSession",
-    "InboundMessage",
-    "Resident",
-    "ResponseStatus",
-    "SessionStatus",
-    "SurveyResponse",
-    "utcnow",
-]
-
-# Questions and staff (issue 4).
+from models.deliveries import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    Delivery,
+    DeliveryStatus,
+)
 from models.questions import (
     CodeCounter,
     QuestionAttachment,
     QuestionStatus,
     ResidentQuestion,
 )
+from models.residents import Account, Consent, Resident
+from models.responses import Answer, ResponseStatus, SurveyResponse
+from models.sessions import DialogueSession, SessionStatus
 from models.staff import AuditEntry, StaffMember
 
-__all__ += [
+__all__ = [
+    "Account",
+    "Answer",
     "AuditEntry",
+    "Base",
+    "Broadcast",
+    "BroadcastKind",
+    "BroadcastStatus",
     "CodeCounter",
+    "Consent",
+    "ConversationState",
+    "Delivery",
+    "DeliveryStatus",
+    "DialogueSession",
+    "InboundMessage",
     "QuestionAttachment",
     "QuestionStatus",
+    "Resident",
     "ResidentQuestion",
+    "ResponseStatus",
+    "SessionStatus",
     "StaffMember",
+    "SurveyResponse",
+    "utcnow",
 ]

@@ -45,6 +45,9 @@ class Account(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the channel said the resident blocked the bot or left (403): nothing more is
+    # sent there until they write again.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resident: Mapped[Resident] = relationship(back_populates="accounts")
 
