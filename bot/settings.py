@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: SecretStr | None = None
+    # Reminders before each session (days d, hours h, minutes m), the officials' morning
+    # digest (ward time), and the months the ward holds its sessions (drafted ahead).
+    reminder_offsets: str = "7d,1d,2h"
+    digest_time: str = "07:30"
+    session_months: str = "6,11"
+    # The delivery engine: messages per second per channel (Telegram allows about 30 to
+    # different chats; Zalo publishes no limit, so a cautious default), the pause between two
+    # messages to one chat, and attempts before a delivery is recorded as failed.
+    telegram_rate: float = Field(default=25.0, gt=0, le=1000)
+    zalo_rate: float = Field(default=5.0, gt=0, le=1000)
+    per_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    delivery_attempts: int = Field(default=5, ge=1, le=20)
+
     # Where the web server listens (webhooks); a reverse proxy adds TLS in front of it.
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)

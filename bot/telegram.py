@@ -34,6 +34,8 @@ STAFF_COMMANDS = (
     ("export", N_("Export the results"), Permission.EXPORT),
     ("sessions", N_("Dialogue sessions"), Permission.MANAGE_SESSIONS),
     ("paper", N_("Paper forms"), Permission.UPLOAD_PAPER),
+    ("broadcast", N_("Send an announcement"), Permission.BROADCAST),
+    ("broadcasts", N_("Past announcements"), Permission.BROADCAST),
     ("staff", N_("Staff list"), Permission.MANAGE_STAFF),
     ("staff_add", N_("Add a staff member"), Permission.MANAGE_STAFF),
     ("staff_set", N_("Change a staff member"), Permission.MANAGE_STAFF),

@@ -406,12 +406,14 @@ async def test_help_and_command_menus_follow_the_role(app, admin, official, tele
         for name, form in telegram.calls
         if name == "setMyCommands"
     }
-    assert menus[ADMIN][-9:] == [
+    assert menus[ADMIN][-11:] == [
         "questions",
         "stats",
         "export",
         "sessions",
         "paper",
+        "broadcast",
+        "broadcasts",
         "staff",
         "staff_add",
         "staff_set",

@@ -57,6 +57,7 @@ class Permission(StrEnum):
     EXPORT_NAMED = "export_named"  # the same with named questions' contacts (audited)
     MANAGE_SESSIONS = "manage_sessions"  # create, edit, cancel sessions; open/close the survey
     UPLOAD_PAPER = "upload_paper"  # type back paper forms from a filled template
+    BROADCAST = "broadcast"  # announcements to residents who opted in
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -67,6 +68,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         Permission.EXPORT_NAMED,
         Permission.MANAGE_SESSIONS,
         Permission.UPLOAD_PAPER,
+        Permission.BROADCAST,
     },
     Role.OFFICIAL: frozenset(
         {
