@@ -76,6 +76,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     paper_import.add_argument("file", help="the filled template (.xlsx)")
     paper_import.add_argument("--session", type=int, required=True, help="the session's number")
+    backup = commands.add_parser(
+        "backup", help="a consistent copy of the database while the bot runs (SQLite or pg_dump)"
+    )
+    backup.add_argument("--out", required=True, help="the new backup file")
+    restore = commands.add_parser("restore", help="put a backup back into an empty database")
+    restore.add_argument("file", help="a file written by python -m bot backup")
     args = parser.parse_args(argv)
     if args.command == "export" and args.session is None and not (args.since or args.until):
         parser.error("export needs --session ID, or --since and/or --until")
@@ -317,6 +323,28 @@ async def import_paper(settings: Settings, file: str, session_id: int) -> None:
     log.info("Stored %d paper forms for %s", result.stored, result.session_title)
 
 
+async def backup_database(settings: Settings, out: str) -> None:
+    from bot.backup import BackupError, backup
+
+    try:
+        await asyncio.to_thread(backup, settings.database_url, Path(out))
+    except BackupError as exc:
+        raise StartupError(str(exc)) from None
+    log.info("Backup written to %s", out)
+
+
+async def restore_database(settings: Settings, file: str) -> None:
+    """Into an empty database only; then `python -m bot migrate` (or the next start) brings an
+    older backup's schema up to date."""
+    from bot.backup import BackupError, restore
+
+    try:
+        await asyncio.to_thread(restore, settings.database_url, Path(file))
+    except BackupError as exc:
+        raise StartupError(str(exc)) from None
+    log.info("Backup %s restored", file)
+
+
 async def migrate(settings: Settings) -> None:
     await prepare(settings)
     log.info("Database schema is up to date")
@@ -344,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         command = lambda settings: run_console(settings, args.user)  # noqa: E731
     elif args.command == "export":
         command = lambda settings: export(settings, args)  # noqa: E731
+    elif args.command == "backup":
+        command = lambda settings: backup_database(settings, args.out)  # noqa: E731
+    elif args.command == "restore":
+        command = lambda settings: restore_database(settings, args.file)  # noqa: E731
     elif args.command == "paper-import":
         command = lambda settings: import_paper(settings, args.file, args.session)  # noqa: E731
     elif args.command == "paper-form":
