@@ -20,6 +20,7 @@ from bot.app import build_app
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloAPIError
 from bot.conversation.engine import TextConversation
+from bot.logs import configure as configure_logging
 from bot.services import staff
 from bot.services.figures import Scope
 from bot.settings import ConfigError, Settings, load_settings
@@ -357,11 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "console" and args.staff is not None:
         from bot.channels.console_staff import run_staff_console
 

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     retention_months: int = Field(default=24, ge=1, le=120)
     notice_version: str = "2026-01"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for collectors
     # Whether "Bình thường" (3 of 5) counts as satisfied in the figures (domain.md §2.4: by
     # default it does not, as SIPAS publishes the share of 4–5).
     neutral_satisfied: bool = False
