@@ -62,12 +62,26 @@ class Settings(BaseSettings):
     per_chat_interval: float = Field(default=1.0, ge=0, le=60)
     delivery_attempts: int = Field(default=5, ge=1, le=20)
 
+    # Telegram by webhook instead of polling: the public https:// address of this server (a
+    # reverse proxy with TLS in front) and the secret Telegram sends back with every update.
+    webhook_base_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    # Conversation state in Redis, so several workers can continue any resident's dialog.
+    redis_url: str | None = None
+
     # Where the web server listens (webhooks); a reverse proxy adds TLS in front of it.
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
 
     @field_validator(
-        "bot_token", "zalo_bot_token", "zalo_webhook_url", "zalo_webhook_secret", mode="before"
+        "bot_token",
+        "zalo_bot_token",
+        "zalo_webhook_url",
+        "zalo_webhook_secret",
+        "webhook_base_url",
+        "webhook_secret",
+        "redis_url",
+        mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -102,10 +116,36 @@ class Settings(BaseSettings):
             raise ValueError("must be a public https:// address")
         return value
 
+    @field_validator("webhook_base_url")
+    @classmethod
+    def _https_base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be a public https:// address (Telegram refuses http)")
+        return value.rstrip("/") if value else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters, letters, digits, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 16 to 256 letters, digits, _ or -")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.zalo_webhook_url and not self.zalo_webhook_secret:
             raise ValueError("ZALO_WEBHOOK_SECRET must be set with ZALO_WEBHOOK_URL")
+        if self.webhook_base_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_BASE_URL")
         return self
 
     @field_validator("admin_ids", mode="before")
@@ -143,6 +183,10 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.bot_token.get_secret_value().strip() if self.bot_token else None
+
+    @property
+    def telegram_secret(self) -> str | None:
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
 
     @property
     def zalo_token(self) -> str | None:

@@ -1,0 +1,129 @@
+"""The one aiohttp web application of a worker: the Telegram webhook (when WEBHOOK_BASE_URL is
+set), the Zalo webhook (when ZALO_WEBHOOK_URL is set), /healthz and /metrics.
+
+Telegram posts each update with the secret token in a header; a request without the right one
+gets 401 and nothing is processed. A good one is answered at once and handled in a task, so a
+slow handler never makes Telegram retry; on shutdown the server stops taking requests first,
+then waits for those tasks, then the caller closes the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.metrics import CONTENT_TYPE, Metrics
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_TIMEOUT = 3.0  # seconds for the database to answer /healthz
+MAX_UPDATE_BYTES = 1024 * 1024
+
+
+class TelegramWebhook:
+    """Checks the secret, acknowledges, and feeds the update to the dispatcher in a task."""
+
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, secret: str) -> None:
+        self.dispatcher, self.bot, self.secret = dispatcher, bot, secret
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    async def receive(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secrets.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("Telegram webhook request with a wrong secret refused")
+            return web.Response(status=401, text="Unauthorized")
+        if request.content_length and request.content_length > MAX_UPDATE_BYTES:
+            return web.Response(status=413)
+        try:
+            update = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400, text="Bad Request")
+        task = asyncio.create_task(self._handle(update))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return web.Response(status=200)
+
+    async def _handle(self, update: dict[str, Any]) -> None:
+        try:
+            await self.dispatcher.feed_raw_update(self.bot, update)
+        except Exception:  # the error handlers have had their say; keep the worker alive
+            log.exception("Telegram update not handled")
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Until the updates in flight are handled (or the timeout passes)."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=timeout)
+
+
+async def health(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    metrics: Metrics,
+    scheduler_state: Callable[[], str],
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body): 200 when the database answers, 503 otherwise."""
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), sessionmaker() as db:
+            await db.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:
+        database = f"error: {type(exc).__name__}"
+    last = metrics.last_update_at
+    body = {
+        "database": database,
+        "scheduler": scheduler_state(),
+        "last_update": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
+        "seconds_since_last_update": round(time.time() - last, 1) if last else None,
+        "updates_in_flight": metrics.in_flight,
+    }
+    return (200 if database == "ok" else 503), body
+
+
+def build_web_app(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    metrics: Metrics,
+    *,
+    telegram: TelegramWebhook | None = None,
+    scheduler_state: Callable[[], str] = lambda: "absent",
+) -> web.Application:
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        status, body = await health(sessionmaker, metrics, scheduler_state)
+        return web.json_response(body, status=status)
+
+    async def metrics_page(_request: web.Request) -> web.Response:
+        async with sessionmaker() as db:
+            await metrics.refresh(db)
+        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    if telegram is not None:
+        app.router.add_post(TELEGRAM_PATH, telegram.receive)
+    return app
+
+
+async def register_telegram_webhook(
+    bot: Bot, dispatcher: Dispatcher, base_url: str, secret: str
+) -> None:
+    """Telegram posts to us from now on, with the secret and only the update types the
+    dispatcher handles; updates waiting since polling stopped are delivered, not dropped."""
+    await bot.set_webhook(
+        url=base_url.rstrip("/") + TELEGRAM_PATH,
+        secret_token=secret,
+        allowed_updates=dispatcher.resolve_used_update_types(),
+        drop_pending_updates=False,
+    )
