@@ -13,7 +13,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.protocols import MessageManagerProtocol
@@ -21,8 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import handlers
 from bot import db as database
+from bot.channels.zalo.client import ZaloClient, quiet_http_logs
+from bot.delivery import reachability
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.senders import ZaloSender
+from bot.metrics import Metrics, TelegramMetrics
 from bot.notify import Notifier
 from bot.settings import Settings
+from bot.storage import conversation_storage
 from bot.survey.definition import Survey, load_survey
 from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware, commit_before_request
 from models import utcnow
@@ -39,8 +45,12 @@ class App:
     dispatcher: Dispatcher
     bot: Bot | None
     notifier: Notifier
+    # Sends every outgoing message; `python -m bot` runs it in the background (start/stop).
+    delivery: DeliveryEngine
+    metrics: Metrics  # served at /metrics; also tells /healthz when the last update came
 
     async def close(self) -> None:
+        await self.delivery.close()
         if self.bot is not None:
             await self.bot.session.close()
         await self.dispatcher.storage.close()
@@ -72,11 +82,16 @@ def build_dispatcher(
     message_manager: MessageManagerProtocol | None = None,
     clock: Clock = utcnow,
     notifier: Notifier | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
-    events_isolation = SimpleEventIsolation()
-    # Dialog stacks live in memory; what must survive a restart (answers, the position in the
-    # survey) is in the database, so a lost stack only costs the resident one tap.
-    storage = storage or MemoryStorage()
+    # Dialog stacks live in memory, or in Redis when several workers share them (REDIS_URL);
+    # what must survive a restart (answers, the position in the survey) is in the database,
+    # so a lost stack only costs the resident one tap.
+    if storage is None:
+        storage, events_isolation = conversation_storage(settings)
+    else:
+        events_isolation = SimpleEventIsolation()
+    notifier = notifier or Notifier(sessionmaker, survey, settings)
     dp = Dispatcher(
         storage=storage,
         events_isolation=events_isolation,
@@ -84,10 +99,14 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
         survey=survey,
         clock=clock,
-        notifier=notifier or Notifier(sessionmaker, survey, settings),
+        notifier=notifier,
+        delivery=notifier.delivery,
     )
+    if metrics is not None:  # first, so it times everything the update goes through
+        dp.update.outer_middleware(TelegramMetrics(metrics))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
+    dp.include_router(reachability.create_router())
     handlers.include_routers(dp)
     setup_dialogs(dp, message_manager=message_manager, events_isolation=events_isolation)
     return dp
@@ -105,9 +124,10 @@ def build_app(
     survey = survey or load_survey(settings.survey_file)
     engine = database.create_engine(settings.database_url)
     sessionmaker = database.create_sessionmaker(engine)
-    # Tells staff of new questions and residents of answers; the Zalo channel is given to it
-    # when it runs (bot/__main__.py).
-    notifier = Notifier(sessionmaker, survey, settings)
+    delivery = DeliveryEngine(sessionmaker, settings)
+    metrics = Metrics()
+    # Tells staff of new questions and residents of answers, through the delivery engine.
+    notifier = Notifier(sessionmaker, survey, settings, delivery=delivery)
     dp = build_dispatcher(
         settings,
         sessionmaker,
@@ -116,9 +136,15 @@ def build_app(
         message_manager=message_manager,
         clock=clock,
         notifier=notifier,
+        metrics=metrics,
     )
     bot = build_bot(settings, bot_session) if settings.token else None
     if bot is not None:
         bot.session.middleware(commit_before_request)
-    notifier.bot = bot
-    return App(settings, engine, sessionmaker, survey, dp, bot, notifier)
+    notifier.bot = bot  # the engine's Telegram sender
+    if settings.zalo_token:
+        quiet_http_logs()  # Zalo's URLs carry the token
+        # Its own client without retries: the engine retries, and pauses Zalo on a 429.
+        client = ZaloClient(settings.zalo_token, settings.zalo_api_base, retries=0)
+        delivery.add_sender(ZaloSender(client, owned=True))
+    return App(settings, engine, sessionmaker, survey, dp, bot, notifier, delivery, metrics)

@@ -3,13 +3,15 @@ assignment (on Telegram, in the ward's language), and a resident of the answer t
 question or of a change of its status, in the chat of the channel they asked from.
 
 Callers commit first, then call the notifier, so nobody is told of something that could still
-be rolled back. Delivery never undoes what was stored: a failure is logged (without the message
-text, which quotes residents) and reported as False; the resident still finds the answer under
-"My questions".
+be rolled back. Each message goes into the outbox with a unique key and is sent at once by the
+delivery engine (bot/delivery), within the channel's limits; a failure is logged (without the
+message text, which quotes residents) and reported as False, and never undoes what was stored:
+the resident still finds the answer under "My questions". A message the platform refused for
+a while (5xx) is retried by the engine later.
 
 - Telegram: a message in the resident's language with two rating buttons (`RateCb`).
-- Zalo: the same text, with "reply 1 or 2", and the resident's text conversation is put on the
-  question's detail screen, so their next "1" or "2" is the rating.
+- Zalo: the same text, with "reply 1 or 2"; once Zalo accepted it the engine puts the resident's
+  text conversation on the question's detail screen, so their next "1" or "2" is the rating.
 - Console: nothing to deliver; the resident reads it under "My questions".
 """
 
@@ -17,16 +19,18 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any, Protocol
+from typing import Any
 
-import httpx
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.zalo.client import ZaloAPIError
+from bot.channels.zalo.client import ZaloClient
+from bot.delivery import outbox
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.outbox import Message, Recipient
+from bot.delivery.senders import TelegramSender, ZaloSender
 from bot.i18n import N_, _, use_locale
 from bot.services import staff
 from bot.services.questions import Relay, StatusChange
@@ -34,8 +38,7 @@ from bot.services.staff import StaffRef
 from bot.settings import Settings
 from bot.survey.definition import Survey
 from bot.texts import STATUS_LABELS, plain, signature
-from models import ResidentQuestion
-from models.conversations import load_state, save_state
+from models import DeliveryStatus, ResidentQuestion
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +63,6 @@ class QuestionCb(CallbackData, prefix="sq"):
     q: int
 
 
-class TextSender(Protocol):
-    """What the notifier needs of a text channel's API client (ZaloClient)."""
-
-    async def send_text(self, chat_id: str, text: str) -> Any: ...
-
-
 def esc(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
@@ -85,6 +82,11 @@ def open_button(question_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def buttons_of(markup: InlineKeyboardMarkup) -> list[list[tuple[str, str]]]:
+    """A keyboard as an outbox message carries it: rows of (label, callback data)."""
+    return [[(b.text, b.callback_data or "") for b in row] for row in markup.inline_keyboard]
 
 
 def rating_buttons(question_id: int) -> InlineKeyboardMarkup:
@@ -108,7 +110,8 @@ ANSWER_TEMPLATE = N_("💬 <b>Answer to your question {code}</b>\n\n{answer}\n�
 
 
 class Notifier:
-    """One per process; `bot` and `zalo` are set when those channels run."""
+    """One per process. Sends through `delivery`; setting `bot` or `zalo` gives the engine its
+    sender for that channel."""
 
     def __init__(
         self,
@@ -117,13 +120,44 @@ class Notifier:
         settings: Settings,
         *,
         bot: Bot | None = None,
-        zalo: TextSender | None = None,
+        zalo: ZaloClient | None = None,
+        delivery: DeliveryEngine | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.survey = survey
         self.settings = settings
+        self.delivery = delivery or DeliveryEngine(sessionmaker, settings)
+        self._bot: Bot | None = None
+        self._zalo: ZaloClient | None = None
         self.bot = bot
-        self.zalo = zalo
+        if zalo is not None:
+            self.zalo = zalo
+
+    @property
+    def bot(self) -> Bot | None:
+        return self._bot
+
+    @bot.setter
+    def bot(self, bot: Bot | None) -> None:
+        self._bot = bot
+        if bot is None:
+            self.delivery.remove_sender(TELEGRAM)
+        else:
+            self.delivery.add_sender(TelegramSender(bot))
+
+    @property
+    def zalo(self) -> ZaloClient | None:
+        return self._zalo
+
+    @zalo.setter
+    def zalo(self, client: ZaloClient | None) -> None:
+        """A Zalo client to send through (the app gives the engine its own when ZALO_BOT_TOKEN
+        is set; this is for a channel built elsewhere, e.g. in tests)."""
+        self._zalo = client
+        if client is None:
+            self.delivery.remove_sender(ZALO)
+        else:
+            self.delivery.add_sender(ZaloSender(client))
 
     def field_label(self, field_id: str, locale: str) -> str:
         field = self.survey.field(field_id)
@@ -142,6 +176,7 @@ class Notifier:
                     return 0
                 recipients = await staff.recipients_for_new_question(db, q.field)
                 code, field, text, flagged = q.code, q.field, q.text, q.complaint_flag
+                resident_id = q.resident_id
         except Exception as exc:  # a notice must never break the resident's filing
             log.warning("New-question notice not prepared: %s", type(exc).__name__)
             return 0
@@ -155,12 +190,19 @@ class Notifier:
             if flagged:
                 lines.append(_("⚠️ Possibly a complaint or denunciation; sent anyway."))
             lines.append(f"<i>{esc(preview(text))}</i>")
-            message = "\n".join(lines)
-            markup = open_button(question_id)
-        sent = 0
-        for person in recipients:
-            sent += await self._telegram(person.telegram_user_id, message, markup, "new question")
-        return sent
+            message = Message(
+                "\n".join(lines), html=True, buttons=buttons_of(open_button(question_id))
+            )
+        # The notice quotes the question: it belongs to the resident and goes with their data.
+        rows = [
+            (
+                Recipient(TELEGRAM, str(person.telegram_user_id), locale, resident_id),
+                message,
+                f"notice:new:{question_id}:{person.id}",
+            )
+            for person in recipients
+        ]
+        return await self._send(rows, "new question notice")
 
     async def question_assigned(self, question_id: int, official: StaffRef) -> bool:
         """Tell the official a question was assigned to them."""
@@ -169,23 +211,27 @@ class Notifier:
                 q = await db.get(ResidentQuestion, question_id)
                 if q is None:
                     return False
-                code, field = q.code, q.field
+                code, field, resident_id, changed = q.code, q.field, q.resident_id, q.updated_at
         except Exception as exc:
             log.warning("Assignment notice not prepared: %s", type(exc).__name__)
             return False
         locale = self.settings.default_locale
         with use_locale(locale):
-            message = _("📌 Question {code} ({field}) was assigned to you.").format(
+            text = _("📌 Question {code} ({field}) was assigned to you.").format(
                 code=esc(code), field=esc(self.field_label(field, locale))
             )
-            markup = open_button(question_id)
-        return await self._telegram(official.telegram_user_id, message, markup, "assignment")
+            message = Message(text, html=True, buttons=buttons_of(open_button(question_id)))
+        recipient = Recipient(TELEGRAM, str(official.telegram_user_id), locale, resident_id)
+        key = f"notice:assigned:{question_id}:{official.id}:{changed.isoformat()}"
+        return await self._send([(recipient, message, key)], "assignment notice") == 1
 
     # --- residents ------------------------------------------------------------------------
 
     async def deliver(self, relay: Relay) -> bool:
         """The answer, signed by field and role, in the chat the resident asked from. True when
         a channel accepted it."""
+        if relay.channel not in (TELEGRAM, ZALO):
+            return False  # the console: the resident reads it under My questions
         with use_locale(relay.locale):
             sign = signature(self.field_label(relay.field, relay.locale), relay.role)
             if relay.channel == TELEGRAM:
@@ -193,70 +239,76 @@ class Notifier:
                     code=esc(relay.code), answer=esc(relay.answer_text), signature=esc(sign)
                 )
                 text += "\n\n" + _("\nWas this answer satisfactory?").strip()
-                return await self._telegram(
-                    relay.external_id, text, rating_buttons(relay.question_id), "answer"
-                )
-            if relay.channel == ZALO:
+                buttons = buttons_of(rating_buttons(relay.question_id))
+                message = Message(text, html=True, buttons=buttons)
+            else:
                 text = plain(_(ANSWER_TEMPLATE)).format(
                     code=relay.code, answer=relay.answer_text, signature=sign
                 )
                 text += "\n\n" + _("Reply 1 if the answer is satisfactory, 2 if it is not.")
-        if relay.channel != ZALO:
-            return False  # the console: the resident reads it under My questions
-        if not await self._zalo(relay.external_id, text, "answer"):
+                # Only once they can read what they would rate: applied after Zalo accepted it.
+                message = Message(
+                    text, then={"screen": "mine:detail", "question": relay.question_id}
+                )
+        facts = await self._facts(relay.question_id)
+        if facts is None:
             return False
-        await self._await_rating(relay)  # only once they can read what they would rate
-        return True
+        resident_id, answered_at, changed = facts
+        stamp = (answered_at or changed).isoformat()
+        recipient = Recipient(relay.channel, relay.external_id, relay.locale, resident_id)
+        key = f"answer:{relay.question_id}:{stamp}"
+        return await self._send([(recipient, message, key)], "answer notice") == 1
 
     async def status_changed(self, change: StatusChange) -> bool:
         """A short note that the question is now to be answered at the conference, or closed."""
-        if change.status not in ("conference", "closed"):
+        if change.status not in ("conference", "closed") or change.channel not in (TELEGRAM, ZALO):
             return False
         with use_locale(change.locale):
             text = _("Your question {code} is now: {status}.").format(
                 code=change.code, status=_(STATUS_LABELS[change.status])
             )
-        if change.channel == TELEGRAM:
-            return await self._telegram(change.external_id, esc(text), None, "status")
-        if change.channel == ZALO:
-            return await self._zalo(change.external_id, text, "status")
-        return False
-
-    async def _await_rating(self, relay: Relay) -> None:
-        """The resident's next "1" or "2" on Zalo rates this answer."""
-        try:
-            async with self.sessionmaker() as db, db.begin():
-                stored = await load_state(db, relay.channel, relay.external_id)
-                if stored is None:
-                    return  # the account is gone (erased)
-                account_id, state = stored
-                state = {**state, "screen": "mine:detail", "question": relay.question_id}
-                await save_state(db, account_id, state)
-        except Exception as exc:
-            log.warning("Zalo conversation not moved to the answer: %s", type(exc).__name__)
+        message = Message(esc(text), html=True) if change.channel == TELEGRAM else Message(text)
+        facts = await self._facts(change.question_id)
+        if facts is None:
+            return False
+        resident_id, _answered, changed = facts
+        recipient = Recipient(change.channel, change.external_id, change.locale, resident_id)
+        key = f"status:{change.question_id}:{change.status}:{changed.isoformat()}"
+        return await self._send([(recipient, message, key)], "status notice") == 1
 
     # --- sending --------------------------------------------------------------------------
 
-    async def _telegram(
-        self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None, what: str
-    ) -> bool:
-        if self.bot is None:
-            log.info("No Telegram bot in this process: %s notice not sent", what)
-            return False
+    async def _facts(self, question_id: int) -> tuple[str, Any, Any] | None:
+        """(resident id, answered at, last change) of a question: what makes a key unique."""
         try:
-            await self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
-        except TelegramAPIError as exc:
-            log.warning("Telegram %s notice not delivered: %s", what, type(exc).__name__)
-            return False
-        return True
+            async with self.sessionmaker() as db:
+                q = await db.get(ResidentQuestion, question_id)
+                return (q.resident_id, q.answered_at, q.updated_at) if q else None
+        except Exception as exc:
+            log.warning("Question #%s not read for a notice: %s", question_id, type(exc).__name__)
+            return None
 
-    async def _zalo(self, chat_id: str, text: str, what: str) -> bool:
-        if self.zalo is None:
-            log.info("No Zalo channel in this process: %s not sent", what)
-            return False
+    async def _send(self, rows: list[tuple[Recipient, Message, str]], what: str) -> int:
+        """Put the messages (all on one channel) into the outbox and send them now; returns
+        how many the channel accepted."""
+        if not rows:
+            return 0
+        channel = rows[0][0].channel
+        if channel not in self.delivery.senders:
+            log.info("No %s channel in this process: %s not sent", channel.capitalize(), what)
+            return 0
         try:
-            await self.zalo.send_text(chat_id, text)
-        except (ZaloAPIError, httpx.HTTPError) as exc:
-            log.warning("Zalo %s not delivered: %s", what, type(exc).__name__)
-            return False
-        return True
+            async with self.sessionmaker() as db, db.begin():
+                await outbox.add_many(db, rows)
+        except Exception as exc:
+            log.warning("%s %s not queued: %s", channel.capitalize(), what, type(exc).__name__)
+            return 0
+        outcomes = await self.delivery.send_now(key for _r, _m, key in rows)
+        sent = 0
+        for status, error in outcomes.values():
+            if status == DeliveryStatus.SENT:
+                sent += 1
+            else:  # the exception's name only: its description may quote the request
+                reason = (error or status).split(":", 1)[0]
+                log.warning("%s %s not delivered: %s", channel.capitalize(), what, reason)
+        return sent

@@ -5,6 +5,12 @@ HTTP 200 `ok:false, error_code:401` (as seen live); getUpdates hands out one que
 after a short wait the idle answer `ok:false, error_code:408`, sent with HTTP status
 `idle_status` (200 by default, since the live status is unverified; pass 408 to test the other).
 Failures are scripted with `fail_next`.
+
+For the delivery engine, the same limits as the fake Bot API (tests/fake_bot_api.py): with
+`rate_limit` and `per_chat_interval` a message beyond them gets 429 (Zalo documents no
+retry_after; this fake says "retry after N" in the description), chats in `unreachable` get
+403, `fail_chat` scripts 5xx answers, and every accepted message is kept in `accepted` with
+its arrival time.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from collections import defaultdict, deque
 from typing import Any
 
 from aiohttp import web
+
+from tests.fake_bot_api import Accepted, RateLimits, scripted_failure
 
 TOKEN = "1234567890:fake-zalo-secret-token"
 BOT_INFO = {
@@ -29,8 +37,20 @@ MAX_TEXT = 2000
 
 
 class FakeZalo:
-    def __init__(self, token: str = TOKEN, *, idle_status: int = 200) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        *,
+        idle_status: int = 200,
+        rate_limit: float | None = None,
+        per_chat_interval: float | None = None,
+    ) -> None:
         self.token = token
+        self.limits = RateLimits(rate_limit, per_chat_interval)
+        self.accepted: list[Accepted] = []
+        self.unreachable: set[str] = set()  # chats answered 403
+        self._server_errors: dict[str, tuple[int, int]] = {}
+        self._arrived = 0.0
         self.idle_status = idle_status
         self.base_url = ""
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every request, failed ones too
@@ -116,15 +136,29 @@ class FakeZalo:
         """Answer the next `times` calls of `method` with `status` and `body` (None: a non-JSON page)."""
         self._failures[method].extend([(status, body)] * times)
 
+    def fail_chat(self, chat_id: str, times: int, *, after: int = 0) -> None:
+        """After `after` more messages to this chat, the next `times` get HTTP 502 with a
+        non-JSON page."""
+        self._server_errors[chat_id] = (after, times)
+
+    def texts_to(self, chat_id: str) -> list[str]:
+        return [m.text for m in self.accepted if m.chat_id == chat_id]
+
     def new_message_id(self) -> str:
         return f"{next(self._ids):020x}"
 
     # -- serving ---------------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append((method, params))
+        self._arrived = arrived  # read by _send_message before anything else runs
+        if method in ("sendMessage", "sendPhoto"):
+            refused = self._refuse(str(params.get("chat_id", "")), arrived)
+            if refused is not None:
+                return refused
         if self._failures[method]:
             status, body = self._failures[method].popleft()
             if body is None:
@@ -174,11 +208,22 @@ class FakeZalo:
         self.webhook_url = url
         return _ok({"url": url, "updated_at": _now_ms()})
 
+    def _refuse(self, chat_id: str, arrived: float) -> web.Response | None:
+        retry_after = self.limits.check(chat_id, arrived)
+        if retry_after is not None:
+            return _error(429, f"Too Many Requests: retry after {retry_after}", status=429)
+        if chat_id in self.unreachable:
+            return _error(403, "Forbidden")
+        if scripted_failure(self._server_errors, chat_id):
+            return web.Response(status=502, text="<html>Bad Gateway</html>")
+        return None
+
     def _send_message(self, params: dict[str, Any]) -> web.Response:
         chat_id, text = params.get("chat_id"), params.get("text")
         if not chat_id or not isinstance(text, str) or not 1 <= len(text) <= MAX_TEXT:
             return _error(400, "Bad Request")
         self.sent.append((str(chat_id), text))
+        self.accepted.append(Accepted(str(chat_id), text, self._arrived))
         return _ok({"message_id": self.new_message_id(), "date": _now_ms()})
 
 

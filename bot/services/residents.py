@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +20,30 @@ class ResidentRef:
 
 
 async def find(db: AsyncSession, channel: str, external_id: str) -> ResidentRef | None:
+    """The resident writing from this account. Someone who writes can be written to again:
+    a mark left by a refused delivery (403) is cleared, with no extra query when there is none."""
     stmt = (
-        select(Resident.id, Resident.locale)
+        select(Resident.id, Resident.locale, Account.unreachable_at)
         .join(Account, Account.resident_id == Resident.id)
         .where(Account.channel == channel, Account.external_id == external_id)
     )
     row = (await db.execute(stmt)).first()
-    return ResidentRef(row.id, row.locale) if row else None
+    if row is None:
+        return None
+    if row.unreachable_at is not None:
+        await set_reachable(db, channel, external_id, None)
+    return ResidentRef(row.id, row.locale)
+
+
+async def set_reachable(
+    db: AsyncSession, channel: str, external_id: str, unreachable_at: datetime | None
+) -> None:
+    """Mark the account as one the bot cannot write to (blocked, left), or clear the mark."""
+    await db.execute(
+        update(Account)
+        .where(Account.channel == channel, Account.external_id == external_id)
+        .values(unreachable_at=unreachable_at)
+    )
 
 
 async def account_id(db: AsyncSession, channel: str, external_id: str) -> int | None:

@@ -1,0 +1,472 @@
+"""The delivery engine over real HTTP, against the fake Telegram and Zalo servers on 127.0.0.1
+with their rate limits on: every message goes out once, within the limits, a 429 pauses and
+slows the channel, a blocked chat is left alone, server errors are retried a bounded number of
+times, and a restart (or a second worker) neither loses nor doubles a message."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiogram.types import (
+    Chat,
+    ChatMemberBanned,
+    ChatMemberMember,
+    ChatMemberUpdated,
+    Update,
+    User,
+)
+from sqlalchemy import func, select
+
+from bot import db as database
+from bot import i18n
+from bot.app import App, build_app
+from bot.conversation.engine import TextConversation
+from bot.conversation.inbound import Inbound, Kind
+from bot.delivery import outbox
+from bot.delivery.outbox import Message, Recipient
+from bot.settings import Settings
+from models import Account, Delivery, Resident
+from models.conversations import load_state, save_state
+from tests.conftest import TEST_TOKEN
+from tests.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
+from tests.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.fake_zalo import FakeZalo
+
+CHANNELS = ["telegram", "zalo"]
+
+
+class Servers:
+    def __init__(self) -> None:
+        self.telegram = FakeBotApi()
+        self.zalo = FakeZalo()
+
+    def of(self, channel: str) -> FakeBotApi | FakeZalo:
+        return self.telegram if channel == "telegram" else self.zalo
+
+    def limit(self, channel: str, per_second: float | None, per_chat: float | None = 1.0) -> None:
+        self.of(channel).limits = RateLimits(per_second, per_chat)
+
+
+@pytest.fixture
+async def servers() -> AsyncIterator[Servers]:
+    found = Servers()
+    await found.telegram.start()
+    await found.zalo.start()
+    yield found
+    await found.telegram.stop()
+    await found.zalo.stop()
+
+
+Build = Callable[..., Awaitable[App]]
+
+
+@pytest.fixture
+async def build(database_url: str, servers: Servers) -> AsyncIterator[Build]:
+    """Apps over real HTTP on one database; a second one is a restart or a second worker."""
+    i18n.install()
+    apps: list[App] = []
+
+    async def make(**overrides) -> App:
+        settings = Settings(
+            _env_file=None,
+            bot_token=TEST_TOKEN,
+            telegram_api_base=servers.telegram.base_url,
+            zalo_bot_token=ZALO_TOKEN,
+            zalo_api_base=servers.zalo.base_url,
+            database_url=database_url,
+            **overrides,
+        )
+        app = build_app(settings)
+        app.delivery.retry_delay = 0.05  # seconds before the first retry, doubling
+        if not apps:
+            await database.upgrade_schema(app.engine)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        await app.close()
+
+
+async def queue(app: App, channel: str, chats: list[str], text: str = "Thông báo") -> int:
+    """An announcement to these chats (a chat named twice gets two messages); its id."""
+    async with app.sessionmaker() as db, db.begin():
+        broadcast = await outbox.new_broadcast(db, kind="announcement", status="sending")
+        assert broadcast is not None
+        rows = [
+            (Recipient(channel, chat, "vi"), Message(f"{text} {n}"), f"t:{broadcast.id}:{n}")
+            for n, chat in enumerate(chats)
+        ]
+        await outbox.add_many(db, rows, broadcast_id=broadcast.id)
+    return broadcast.id
+
+
+async def deliveries(app: App) -> list[Delivery]:
+    async with app.sessionmaker() as db:
+        return list((await db.execute(select(Delivery).order_by(Delivery.id))).scalars())
+
+
+async def statuses(app: App) -> Counter[str]:
+    return Counter(d.status for d in await deliveries(app))
+
+
+async def settle(app: App) -> None:
+    """Drain until nothing is pending, retries included (they come back after a backoff)."""
+    for _ in range(400):
+        await app.delivery.drain()
+        if not (await statuses(app))["pending"]:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("deliveries still pending")
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    for _ in range(1500):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+async def account(app: App, channel: str, chat: str, locale: str = "vi") -> str:
+    async with app.sessionmaker() as db, db.begin():
+        person = Resident(locale=locale)
+        db.add(person)
+        await db.flush()
+        db.add(Account(resident_id=person.id, channel=channel, external_id=chat))
+    return person.id
+
+
+async def unreachable_at(app: App, channel: str, chat: str) -> datetime | None:
+    async with app.sessionmaker() as db:
+        return await db.scalar(
+            select(Account.unreachable_at).where(
+                Account.channel == channel, Account.external_id == chat
+            )
+        )
+
+
+# --- limits ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_broadcast_goes_out_once_within_both_limits(build, servers, channel):
+    servers.limit(channel, per_second=20, per_chat=1.0)
+    app = await build(telegram_rate=18, zalo_rate=18)
+    progress: list[int] = []
+    app.delivery.on_broadcast_progress = progress.append
+    chats = [str(1000 + n) for n in range(30)] + ["1000", "1000"]  # three for one chat
+    broadcast_id = await queue(app, channel, chats)
+
+    await app.delivery.drain()
+
+    server = servers.of(channel)
+    assert server.limits.refused == []  # not one request beyond either limit
+    assert Counter(m.chat_id for m in server.accepted) == Counter(chats)
+    assert server.texts_to("1000") == ["Thông báo 0", "Thông báo 30", "Thông báo 31"]
+    arrivals = [m.at for m in server.accepted if m.chat_id == "1000"]
+    assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(arrivals))
+    rows = await deliveries(app)
+    assert {d.status for d in rows} == {"sent"}
+    assert all(d.sent_at is not None and d.claimed_until is None for d in rows)
+    async with app.sessionmaker() as db:
+        assert await outbox.progress(db, broadcast_id) == {"sent": 32}
+    assert broadcast_id in progress
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_429_pauses_the_channel_which_then_stays_under_the_limit(build, servers, channel):
+    # The platform allows fewer messages than the engine was told: it learns from the 429.
+    servers.limit(channel, per_second=8, per_chat=None)
+    app = await build(telegram_rate=40, zalo_rate=40)
+    chats = [str(2000 + n) for n in range(20)]
+    await queue(app, channel, chats)
+
+    await app.delivery.drain()
+
+    server = servers.of(channel)
+    [refused_at] = server.limits.refused  # one 429, and nothing beyond the limit after it
+    assert server.limits.over_limit_after_first_429 == 0
+    after = [m.at for m in server.accepted if m.at > refused_at]
+    assert after and min(after) >= refused_at + 1.0  # the whole channel waited retry_after
+    assert Counter(m.chat_id for m in server.accepted) == Counter(chats)
+    assert app.delivery.stats[channel]["rate_limited"] == 1
+    rows = await deliveries(app)
+    assert {d.status for d in rows} == {"sent"}
+    assert sorted(d.attempts for d in rows) == [1] * 19 + [2]  # the refused one counts twice
+
+
+# --- 403, chat not found ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_blocked_chat_is_unreachable_until_the_resident_writes_again(
+    build, servers, channel
+):
+    app = await build(zalo_rate=25)
+    server = servers.of(channel)
+    blocked, other = "3001", "3002"
+    for chat in (blocked, other):
+        await account(app, channel, chat)
+    if channel == "telegram":
+        server.forbidden.add(blocked)
+    else:
+        server.unreachable.add(blocked)
+    await queue(app, channel, [blocked, other, blocked])
+
+    await app.delivery.drain()
+
+    tried = [params for method, params in server.calls if method == "sendMessage"]
+    assert [str(p["chat_id"]) for p in tried].count(blocked) == 1  # never tried again
+    rows = await deliveries(app)
+    assert [(d.chat_id, d.status) for d in rows] == [
+        (blocked, "unreachable"),
+        (other, "sent"),
+        (blocked, "unreachable"),
+    ]
+    assert rows[0].last_error.startswith(
+        "TelegramForbiddenError" if channel == "telegram" else "ZaloAPIError: 403"
+    )
+    assert await unreachable_at(app, channel, blocked) is not None
+    assert await unreachable_at(app, channel, other) is None
+
+    await writes_again(app, channel, blocked)
+    assert await unreachable_at(app, channel, blocked) is None
+    server.forbidden.discard(blocked) if channel == "telegram" else server.unreachable.clear()
+    await queue(app, channel, [blocked], text="Lần sau")
+    await app.delivery.drain()
+    assert server.texts_to(blocked) == ["Lần sau 0"]
+
+
+async def writes_again(app: App, channel: str, chat: str) -> None:
+    if channel == "zalo":
+        conversation = TextConversation(app.sessionmaker, app.survey, app.settings)
+        await conversation.handle(
+            Inbound(channel="zalo", chat_id=chat, user_id=chat, kind=Kind.TEXT, text="chào")
+        )
+        return
+    bot = User(**BOT_USER)
+    unblocked = ChatMemberUpdated(
+        chat=Chat(id=int(chat), type="private"),
+        from_user=User(id=int(chat), is_bot=False, first_name="Cư dân"),
+        date=datetime.now(UTC),
+        old_chat_member=ChatMemberBanned(user=bot, until_date=0),
+        new_chat_member=ChatMemberMember(user=bot),
+    )
+    await app.dispatcher.feed_update(app.bot, Update(update_id=1, my_chat_member=unblocked))
+
+
+async def test_telegram_chat_not_found_and_a_block_seen_as_an_update(build, servers):
+    app = await build()
+    await account(app, "telegram", "3101")
+    await account(app, "telegram", "3102")
+    servers.telegram.unknown.add("3101")
+    await queue(app, "telegram", ["3101"])
+    await app.delivery.drain()
+    [row] = await deliveries(app)
+    assert (row.status, row.last_error) == (
+        "unreachable",
+        "TelegramBadRequest: Bad Request: chat not found",
+    )
+    # A resident who blocks the bot is known to be unreachable before any message fails.
+    bot = User(**BOT_USER)
+    blocked = ChatMemberUpdated(
+        chat=Chat(id=3102, type="private"),
+        from_user=User(id=3102, is_bot=False, first_name="Cư dân"),
+        date=datetime.now(UTC),
+        old_chat_member=ChatMemberMember(user=bot),
+        new_chat_member=ChatMemberBanned(user=bot, until_date=0),
+    )
+    await app.dispatcher.feed_update(app.bot, Update(update_id=2, my_chat_member=blocked))
+    assert await unreachable_at(app, "telegram", "3102") is not None
+    await queue(app, "telegram", ["3102"])
+    await app.delivery.drain()
+    assert servers.telegram.texts_to("3102") == []
+    assert (await deliveries(app))[-1].status == "unreachable"
+
+
+# --- server errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_server_errors_are_retried_then_recorded_as_failed(build, servers, channel):
+    app = await build(delivery_attempts=3, zalo_rate=25)
+    server = servers.of(channel)
+    server.fail_chat("4001", times=2)  # recovers at the third try
+    server.fail_chat("4002", times=10)  # does not
+    await queue(app, channel, ["4001", "4002"], text="Nội dung riêng tư")
+
+    await settle(app)
+
+    rows = await deliveries(app)
+    assert [(d.status, d.attempts) for d in rows] == [("sent", 3), ("failed", 3)]
+    error = rows[1].last_error
+    expected = "TelegramServerError" if channel == "telegram" else "ZaloAPIError: 502"
+    assert error.startswith(expected) and "Nội dung" not in error
+    tried = Counter(str(p.get("chat_id")) for m, p in server.calls if m == "sendMessage")
+    assert (tried["4001"], tried["4002"]) == (3, 3)
+    assert server.texts_to("4001") == ["Nội dung riêng tư 0"]
+    assert app.delivery.stats[channel]["retried"] == 4
+
+
+# --- restarts and workers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("channel", "total"), [("telegram", 300), ("zalo", 150)])
+async def test_a_restart_mid_broadcast_sends_the_rest_once(build, servers, channel, total):
+    servers.limit(channel, per_second=None)
+    app = await build(telegram_rate=200, zalo_rate=100)
+    chats = [str(5000 + n) for n in range(total)]
+    await queue(app, channel, chats)
+    server = servers.of(channel)
+
+    running = asyncio.create_task(app.delivery.run())
+    await until(lambda: _at_least(server, total // 3))
+    running.cancel()  # the process is stopped halfway
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+    halfway = await statuses(app)
+    assert 0 < halfway["sent"] < total
+    assert halfway["sent"] == len(server.accepted)  # what went out is recorded as sent
+    assert all(d.claimed_until is None for d in await deliveries(app))  # claims released
+
+    restarted = await build(telegram_rate=200, zalo_rate=100)
+    restarted.delivery.start()
+    await until(lambda: _all_sent(restarted, total))
+    await restarted.delivery.stop()
+
+    assert Counter(m.chat_id for m in server.accepted) == Counter(chats)  # none lost, none twice
+
+
+async def _at_least(server, count: int) -> bool:
+    return len(server.accepted) >= count
+
+
+async def _all_sent(app: App, total: int) -> bool:
+    return (await statuses(app))["sent"] == total
+
+
+async def test_two_workers_never_send_one_delivery_twice(build, servers):
+    servers.limit("telegram", per_second=None)
+    first = await build(telegram_rate=100)
+    second = await build(telegram_rate=100)
+    chats = [str(6000 + n) for n in range(400)]  # two batches of two seconds
+    await queue(first, "telegram", chats)
+
+    await asyncio.gather(first.delivery.drain(), second.delivery.drain())
+
+    assert Counter(m.chat_id for m in servers.telegram.accepted) == Counter(chats)
+    assert first.delivery.stats["telegram"]["sent"] > 0
+    assert second.delivery.stats["telegram"]["sent"] > 0
+    assert (await statuses(first)) == {"sent": 400}
+
+
+async def test_the_running_engine_sends_as_soon_as_it_is_woken(build, servers):
+    app = await build()
+    app.delivery.poll_interval = 60  # it would not look again for a minute by itself
+    app.delivery.start()
+    await asyncio.sleep(0.1)  # idle now
+    await queue(app, "telegram", ["7001"])
+    app.delivery.wake()
+    await until(lambda: _at_least(servers.telegram, 1))
+    await app.delivery.stop()
+    assert servers.telegram.texts_to("7001") == ["Thông báo 0"]
+
+
+# --- what is sent ---------------------------------------------------------------------------------
+
+
+async def test_telegram_text_buttons_photos_and_documents(build, servers, tmp_path: Path):
+    app = await build(per_chat_interval=0.05)  # six messages to one chat
+    report = tmp_path / "bao-cao.txt"
+    report.write_text("Báo cáo", encoding="utf-8")
+    messages = [
+        Message("<b>Nhắc lịch</b>", html=True, buttons=[[("Có", "rm:1:y"), ("Không", "rm:1:n")]]),
+        Message("a < b, không phải thẻ"),
+        Message("Ảnh hội nghị", media={"kind": "photo", "file_id": "PHOTO-1"}),
+        Message(
+            "Báo cáo kèm theo", media={"kind": "document", "path": str(report), "name": "bc.txt"}
+        ),
+        Message("x" * 1500, buttons=[[("Mở", "o:1")]], media={"kind": "photo", "file_id": "P2"}),
+    ]
+    async with app.sessionmaker() as db, db.begin():
+        for n, message in enumerate(messages):
+            await outbox.add(db, Recipient("telegram", "8001", "vi"), message, key=f"m:{n}")
+
+    await app.delivery.drain()
+
+    sent = [(m.method, dict(m.form)) for m in servers.telegram.accepted]
+    assert [method for method, _form in sent] == [
+        "sendMessage",
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendPhoto",  # a caption over 1,024 characters: the photo, then the text
+        "sendMessage",
+    ]
+    first, plain, photo, document, long_photo, long_text = (form for _m, form in sent)
+    assert (first["text"], first["parse_mode"]) == ("<b>Nhắc lịch</b>", "HTML")
+    assert '"callback_data": "rm:1:y"' in first["reply_markup"]
+    assert plain["text"] == "a < b, không phải thẻ" and "parse_mode" not in plain
+    assert (photo["photo"], photo["caption"]) == ("PHOTO-1", "Ảnh hội nghị")
+    assert document["caption"] == "Báo cáo kèm theo"
+    assert "caption" not in long_photo and "reply_markup" not in long_photo
+    assert long_text["text"] == "x" * 1500 and "o:1" in long_text["reply_markup"]
+    assert (await statuses(app)) == {"sent": 5}
+
+
+async def test_zalo_plain_text_media_lines_long_texts_and_then(build, servers):
+    app = await build(zalo_rate=25, per_chat_interval=0.05)  # six messages to one chat
+    resident_id = await account(app, "zalo", "z-en", locale="en")
+    async with app.sessionmaker() as db, db.begin():
+        account_id, _state = await load_state(db, "zalo", "z-en")
+        await save_state(db, account_id, {"screen": "menu", "locale": "en"})
+        rows = [
+            (Message("<b>Reminder</b> &amp; more", html=True), "z:1"),
+            (Message("Poster", media={"kind": "photo", "file_id": "P"}), "z:2"),
+            (Message("Choose 1 or 2", then={"screen": "reminder", "session": 12}), "z:3"),
+            (Message("Dòng dài. " * 300), "z:4"),  # 3,000 characters: two messages
+        ]
+        for message, key in rows:
+            await outbox.add(db, Recipient("zalo", "z-en", "en", resident_id), message, key=key)
+    servers.zalo.fail_chat("z-en", times=1, after=4)  # the long text's second part, once
+
+    await settle(app)
+
+    texts = servers.zalo.texts_to("z-en")
+    assert texts[0] == "Reminder & more"
+    assert (
+        texts[1] == "Poster\n\n📷 (This message comes with a photo, which cannot be sent on Zalo.)"
+    )
+    assert texts[2] == "Choose 1 or 2"
+    assert len(texts) == 5 and "".join(texts[3:]).count("Dòng dài.") == 300  # no part twice
+    async with app.sessionmaker() as db:
+        _id, state = await load_state(db, "zalo", "z-en")
+    assert state == {"screen": "reminder", "locale": "en", "session": 12}
+    assert (await statuses(app)) == {"sent": 4}
+
+
+async def test_then_is_applied_only_once_zalo_accepted_the_message(build, servers):
+    app = await build(zalo_rate=25)
+    await account(app, "zalo", "z-gone")
+    servers.zalo.unreachable.add("z-gone")
+    async with app.sessionmaker() as db, db.begin():
+        account_id, _state = await load_state(db, "zalo", "z-gone")
+        await save_state(db, account_id, {"screen": "menu"})
+        message = Message("Rate it: 1 or 2", then={"screen": "mine:detail", "question": 7})
+        await outbox.add(db, Recipient("zalo", "z-gone", "vi"), message, key="answer:7:x")
+    assert await app.delivery.send_now(["answer:7:x"]) == {
+        "answer:7:x": ("unreachable", "ZaloAPIError: 403 Forbidden")
+    }
+    async with app.sessionmaker() as db:
+        _id, state = await load_state(db, "zalo", "z-gone")
+        claimed = await db.scalar(select(func.count()).where(Delivery.claimed_until.is_not(None)))
+    assert state == {"screen": "menu"}
+    assert claimed == 0
