@@ -37,6 +37,7 @@ from handlers.states import SessionsV1
 from handlers.widgets import Tr
 from models import DialogueSession, SessionStatus
 from models.sessions import open_session
+from scheduler import sync_session
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -301,6 +302,7 @@ async def save(message: Message | None, manager: DialogManager, **changes: Any) 
             notice(manager, "⚠️ " + str(problem))
             await back_to_session(manager)
         return
+    sync_session(manager.dialog_data[SID])  # its reminders follow the new date and time
     notice(manager, _("✅ Saved."))
     await back_to_session(manager)
 
@@ -420,6 +422,7 @@ async def on_create(_cb: CallbackQuery, _button: Button, manager: DialogManager)
     except (PermissionDenied, SessionError) as problem:
         notice(manager, str(problem))  # shown on the review screen; e.g. the time has passed
         return
+    sync_session(session.id)  # its reminders are scheduled now, not at the next reconciliation
     manager.dialog_data.update({SID: session.id})
     manager.dialog_data.pop(MODE, None)
     manager.dialog_data.pop(DRAFT, None)
@@ -490,6 +493,7 @@ def status_change(
         except (PermissionDenied, SessionError) as problem:
             notice(manager, "⚠️ " + str(problem))
         else:
+            sync_session(manager.dialog_data[SID])  # cancelled: reminders stop, notices go
             notice(manager, _(done))
         await manager.switch_to(SessionsV1.detail)
 

@@ -13,10 +13,20 @@ from bot.settings import load_settings
 target_metadata = models.Base.metadata
 
 
+# The scheduler's job store keeps its own table in the same database (scheduler/runner.py);
+# it is not one of our models, and autogenerate must not propose dropping it.
+NOT_OURS = frozenset({"apscheduler_jobs"})
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name in NOT_OURS)
+
+
 def _configure_and_run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=True,  # SQLite can only alter tables by copying them
         compare_type=True,
     )

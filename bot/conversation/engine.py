@@ -392,7 +392,10 @@ class TextConversation(QuestionScreens):
         number = parsing.parse_number(text)
         if number is None or not 1 <= number <= len(items):
             raise Retry(_("Please reply with a number from 1 to {last}.").format(last=len(items)))
-        choice = items[number - 1][0]
+        await self._open(turn, items[number - 1][0])
+
+    async def _open(self, turn: Turn, choice: str) -> None:
+        """What a menu entry leads to (also the numbered replies of a reminder)."""
         if choice == "continue":
             draft = await survey_service.load(
                 turn.db, self.survey, turn.state["menu_draft"], turn.resident.id
@@ -431,6 +434,21 @@ class TextConversation(QuestionScreens):
         else:
             turn.state["locale"] = turn.locale
         i18n.set_locale(turn.locale)
+
+    # --- after a reminder (its numbered replies) -----------------------------------------
+
+    async def _show_reminder(self, turn: Turn) -> str:
+        return _("Reply 1 to send a question, 2 to rate a field.")
+
+    async def _on_reminder(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        """A reminder was sent (the delivery engine put the conversation here): 1 sends a
+        question, 2 rates a field; anything else is taken as if no reminder had come."""
+        turn.state.pop("session", None)
+        number = parsing.parse_number(text)
+        if number in (1, 2):
+            await self._open(turn, "ask" if number == 1 else "rate")
+        else:
+            await self._home(turn, resume=True)
 
     # --- sessions ----------------------------------------------------------------------
 

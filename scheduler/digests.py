@@ -1,0 +1,315 @@
+"""What ward staff get each morning: every official the questions of their fields that are new
+since the last digest or still unanswered, and, the day before a session, leaders and admins
+the conference files (the same export as /export).
+
+Staff read these in the ward's language (DEFAULT_LOCALE) in their Telegram chat. A digest
+shows a question's code, field, status and the beginning of its first line: never a
+resident's name or phone.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import outbox
+from bot.delivery.outbox import Message, Recipient
+from bot.exports.bundle import ExportResult
+from bot.i18n import _, use_locale
+from bot.services import audit
+from bot.services.staff import Role, StaffRef, as_ref
+from bot.settings import Settings
+from bot.survey.definition import Survey
+from bot.texts import STATUS_LABELS, clipped, local_time
+from models import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    DialogueSession,
+    QuestionStatus,
+    ResidentQuestion,
+    StaffMember,
+)
+from scheduler.reminders import REMINDABLE, fingerprint
+
+UNANSWERED = (QuestionStatus.RECEIVED, QuestionStatus.ASSIGNED)
+PER_SECTION = 10  # questions listed per section: a digest stays one readable message
+PREVIEW = 90  # characters of a question's first line
+UPLOAD_LIMIT = 50 * 1024 * 1024  # what Telegram accepts from a bot
+# The day-before files hold residents' questions (pseudonymised): kept long enough for the
+# delivery engine to send them, then removed (/export itself writes to a temporary folder).
+KEEP_EXPORTS = timedelta(days=7)
+STAMP = "%Y%m%d-%H%M"  # in the folder's name: session-12-20261214-0730
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+async def active_staff(db: AsyncSession, *roles: Role) -> list[StaffRef]:
+    stmt = (
+        select(StaffMember)
+        .where(StaffMember.role.in_(roles), StaffMember.active.is_(True))
+        .order_by(StaffMember.id)
+    )
+    return [as_ref(member) for member in (await db.execute(stmt)).scalars()]
+
+
+def staff_chat(person: StaffRef, settings: Settings) -> Recipient:
+    return Recipient("telegram", str(person.telegram_user_id), settings.default_locale)
+
+
+# --- the officials' digest --------------------------------------------------------------------
+
+
+def digest_day(now: datetime, settings: Settings, at: time) -> date:
+    """The ward day whose digest is due: today once DIGEST_TIME has passed, else yesterday's
+    (a run at 02:00 after a night of downtime sends the one missed, not tomorrow's)."""
+    local = now.astimezone(settings.zone)
+    return local.date() if local.time() >= at else local.date() - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    field: str
+    status: str
+    first_line: str
+    created_at: datetime
+
+
+async def _previous_digest(db: AsyncSession, key: str) -> datetime | None:
+    stmt = select(func.max(Broadcast.created_at)).where(
+        Broadcast.kind == BroadcastKind.DIGEST,
+        Broadcast.key.startswith("digest:"),
+        Broadcast.key != key,
+    )
+    return await db.scalar(stmt)
+
+
+async def _entries(db: AsyncSession, fields: set[str], since: datetime) -> list[Entry]:
+    """Visible questions of these fields created since `since` or still unanswered."""
+    stmt = (
+        select(
+            ResidentQuestion.code,
+            ResidentQuestion.field,
+            ResidentQuestion.status,
+            # Enough for one line: a question may be 3,000 characters long.
+            func.substr(ResidentQuestion.text, 1, 300),
+            ResidentQuestion.created_at,
+        )
+        .where(
+            ResidentQuestion.field.in_(fields),
+            ResidentQuestion.hidden.is_(False),
+            (ResidentQuestion.created_at > since) | ResidentQuestion.status.in_(UNANSWERED),
+        )
+        .order_by(ResidentQuestion.created_at, ResidentQuestion.id)
+    )
+    entries = []
+    for code, field, status, text, created_at in (await db.execute(stmt)).all():
+        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        entries.append(Entry(code, field, status, lines[0] if lines else "", created_at))
+    return entries
+
+
+def digest_text(
+    day: date, new: Sequence[Entry], pending: Sequence[Entry], survey: Survey, locale: str
+) -> str:
+    def line(entry: Entry) -> str:
+        found = survey.field(entry.field)
+        field = found.label.get(locale) if found else entry.field
+        status = _(STATUS_LABELS[entry.status]) if entry.status in STATUS_LABELS else entry.status
+        return (
+            f"• <b>{esc(entry.code)}</b> · {esc(field)} · {esc(status)}\n"
+            f"  <i>{esc(clipped(entry.first_line, PREVIEW))}</i>"
+        )
+
+    def section(title: str, entries: Sequence[Entry]) -> list[str]:
+        if not entries:
+            return []
+        lines = ["", f"<b>{title}</b>", *(line(e) for e in entries[:PER_SECTION])]
+        if len(entries) > PER_SECTION:
+            lines.append(
+                _("… and {count} more questions.").format(count=len(entries) - PER_SECTION)
+            )
+        return lines
+
+    parts = [_("☀️ <b>Questions of your fields</b> · {day}").format(day=day.strftime("%d/%m/%Y"))]
+    parts += section(_("🆕 New since the last digest: {count}").format(count=len(new)), new)
+    parts += section(_("⏳ Still unanswered: {count}").format(count=len(pending)), pending)
+    parts += ["", _("Open them with /questions.")]
+    return "\n".join(parts)
+
+
+async def send_digests(
+    db: AsyncSession, settings: Settings, survey: Survey, at: time, now: datetime
+) -> int:
+    """One digest per official with something new or pending, once per ward day."""
+    day = digest_day(now, settings, at)
+    key = f"digest:{day.isoformat()}"
+    since = await _previous_digest(db, key) or now - timedelta(days=1)
+    broadcast = await outbox.new_broadcast(
+        db,
+        key=key,
+        kind=BroadcastKind.DIGEST,
+        status=BroadcastStatus.SENDING,
+        created_at=now,
+        started_at=now,
+    )
+    if broadcast is None:
+        return 0
+    officials = await active_staff(db, Role.OFFICIAL)
+    fields = {field for person in officials for field in person.fields}
+    entries = await _entries(db, fields, since) if fields else []
+    locale = settings.default_locale
+    rows = []
+    with use_locale(locale):
+        for person in officials:
+            mine = [e for e in entries if e.field in person.fields]
+            new = [e for e in mine if e.created_at > since]
+            pending = [e for e in mine if e.created_at <= since]
+            if not new and not pending:
+                continue  # nothing to say: no message
+            recipient = staff_chat(person, settings)
+            text = digest_text(day, new, pending, survey, locale)
+            rows.append(
+                (recipient, Message(text, html=True), outbox.delivery_key(broadcast.id, recipient))
+            )
+    added = await outbox.add_many(db, rows, broadcast_id=broadcast.id, not_before=now)
+    if not added:
+        broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, now
+    return added
+
+
+# --- the conference files, the day before -----------------------------------------------------
+
+
+def export_key(session: DialogueSession) -> str:
+    return f"export:{session.id}:{fingerprint(session.starts_at)}"
+
+
+async def sessions_to_export(
+    db: AsyncSession, settings: Settings, now: datetime
+) -> list[DialogueSession]:
+    """Planned or open sessions starting by the end of tomorrow (ward time) whose files were
+    not sent for this start yet; today's count too, in case yesterday's morning was missed."""
+    tomorrow = now.astimezone(settings.zone).date() + timedelta(days=1)
+    until = datetime.combine(tomorrow + timedelta(days=1), time(), tzinfo=settings.zone)
+    stmt = (
+        select(DialogueSession)
+        .where(
+            DialogueSession.status.in_(REMINDABLE),
+            DialogueSession.starts_at > now,
+            DialogueSession.starts_at < until.astimezone(UTC),
+        )
+        .order_by(DialogueSession.starts_at)
+    )
+    found = list((await db.execute(stmt)).scalars())
+    done = set(
+        (
+            await db.execute(
+                select(Broadcast.key).where(Broadcast.key.in_([export_key(s) for s in found]))
+            )
+        ).scalars()
+    )
+    return [session for session in found if export_key(session) not in done]
+
+
+def export_folder(root: Path, session: DialogueSession, now: datetime, settings: Settings) -> Path:
+    return root / f"session-{session.id}-{now.astimezone(settings.zone).strftime(STAMP)}"
+
+
+def remove_old_exports(root: Path, now: datetime, settings: Settings) -> int:
+    """Removes the export folders written more than KEEP_EXPORTS ago (by their name)."""
+    removed = 0
+    for folder in root.glob("session-*-*-*") if root.is_dir() else ():
+        try:
+            stamp = "-".join(folder.name.rsplit("-", 2)[-2:])
+            written = datetime.strptime(stamp, STAMP).replace(tzinfo=settings.zone)
+        except ValueError:
+            continue  # not one of ours
+        if now - written > KEEP_EXPORTS:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def export_messages(
+    session: DialogueSession, result: ExportResult, settings: Settings, now: datetime
+) -> list[Message]:
+    """One document per file, in /export's order; the first carries what the files are."""
+    with use_locale(settings.default_locale):
+        intro = _(
+            "📎 Conference files for <b>{title}</b> ({when}), as of {now}: {responses} survey "
+            "responses, {questions} questions."
+        ).format(
+            title=esc(session.title),
+            when=local_time(session.starts_at, settings),
+            now=local_time(now, settings),
+            responses=result.summary.total_responses,
+            questions=result.summary.total_questions,
+        )
+        too_large = _(
+            "{name} is larger than Telegram accepts from a bot (50 MB): please export on the "
+            "server with python -m bot export."
+        )
+    messages, notes = [], []
+    for path in result.files:
+        path = Path(path).resolve()
+        if path.stat().st_size > UPLOAD_LIMIT:
+            notes.append(too_large.format(name=path.name))
+            continue
+        media = {"kind": "document", "path": str(path), "name": path.name}
+        messages.append(Message("", html=True, media=media))
+    if messages:
+        caption = "\n".join([intro, *notes])
+        messages[0] = Message(caption, html=True, media=messages[0].media)
+    return messages
+
+
+async def record_export(
+    db: AsyncSession,
+    settings: Settings,
+    session: DialogueSession,
+    result: ExportResult,
+    now: datetime,
+) -> int:
+    """The deliveries of one session's files to every leader and admin, once per start time.
+    Audited like an export asked for on Telegram, by nobody: the scheduler."""
+    broadcast = await outbox.new_broadcast(
+        db,
+        key=export_key(session),
+        kind=BroadcastKind.DIGEST,
+        status=BroadcastStatus.SENDING,
+        session_id=session.id,
+        created_at=now,
+        started_at=now,
+    )
+    if broadcast is None:
+        return 0
+    await audit.record(
+        db,
+        actor_telegram_id=None,
+        actor_role=None,
+        action="export",
+        target=f"session:{session.id}",
+        detail={"via": "scheduler", "named": False},
+        now=now,
+    )
+    messages = export_messages(session, result, settings, now)
+    rows = []
+    for person in await active_staff(db, Role.LEADER, Role.ADMIN):
+        recipient = staff_chat(person, settings)
+        base = outbox.delivery_key(broadcast.id, recipient)
+        rows += [(recipient, m, f"{base}:{i}") for i, m in enumerate(messages)]
+    added = await outbox.add_many(db, rows, broadcast_id=broadcast.id, not_before=now)
+    if not added:
+        broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, now
+    return added
