@@ -3,6 +3,7 @@
 from aiogram import Dispatcher
 
 from handlers import (
+    broadcasts,
     consent,
     errors,
     fallback,
@@ -10,6 +11,7 @@ from handlers import (
     mydata,
     paper,
     question,
+    reminders,
     reports,
     sessions,
     staff,
@@ -22,11 +24,18 @@ def include_routers(dp: Dispatcher) -> None:
     # Commands first (residents', then staff's: a staff router cannot shadow /start), then the
     # dialogs; the catch-all fallback must stay last, or it would swallow updates meant for the
     # dialogs. /sessions (admins) comes before the residents' commands, which once read it as
-    # an alias of /lich; it handles nothing else.
+    # an alias of /lich; it handles nothing else. /broadcast's router comes first too: the
+    # residents' router would take its typed buttons for foreign ones. The announcement wizard
+    # comes before /paper, which reads any document an admin sends as paper forms. The buttons
+    # under reminders and drafted-session notices (handlers.reminders) come before the residents'
+    # router for the same reason.
     dp.include_routers(
         sessions.create_router(),
+        broadcasts.create_router(),
+        reminders.create_router(),
         start.create_router(),
         staff.create_router(),
+        broadcasts.create_dialog(),
         paper.create_router(),
         reports.create_router(),
         consent.create_dialog(),
@@ -38,3 +47,4 @@ def include_routers(dp: Dispatcher) -> None:
         fallback.create_router(),
     )
     errors.register(dp)
+    broadcasts.setup_progress(dp)

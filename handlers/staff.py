@@ -1001,6 +1001,20 @@ def staff_help(me: StaffRef, survey: Survey) -> str:
                 "agenda, open or close its survey window, or cancel it."
             )
         )
+    if staff.allows(me, Permission.BROADCAST):
+        lines.append(
+            _(
+                "/broadcast: an announcement (text, optionally a photo or a document) to every "
+                "resident who opted in, or to those interested in one field; a preview first, then "
+                "Send, with its progress and a Stop button."
+            )
+        )
+        lines.append(
+            _(
+                "/broadcasts: past announcements, with how many were sent, failed, unreachable "
+                "or pending."
+            )
+        )
     if staff.allows(me, Permission.UPLOAD_PAPER):
         lines.append(
             _(

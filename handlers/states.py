@@ -72,3 +72,13 @@ class SessionsV1(StatesGroup):
     detail = State()
     edit = State()
     confirm_cancel = State()
+
+
+class BroadcastV1(StatesGroup):
+    """An announcement to residents (admins): the audience, the text, an optional photo or
+    document, the preview with Send, Edit and Cancel."""
+
+    audience = State()
+    text = State()
+    attachment = State()
+    preview = State()
