@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -20,6 +21,7 @@ from bot.app import build_app
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloAPIError
 from bot.conversation.engine import TextConversation
+from bot.leader import Leadership
 from bot.logs import configure as configure_logging
 from bot.services import staff
 from bot.services.figures import Scope
@@ -27,7 +29,10 @@ from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError, prepare
 from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
+from bot.web import TelegramWebhook, build_web_app, register_telegram_webhook
+from handlers.broadcasts import resume_progress, stop_progress
 from models import DialogueSession, utcnow
+from scheduler import Scheduler
 
 log = logging.getLogger("doithoai")
 
@@ -97,6 +102,8 @@ def _local_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 25/11/2026") from None
 
 
+SHUTDOWN_GRACE = 20.0  # seconds to finish the updates in flight (systemd waits 30)
+
 NO_CHANNEL = (
     "No channel is configured: set BOT_TOKEN (Telegram, from @BotFather) or ZALO_BOT_TOKEN "
     "(Zalo, from Zalo Bot Creator) in .env, or try the bot in this terminal: python -m bot console"
@@ -104,53 +111,97 @@ NO_CHANNEL = (
 
 
 async def run(settings: Settings) -> None:
-    """Serve Telegram, Zalo or both, as the tokens say, until Ctrl-C or SIGTERM."""
+    """Serve Telegram, Zalo or both, as the tokens say, until Ctrl-C or SIGTERM: by webhook
+    through one web application when WEBHOOK_BASE_URL (Telegram) or ZALO_WEBHOOK_URL is set,
+    by polling otherwise."""
     if not settings.token and not settings.zalo_token:
         raise StartupError(NO_CHANNEL)
     survey = await prepare(settings)
     app = build_app(settings, survey=survey)
+    # Reminders, digests and recurring sessions, run by one worker at a time (bot/leader.py);
+    # a bad REMINDER_OFFSETS stops start-up here.
+    scheduler = Scheduler(app)
+    leadership = Leadership(settings.database_url, scheduler.start, scheduler.stop)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     services: list[asyncio.Task[None]] = []
+    leading: asyncio.Task[None] | None = None
     web_runner: web.AppRunner | None = None
+    telegram_hook: TelegramWebhook | None = None
     zalo: ZaloChannel | None = None
     try:
         await bootstrap_admins(app, settings)
+        leading = asyncio.create_task(leadership.run())
         if app.bot is not None:
             me = await start_telegram(app, settings)
-            services.append(
-                asyncio.create_task(
-                    app.dispatcher.start_polling(
-                        app.bot,
-                        handle_signals=False,
-                        allowed_updates=app.dispatcher.resolve_used_update_types(),
+            if settings.webhook_base_url:
+                telegram_hook = TelegramWebhook(
+                    app.dispatcher, app.bot, settings.telegram_secret or ""
+                )
+            else:
+                services.append(
+                    asyncio.create_task(
+                        app.dispatcher.start_polling(
+                            app.bot,
+                            handle_signals=False,
+                            allowed_updates=app.dispatcher.resolve_used_update_types(),
+                        )
                     )
                 )
-            )
-            log.info("Telegram bot @%s started (long polling)", me)
+                log.info("Telegram bot @%s started (long polling)", me)
         if settings.zalo_token:
             conversation = TextConversation(
                 app.sessionmaker, survey, settings, on_question=app.notifier.question_filed
             )
             zalo = ZaloChannel(settings, conversation)
-            app.notifier.zalo = zalo.client  # answers go back to Zalo residents through it
             name = await start_zalo(zalo)
-            if zalo.uses_webhook:
-                web_app = web.Application()
-                zalo.add_routes(web_app)
-                web_runner = web.AppRunner(web_app)
-                await web_runner.setup()
-                await web.TCPSite(web_runner, settings.web_host, settings.web_port).start()
-                await zalo.register_webhook()
-                log.info("Zalo bot %s started (webhook)", name)
-            else:
+            if not zalo.uses_webhook:
                 services.append(asyncio.create_task(zalo.poll(stop)))
                 log.info("Zalo bot %s started (polling)", name)
+        if telegram_hook is not None or (zalo is not None and zalo.uses_webhook):
+            web_app = build_web_app(
+                app.sessionmaker,
+                app.metrics,
+                telegram=telegram_hook,
+                scheduler_state=lambda: "leader" if leadership.leading else "standby",
+            )
+            if zalo is not None and zalo.uses_webhook:
+                zalo.add_routes(web_app)
+            web_runner = web.AppRunner(web_app, handle_signals=False)
+            await web_runner.setup()
+            await web.TCPSite(web_runner, settings.web_host, settings.web_port).start()
+            log.info("Web server on %s:%d", settings.web_host, settings.web_port)
+            if telegram_hook is not None:
+                await register_telegram_webhook(
+                    app.bot, app.dispatcher, settings.webhook_base_url, telegram_hook.secret
+                )
+                log.info("Telegram bot @%s started (webhook)", me)
+            if zalo is not None and zalo.uses_webhook:
+                await zalo.register_webhook()
+                log.info("Zalo bot %s started (webhook)", name)
+        # What start-up made (imports, the survey, the app) lives as long as the process: kept
+        # out of the collector's way, a full collection no longer stalls sending for a fifth
+        # of a second (bench/delivery.py).
+        gc.collect()
+        gc.freeze()
+        app.delivery.start()  # every outgoing message, within each channel's limits
+        await resume_progress(app)  # announcements that were being sent at the last stop
         log.info("Press Ctrl-C to stop")
         await wait_until_stopped(stop, services)
     finally:
+        if leading is not None:  # the scheduler stops first: a running job finishes its work
+            leading.cancel()
+            await asyncio.gather(leading, return_exceptions=True)
+        if web_runner is not None:
+            # No new requests; the updates already acknowledged are handled to the end.
+            for site in list(web_runner.sites):
+                await site.stop()
+            if telegram_hook is not None:
+                await telegram_hook.wait_idle(SHUTDOWN_GRACE)
+        await stop_progress(app)
+        await app.delivery.stop()  # the messages in flight are finished and recorded
         if app.bot is not None:
             with contextlib.suppress(RuntimeError):  # "polling is not started"
                 await app.dispatcher.stop_polling()
@@ -188,8 +239,9 @@ async def start_telegram(app, settings: Settings) -> str:
             f"Cannot reach Telegram at {where}: check the network or TELEGRAM_API_BASE"
         ) from None
     await register_commands(app.bot)
-    # Polling and a webhook exclude each other; pending updates are kept, not dropped.
-    await app.bot.delete_webhook(drop_pending_updates=False)
+    if not settings.webhook_base_url:
+        # Polling and a webhook exclude each other; pending updates are kept, not dropped.
+        await app.bot.delete_webhook(drop_pending_updates=False)
     menus = await register_staff_menus(app.bot, app.sessionmaker, settings.default_locale)
     if menus:
         log.info("Staff command menus set for %d staff members", menus)

@@ -1,5 +1,5 @@
 """Logging set-up: plain lines for a terminal, or one JSON object per line for a log collector
-(LOG_FORMAT=json); either way tokens and phone numbers are masked before a line is written,
+(LOG_FORMAT=json); either way tokens and phone numbers are masked in the written line,
 whichever library logged them (aiogram and httpx log request URLs, which carry the token)."""
 
 from __future__ import annotations
@@ -19,45 +19,40 @@ def redact(text: str) -> str:
     return PHONE.sub("[phone]", TOKEN.sub("[token]", text))
 
 
-class Redacting(logging.Filter):
-    """Masks secrets in the message and its arguments, once they are formatted together."""
+class Redacting(logging.Formatter):
+    """A text formatter whose output is redacted. It works on the finished line, never on the
+    record, which other handlers (a test's log capture, say) share."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message or record.args:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and record.exc_text is None and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class JsonLines(logging.Formatter):
-    """{"time": ..., "level": ..., "logger": ..., "message": ...} on one line."""
+    """{"time": ..., "level": ..., "logger": ..., "message": ...} on one line, redacted."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
-        if record.exc_text:
-            entry["exception"] = record.exc_text
-        elif record.exc_info:
+        if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
+_OURS = "doithoai"  # marks the handler `configure` installs, so a second call replaces it
+
+
 def configure(level: str, fmt: str) -> None:
     handler = logging.StreamHandler()
-    handler.addFilter(Redacting())
+    handler.set_name(_OURS)
     if fmt == "json":
         handler.setFormatter(JsonLines())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(Redacting("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _OURS] + [handler]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise

@@ -12,7 +12,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.metrics import Metrics, TelegramMetrics
 from bot.web import SECRET_HEADER, TELEGRAM_PATH, TelegramWebhook, build_web_app
 from bot.web import register_telegram_webhook as register
 from models import Account
@@ -40,8 +39,7 @@ def start_update(update_id: int, user_id: int = 777, text: str = "/start") -> di
 
 @pytest.fixture
 async def served(app):
-    metrics = Metrics()
-    app.dispatcher.update.outer_middleware(TelegramMetrics(metrics))
+    metrics = app.metrics  # counted by the dispatcher's own middleware
     webhook = TelegramWebhook(app.dispatcher, app.bot, SECRET)
     web_app = build_web_app(
         app.sessionmaker, metrics, telegram=webhook, scheduler_state=lambda: "running"
@@ -98,7 +96,7 @@ async def test_health_and_metrics(app, served):
 async def test_the_webhook_is_registered_with_the_secret_and_the_update_types(app, telegram):
     telegram.calls.clear()
     await register(app.bot, app.dispatcher, "https://bot.phuong.gov.vn/", SECRET)
-    [(name, form)] = [c for c in telegram.calls if c[0] == "setWebhook"]
+    [(_name, form)] = [c for c in telegram.calls if c[0] == "setWebhook"]
     assert form["url"] == "https://bot.phuong.gov.vn" + TELEGRAM_PATH
     assert form["secret_token"] == SECRET
     assert set(json.loads(form["allowed_updates"])) >= {"message", "callback_query"}
