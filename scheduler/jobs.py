@@ -18,6 +18,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from bot.delivery import outbox
 from bot.exports.bundle import run_export
 from bot.services.figures import Scope
 from models import utcnow
@@ -56,6 +57,7 @@ async def _reconcile(session_id: int | None) -> None:
         for session in await reminders.cancelled_unannounced(db, session_id):
             added += await reminders.announce_cancellation(db, settings, session, now)
         await reminders.stop_outdated(db, now, session_id)
+        await outbox.finish_sent_rounds(db, now)
         wanted = reminders.wanted_jobs(upcoming, offsets, now)
     # After the commit: the job store writes through a connection of its own.
     prefix = reminders.JOB_PREFIX + (f"{session_id}:" if session_id is not None else "")

@@ -87,3 +87,39 @@ async def test_deliveries_and_rounds_are_created_once(app, clock):
         stored = (await db.execute(select(Delivery).where(Delivery.key == "answer:7"))).scalar_one()
     assert stored.payload == {"text": "x", "html": False}
     assert stored.status == "pending" and stored.attempts == 0
+
+
+async def test_scheduled_rounds_are_done_when_nothing_is_pending(app, clock):
+    async with app.sessionmaker() as db, db.begin():
+        round_ = await outbox.new_broadcast(
+            db, key="reminder:9:PT2H", kind="reminder", status="sending"
+        )
+        news = await outbox.new_broadcast(db, kind="announcement", status="sending")
+        await db.flush()
+        for broadcast in (round_, news):
+            rows = [
+                (Recipient("zalo", str(n), "vi"), Message("Nhắc lịch"), f"{broadcast.id}:{n}")
+                for n in range(2)
+            ]
+            await outbox.add_many(db, rows, broadcast_id=broadcast.id)
+        await db.execute(
+            Delivery.__table__.update()
+            .where(Delivery.key == f"{round_.id}:0")
+            .values(status="sent")
+        )
+        assert await outbox.finish_sent_rounds(db, clock()) == 0  # one still pending
+        await db.execute(
+            Delivery.__table__.update()
+            .where(Delivery.key == f"{round_.id}:1")
+            .values(status="failed")
+        )
+        await db.execute(
+            Delivery.__table__.update()
+            .where(Delivery.broadcast_id == news.id)
+            .values(status="sent")
+        )
+        assert await outbox.finish_sent_rounds(db, clock()) == 1
+        await db.refresh(round_)
+        await db.refresh(news)
+    assert (round_.status, news.status) == ("done", "sending")  # the progress message ends it
+    assert round_.finished_at == clock()

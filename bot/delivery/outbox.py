@@ -19,6 +19,7 @@ from bot.services.consent import Purpose
 from models import (
     Account,
     Broadcast,
+    BroadcastKind,
     BroadcastStatus,
     Consent,
     Delivery,
@@ -222,5 +223,24 @@ async def cancel_pending(db: AsyncSession, broadcast_id: int) -> int:
         update(Broadcast)
         .where(Broadcast.id == broadcast_id)
         .values(status=BroadcastStatus.CANCELLED)
+    )
+    return result.rowcount or 0
+
+
+async def finish_sent_rounds(db: AsyncSession, now: datetime) -> int:
+    """Scheduled rounds (reminders, notices, digests) whose deliveries all reached a final
+    status become done, so /broadcasts and the figures tell finished from running. Announcements
+    are finished by their progress message (bot/services/broadcasts.py)."""
+    pending = exists().where(
+        Delivery.broadcast_id == Broadcast.id, Delivery.status == DeliveryStatus.PENDING
+    )
+    result = await db.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.status == BroadcastStatus.SENDING,
+            Broadcast.kind != BroadcastKind.ANNOUNCEMENT,
+            ~pending,
+        )
+        .values(status=BroadcastStatus.DONE, finished_at=now)
     )
     return result.rowcount or 0
