@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
+import subprocess
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -42,6 +44,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bot",
         description="doithoai: the ward dialogue chatbot. Settings come from the environment "
         "or a .env file (see README).",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N worker processes sharing the port, the database and Redis (webhook mode)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="apply pending migrations and start the bot (the default)")
@@ -102,6 +111,7 @@ def _local_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 25/11/2026") from None
 
 
+SHARED_PORT = os.environ.get("DOITHOAI_WORKER") is not None  # set by the `--workers` supervisor
 SHUTDOWN_GRACE = 20.0  # seconds to finish the updates in flight (systemd waits 30)
 
 NO_CHANNEL = (
@@ -171,7 +181,11 @@ async def run(settings: Settings) -> None:
                 zalo.add_routes(web_app)
             web_runner = web.AppRunner(web_app, handle_signals=False)
             await web_runner.setup()
-            await web.TCPSite(web_runner, settings.web_host, settings.web_port).start()
+            # Workers started together (`--workers N`) share the port; the kernel spreads the
+            # connections between them.
+            await web.TCPSite(
+                web_runner, settings.web_host, settings.web_port, reuse_port=SHARED_PORT
+            ).start()
             log.info("Web server on %s:%d", settings.web_host, settings.web_port)
             if telegram_hook is not None:
                 await register_telegram_webhook(
@@ -403,6 +417,42 @@ async def migrate(settings: Settings) -> None:
     log.info("Database schema is up to date")
 
 
+def several_workers(settings: Settings, count: int) -> str | None:
+    """Why N workers cannot run with these settings, or None."""
+    from bot.db import is_sqlite
+
+    if is_sqlite(settings.database_url):
+        return "--workers needs PostgreSQL (DATABASE_URL): SQLite serves one process"
+    if settings.token and not settings.webhook_base_url:
+        return "--workers needs Telegram by webhook (WEBHOOK_BASE_URL): only one process may poll"
+    if settings.zalo_token and not settings.zalo_webhook_url:
+        return "--workers needs Zalo by webhook (ZALO_WEBHOOK_URL): only one process may poll"
+    if not settings.redis_url:
+        return "--workers needs REDIS_URL, so that every worker sees every conversation"
+    return None
+
+
+def supervise(count: int) -> int:
+    """Starts `count` workers (`python -m bot run`, sharing the port) and stops them together
+    on Ctrl-C or SIGTERM; if one dies the others go on (restart the service to get it back)."""
+    env = {**os.environ, "DOITHOAI_WORKER": "1"}
+    # Migrations once, before the workers: two processes upgrading one schema would collide.
+    asyncio.run(migrate(load_settings()))
+    children = [
+        subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env) for _ in range(count)
+    ]
+
+    def forward(signal_number: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal_number)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [child.wait() for child in children]
+    return max(codes, default=0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -411,6 +461,12 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    if args.workers > 1 and args.command == "run":
+        problem = several_workers(settings, args.workers)
+        if problem:
+            print(f"doithoai: {problem}", file=sys.stderr)
+            return 2
+        return supervise(args.workers)
     if args.command == "console" and args.staff is not None:
         from bot.channels.console_staff import run_staff_console
 

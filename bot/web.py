@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -82,6 +83,7 @@ async def health(
         database = f"error: {type(exc).__name__}"
     last = metrics.last_update_at
     body = {
+        "worker": os.getpid(),
         "database": database,
         "scheduler": scheduler_state(),
         "last_update": datetime.fromtimestamp(last, UTC).isoformat() if last else None,

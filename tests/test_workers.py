@@ -1,0 +1,107 @@
+"""Several real worker processes (`python -m bot --workers 2`) on PostgreSQL and Redis, serving
+Telegram by webhook on one shared port: exactly one leads the scheduler, and when it is killed
+the other takes over within seconds. Needs TEST_DATABASE_URL and TEST_REDIS_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_TOKEN
+from tests.fake_bot_api import FakeBotApi
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")),
+    reason="needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def states(client: httpx.AsyncClient, seconds: float = 60) -> dict[int, str]:
+    """{worker pid: scheduler state}, asking until both workers have answered."""
+    seen: dict[int, str] = {}
+    async with asyncio.timeout(seconds):
+        while len(seen) < 2:
+            try:
+                body = (await client.get("/healthz")).json()
+                seen[body["worker"]] = body["scheduler"]
+            except httpx.TransportError:
+                pass  # not listening yet
+            await asyncio.sleep(0.05)
+    return seen
+
+
+async def test_one_scheduler_leader_among_workers_and_a_takeover(database_url, tmp_path):
+    api = FakeBotApi()
+    await api.start()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ZALO_"))}
+    env.update(
+        BOT_TOKEN=TEST_TOKEN,
+        TELEGRAM_API_BASE=api.base_url,
+        WEBHOOK_BASE_URL="https://bot.phuong.example.gov.vn",
+        WEBHOOK_SECRET="s" * 32,
+        DATABASE_URL=database_url,
+        REDIS_URL=os.environ["TEST_REDIS_URL"],
+        WEB_PORT=str(port),
+        WARD_NAME="Bình An",
+    )
+    supervisor = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--workers",
+        "2",
+        cwd=tmp_path,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        # A new connection per request: the kernel spreads connections, not requests.
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=2, limits=fresh
+        ) as client:
+            seen = await states(client)
+            for _ in range(100):  # the election takes a moment after start-up
+                if sorted(seen.values()) == ["leader", "standby"]:
+                    break
+                await asyncio.sleep(0.1)
+                seen = await states(client)
+            assert sorted(seen.values()) == ["leader", "standby"], seen
+            [leader] = [pid for pid, state in seen.items() if state == "leader"]
+            [other] = [pid for pid in seen if pid != leader]
+
+            os.kill(leader, signal.SIGKILL)  # no goodbye: its connection just drops
+            async with asyncio.timeout(20):
+                while True:
+                    try:
+                        body = (await client.get("/healthz")).json()
+                        if body["worker"] == other and body["scheduler"] == "leader":
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(supervisor.communicate(), timeout=60)
+        await api.stop()
+    log = err.decode()
+    assert "Traceback" not in log, log
+    assert log.count("This worker leads the scheduler") == 2  # the first leader, then the other
+    assert TEST_TOKEN.split(":")[1] not in log
+    webhooks = [form for name, form in api.calls if name == "setWebhook"]
+    assert {form["url"] for form in webhooks} == {
+        "https://bot.phuong.example.gov.vn/telegram/webhook"
+    }
