@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -15,6 +16,7 @@ from bot.channels.zalo.polling import poll_updates
 from bot.channels.zalo.webhook import ZaloWebhook, add_webhook_route
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound
+from bot.metrics import Metrics
 from bot.services.questions import MAX_ATTACHMENT_BYTES as MAX_DOWNLOAD
 from bot.settings import Settings
 
@@ -23,7 +25,11 @@ log = logging.getLogger(__name__)
 
 class ZaloChannel:
     def __init__(
-        self, settings: Settings, conversation: TextConversation, client: ZaloClient | None = None
+        self,
+        settings: Settings,
+        conversation: TextConversation,
+        client: ZaloClient | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         assert settings.zalo_token, "the Zalo channel needs ZALO_BOT_TOKEN"
         quiet_http_logs()  # httpx would log every URL, and Zalo's URLs carry the token
@@ -31,6 +37,7 @@ class ZaloChannel:
         self.conversation = conversation
         self.client = client or ZaloClient(settings.zalo_token, settings.zalo_api_base)
         self.webhook: ZaloWebhook | None = None
+        self.metrics = metrics
         self._http = httpx.AsyncClient(timeout=20, follow_redirects=True)
         conversation.download = self.download
 
@@ -60,6 +67,14 @@ class ZaloChannel:
         return str(me.get("account_name") or me.get("id") or "?")
 
     async def handle(self, inbound: Inbound) -> None:
+        started = time.perf_counter()
+        try:
+            await self._answer(inbound)
+        finally:
+            if self.metrics is not None:
+                self.metrics.observe("zalo", str(inbound.kind), time.perf_counter() - started)
+
+    async def _answer(self, inbound: Inbound) -> None:
         replies = await self.conversation.handle(inbound)
         for reply in replies:
             try:
