@@ -22,6 +22,10 @@ PREFIX = "doithoai"
 STATE_TTL = timedelta(days=30)
 # Longer than any update takes; a worker that dies holding a chat's lock frees it by then.
 LOCK_TIMEOUT = 60
+# How often a waiting update asks again for its chat's lock. redis-py's default, 0.1 s, added
+# a tenth of a second to every other tap (the previous update still finishing after its reply
+# was sent); bench/webhook.py.
+LOCK_POLL = 0.005
 
 
 def conversation_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
@@ -31,5 +35,7 @@ def conversation_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsol
     # aiogram-dialog keeps one key per dialog ("destiny"): the key builder must include it.
     keys = DefaultKeyBuilder(prefix=PREFIX, with_destiny=True)
     storage = RedisStorage(redis, key_builder=keys, state_ttl=STATE_TTL, data_ttl=STATE_TTL)
-    isolation = RedisEventIsolation(redis, key_builder=keys, lock_kwargs={"timeout": LOCK_TIMEOUT})
+    isolation = RedisEventIsolation(
+        redis, key_builder=keys, lock_kwargs={"timeout": LOCK_TIMEOUT, "sleep": LOCK_POLL}
+    )
     return storage, isolation
