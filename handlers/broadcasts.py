@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
@@ -49,7 +49,7 @@ from bot.survey.definition import Survey
 from bot.texts import clipped, local_time
 from handlers.common import deps, esc
 from handlers.fallback import on_wrong_input
-from handlers.staff import StaffContext, field_label
+from handlers.staff import RequirePermission, StaffContext, field_label
 from handlers.states import BroadcastV1
 from handlers.widgets import Tr, choice_list
 from models import Broadcast, BroadcastStatus
@@ -92,32 +92,6 @@ def not_a_command(message: Message) -> bool:
     """Input for the wizard. It sits before the /paper router, so that a document sent here
     is not read as paper forms; commands typed meanwhile must still reach their handlers."""
     return not (message.text or "").startswith("/")
-
-
-class AdminsOnly(BaseMiddleware):
-    """Every update of the wizard is read in the ward's language and comes from someone who
-    may still send announcements; anyone else (e.g. removed since) is refused and audited."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        locale = data["settings"].default_locale
-        with use_locale(locale):
-            data["locale"] = locale
-            user = data.get("event_from_user")
-            try:
-                data["me"] = await staff.require(
-                    data["db"],
-                    user.id if user else None,
-                    Permission.BROADCAST,
-                    now=data["clock"](),
-                    action="broadcast",
-                )
-            except PermissionDenied as denied:
-                if isinstance(event, CallbackQuery):
-                    await event.answer(str(denied), show_alert=True)
-                elif isinstance(event, Message):
-                    await event.answer(str(denied))
-                return None
-            return await handler(event, data)
 
 
 # --- texts shared by the wizard, the progress message and the list ------------------------------
@@ -705,8 +679,8 @@ def create_dialog() -> Dialog:
     )
     # Commands typed mid-wizard go on to their own routers (this dialog sits before /paper's).
     dialog.message.filter(not_a_command)
-    dialog.message.middleware(AdminsOnly())
-    dialog.callback_query.middleware(AdminsOnly())
+    dialog.message.middleware(RequirePermission(Permission.BROADCAST, "broadcast"))
+    dialog.callback_query.middleware(RequirePermission(Permission.BROADCAST, "broadcast"))
     return dialog
 
 

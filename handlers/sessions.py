@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from operator import itemgetter
 from typing import Any
 
-from aiogram import BaseMiddleware, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
@@ -24,7 +24,7 @@ from aiogram_dialog.widgets.kbd import Button, Row, ScrollingGroup, Select, Swit
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _, use_locale
+from bot.i18n import N_, _
 from bot.services import sessions, staff
 from bot.services.sessions import SessionError
 from bot.services.staff import Permission, PermissionDenied, StaffRef
@@ -32,7 +32,7 @@ from bot.settings import Settings
 from bot.texts import clipped, local_time
 from handlers.common import deps, esc
 from handlers.fallback import wrong_input
-from handlers.staff import StaffContext
+from handlers.staff import RequirePermission, StaffContext
 from handlers.states import SessionsV1
 from handlers.widgets import Tr
 from models import DialogueSession, SessionStatus
@@ -70,32 +70,6 @@ NEXT = {
     SessionsV1.agenda: SessionsV1.review,
 }
 PREVIOUS = {after: before for before, after in NEXT.items()} | {SessionsV1.title: SessionsV1.list}
-
-
-class AdminsOnly(BaseMiddleware):
-    """Every update of the dialog is read in the ward's language and comes from someone who
-    may still manage sessions; anyone else (e.g. removed since) is refused and audited."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        locale = data["settings"].default_locale
-        with use_locale(locale):
-            data["locale"] = locale
-            user = data.get("event_from_user")
-            try:
-                data["me"] = await staff.require(
-                    data["db"],
-                    user.id if user else None,
-                    Permission.MANAGE_SESSIONS,
-                    now=data["clock"](),
-                    action="sessions",
-                )
-            except PermissionDenied as denied:
-                if isinstance(event, CallbackQuery):
-                    await event.answer(str(denied), show_alert=True)
-                elif isinstance(event, Message):
-                    await event.answer(str(denied))
-                return None
-            return await handler(event, data)
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -675,8 +649,8 @@ def create_dialog() -> Dialog:
             getter=detail_getter,
         ),
     )
-    dialog.message.middleware(AdminsOnly())
-    dialog.callback_query.middleware(AdminsOnly())
+    dialog.message.middleware(RequirePermission(Permission.MANAGE_SESSIONS, "sessions"))
+    dialog.callback_query.middleware(RequirePermission(Permission.MANAGE_SESSIONS, "sessions"))
     return dialog
 
 

@@ -113,6 +113,36 @@ class StaffContext(BaseMiddleware):
             return await handler(event, data)
 
 
+class RequirePermission(BaseMiddleware):
+    """For a staff-only router or dialog: every update is read in the ward's language and comes
+    from someone who may still do this (`me` is set); anyone else, e.g. removed a minute ago,
+    is refused politely and audited under `action`."""
+
+    def __init__(self, permission: Permission, action: str) -> None:
+        self.permission, self.action = permission, action
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        locale = data["settings"].default_locale
+        with use_locale(locale):
+            data["locale"] = locale
+            user = data.get("event_from_user")
+            try:
+                data["me"] = await staff.require(
+                    data["db"],
+                    user.id if user else None,
+                    self.permission,
+                    now=data["clock"](),
+                    action=self.action,
+                )
+            except PermissionDenied as denied:
+                if isinstance(event, CallbackQuery):
+                    await event.answer(str(denied), show_alert=True)
+                elif isinstance(event, Message):
+                    await event.answer(str(denied))
+                return None
+            return await handler(event, data)
+
+
 # --- small helpers --------------------------------------------------------------------------
 
 
