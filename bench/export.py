@@ -242,18 +242,11 @@ async def phase_writing(url: str, session_id: int, out: Path) -> dict:
 
 
 async def phase_sheets(url: str, session_id: int, out: Path) -> dict:
+    from bot.exports.bundle import write_tables
     from bot.exports.rows import Pseudonyms
     from bot.exports.spreadsheet import Spreadsheets
     from bot.exports.summary import collect
-    from bot.exports.tables import (
-        Labels,
-        channels_table,
-        distribution_table,
-        overall_table,
-        questions_table,
-        responses_table,
-        summary_table,
-    )
+    from bot.exports.tables import Labels
     from bot.services.figures import Scope
 
     settings = settings_for(url)
@@ -266,15 +259,7 @@ async def phase_sheets(url: str, session_id: int, out: Path) -> dict:
         pseudonym = Pseudonyms()
         with i18n.use_locale("vi"):
             sheets = Spreadsheets(out / "bench.xlsx", out / "bench")
-            for table in (
-                summary_table(summary, labels),
-                overall_table(summary, labels),
-                channels_table(summary, labels),
-                await distribution_table(db, summary, labels),
-                questions_table(db, summary, labels, pseudonym, named=False),
-                responses_table(db, summary, labels, pseudonym),
-            ):
-                await sheets.add(table)
+            await write_tables(db, sheets, summary, labels, pseudonym, named=False)
             sheets.close()
     await engine.dispose()
     return {"sheets_s": time.perf_counter() - started}

@@ -112,6 +112,28 @@ def run_export(
     return asyncio.run(export())
 
 
+async def write_tables(
+    db: AsyncSession,
+    sheets: Spreadsheets,
+    summary: Summary,
+    labels: Labels,
+    pseudonym: Pseudonyms,
+    *,
+    named: bool,
+) -> None:
+    """Every table of the export, each a sheet of the workbook and a CSV file, in this order
+    (call inside `use_locale`)."""
+    for table in (
+        summary_table(summary, labels),
+        overall_table(summary, labels),
+        channels_table(summary, labels),
+        await distribution_table(db, summary, labels),
+        questions_table(db, summary, labels, pseudonym, named=named),
+        responses_table(db, summary, labels, pseudonym),
+    ):
+        await sheets.add(table)
+
+
 async def write_export(
     db: AsyncSession,
     survey: Survey,
@@ -138,15 +160,7 @@ async def write_export(
     with use_locale(locale):
         sheets = Spreadsheets(out_dir / f"{stem}.xlsx", out_dir / stem)
         try:
-            for table in (
-                summary_table(summary, labels),
-                overall_table(summary, labels),
-                channels_table(summary, labels),
-                await distribution_table(db, summary, labels),
-                questions_table(db, summary, labels, pseudonym, named=named),
-                responses_table(db, summary, labels, pseudonym),
-            ):
-                await sheets.add(table)
+            await write_tables(db, sheets, summary, labels, pseudonym, named=named)
         finally:
             sheets.close()
         result.rows = dict(sheets.rows_written)

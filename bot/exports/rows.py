@@ -22,8 +22,8 @@ from datetime import datetime
 from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 
-from bot.services.figures import Scope, where_questions_in
-from models import Answer, ResidentQuestion, ResponseStatus, SurveyResponse
+from bot.services.figures import Scope, where_questions_in, where_submitted_in
+from models import Answer, ResidentQuestion, SurveyResponse
 
 BATCH = 2000
 
@@ -163,20 +163,8 @@ def responses_select(scope: Scope, codes: Sequence[str]) -> Select:
         for i, code in enumerate(codes)
     ]
     keys = [r.id, r.resident_id, r.field, r.procedure, r.channel, r.form_no, r.submitted_at]
-    stmt = (
-        select(*keys, *pivot)
-        .outerjoin(Answer, Answer.response_id == r.id)
-        .where(r.status == ResponseStatus.SUBMITTED)
-        .group_by(*keys)
-        .order_by(r.id)
-    )
-    if scope.session_id is not None:
-        stmt = stmt.where(r.session_id == scope.session_id)
-    if scope.since is not None:
-        stmt = stmt.where(r.submitted_at >= scope.since)
-    if scope.until is not None:
-        stmt = stmt.where(r.submitted_at < scope.until)
-    return stmt
+    stmt = select(*keys, *pivot).outerjoin(Answer, Answer.response_id == r.id)
+    return where_submitted_in(stmt, scope).group_by(*keys).order_by(r.id)
 
 
 async def response_rows(

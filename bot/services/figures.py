@@ -115,8 +115,9 @@ def as_scope(scope: SessionOrScope) -> Scope:
     return scope if isinstance(scope, Scope) else Scope(session_id=scope)
 
 
-def _submitted(stmt: Select, session_id: SessionOrScope, channel: str | None) -> Select:
-    scope = as_scope(session_id)
+def where_submitted_in(stmt: Select, scope: SessionOrScope) -> Select:
+    """Submitted responses of the scope: the session's, or those submitted in [since, until)."""
+    scope = as_scope(scope)
     stmt = stmt.where(SurveyResponse.status == ResponseStatus.SUBMITTED)
     if scope.session_id is not None:
         stmt = stmt.where(SurveyResponse.session_id == scope.session_id)
@@ -124,6 +125,11 @@ def _submitted(stmt: Select, session_id: SessionOrScope, channel: str | None) ->
         stmt = stmt.where(SurveyResponse.submitted_at >= scope.since)
     if scope.until is not None:
         stmt = stmt.where(SurveyResponse.submitted_at < scope.until)
+    return stmt
+
+
+def _submitted(stmt: Select, session_id: SessionOrScope, channel: str | None) -> Select:
+    stmt = where_submitted_in(stmt, session_id)
     if channel is not None:
         stmt = stmt.where(SurveyResponse.channel == channel)
     return stmt
