@@ -55,6 +55,15 @@ def sheet_rows(path: Path, sheet: str) -> list[list]:
     return rows
 
 
+def cell_of(path: Path, sheet: str, first: str, column: int):
+    """The cell in `column` of the row whose first cell is `first`, with its type and format."""
+    book = load_workbook(path)
+    try:
+        return next(row for row in book[sheet].iter_rows() if row[0].value == first)[column]
+    finally:
+        book.close()
+
+
 def csv_rows(path: Path) -> list[list[str]]:
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
@@ -227,12 +236,14 @@ async def test_no_resident_id_name_or_phone_leaves_without_a_named_export(
     # A resident's text that looks like a formula stays text.
     formula = next(r for r in questions if r[0] == "KN-26-0910")
     assert formula[6] == '=HYPERLINK("http://x")'
+    assert cell_of(xlsx, "Câu hỏi", formula[0], 6).data_type == "s"  # not "f", a formula
     assert "'=HYPERLINK" in by_name(result.files, "-questions.csv").read_text(encoding="utf-8-sig")
     # Status and answer as staff read them, the time in the ward's zone.
     answered = next(r for r in questions if r[0] == "KN-26-0900")
     assert answered[1:3] == [DC, "đã trả lời"]
     assert answered[7] == "Lệ phí theo Nghị quyết của HĐND tỉnh."
     assert answered[3] == clock().astimezone(settings.zone).replace(tzinfo=None)
+    assert cell_of(xlsx, "Câu hỏi", answered[0], 3).number_format == "dd/mm/yyyy hh:mm"
 
 
 async def test_a_named_export_shows_the_contacts_residents_gave(

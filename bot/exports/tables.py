@@ -32,6 +32,7 @@ class Table:
     percent: frozenset[int] = frozenset()  # columns holding a 0–100 percentage
     decimals: frozenset[int] = frozenset()  # columns holding a mean
     wrap: frozenset[int] = frozenset()  # columns of long text, wrapped in the cell
+    times: frozenset[int] = frozenset()  # columns holding a local date and time
 
 
 async def _each(rows: Iterable[list[Cell]]) -> AsyncIterator[list[Cell]]:
@@ -48,20 +49,34 @@ class Labels:
 
     def __init__(self, survey: Survey, locale: str, zone: ZoneInfo) -> None:
         self.survey, self.locale, self.zone = survey, locale, zone
+        # Each label looked up once per export, not once per row of a 100,000-row sheet.
+        self._fields: dict[str | None, str] = {}
+        self._procedures: dict[tuple[str, str | None], str] = {}
+        self._channels: dict[str, str] = {}
 
     def field_order(self) -> list[str]:
         return [f.id for f in self.survey.fields]
 
     def field(self, field_id: str | None) -> str:
+        if field_id not in self._fields:
+            self._fields[field_id] = self._field(field_id)
+        return self._fields[field_id]
+
+    def _field(self, field_id: str | None) -> str:
         if field_id is None:
             return _(ALL_FIELDS)
         found = self.survey.field(field_id)
         return found.label.get(self.locale) if found else field_id
 
     def procedure(self, field_id: str, procedure: str | None) -> str:
-        found = self.survey.field(field_id)
-        match = next((p for p in found.procedures if p.id == procedure), None) if found else None
-        return match.label.get(self.locale) if match else (procedure or "")
+        key = (field_id, procedure)
+        if key not in self._procedures:
+            found = self.survey.field(field_id)
+            match = (
+                next((p for p in found.procedures if p.id == procedure), None) if found else None
+            )
+            self._procedures[key] = match.label.get(self.locale) if match else (procedure or "")
+        return self._procedures[key]
 
     def question(self, code: str) -> str:
         found = self.survey.question(code)
@@ -76,7 +91,9 @@ class Labels:
         return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
     def channel(self, channel: str) -> str:
-        return channel_label(channel)
+        if channel not in self._channels:
+            self._channels[channel] = channel_label(channel)
+        return self._channels[channel]
 
     def local(self, moment: datetime | None) -> datetime | None:
         """Naive local time: spreadsheets have no time zones, the ward reads its own time."""
@@ -314,6 +331,7 @@ def questions_table(
         rows(),
         widths=widths + ([24, 16] if named else []),
         wrap=frozenset({6, 7}),
+        times=frozenset({3, 8}),
     )
 
 
@@ -353,4 +371,5 @@ def responses_table(
         header,
         rows(),
         widths=[10, 14, 26, 26, 10, 10, 18, *([8] * len(codes))],
+        times=frozenset({6}),
     )
