@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     zalo_rate: float = Field(default=5.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0, le=60)
     delivery_attempts: int = Field(default=5, ge=1, le=20)
+    # Seconds a worker's claim on the messages it is sending lasts: how long the messages of a
+    # worker that died (killed, power cut) wait before another worker sends them. A shorter
+    # lease also gives each request less time (a third of the lease, at least); 10 s still
+    # leaves a request over 3 s.
+    delivery_lease: float = Field(default=90.0, ge=10, le=3600)
 
     # Telegram by webhook instead of polling: the public https:// address of this server (a
     # reverse proxy with TLS in front) and the secret Telegram sends back with every update.

@@ -7,7 +7,8 @@ For the delivery engine it also behaves like Telegram under load (telegram.md §
 sliding second) and, with `per_chat_interval`, a second message to one chat sooner than that,
 answering 429 with `retry_after`; chats in `forbidden` get 403 (blocked by the user), chats in
 `unknown` 400 "chat not found", and `fail_chat` scripts 5xx answers. Every accepted message is
-recorded in `accepted` (chat, text, arrival time).
+recorded in `accepted` (chat, text, arrival time, and the client's port, which tells apart the
+processes sending).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Accepted:
     at: float  # time.monotonic() when the request arrived
     method: str = "sendMessage"
     form: tuple[tuple[str, str], ...] = ()
+    port: int = 0  # the client's end of the connection
 
 
 def scripted_failure(scripts: dict[str, tuple[int, int]], chat_id: str) -> bool:
@@ -162,8 +164,16 @@ class FakeBotApi:
             if refused is not None:
                 return refused
             text = form.get("text", form.get("caption", ""))
+            peer = request.transport.get_extra_info("peername") if request.transport else None
             self.accepted.append(
-                Accepted(form.get("chat_id", ""), text, arrived, method, tuple(form.items()))
+                Accepted(
+                    form.get("chat_id", ""),
+                    text,
+                    arrived,
+                    method,
+                    tuple(form.items()),
+                    port=peer[1] if peer else 0,
+                )
             )
         return web.json_response({"ok": True, "result": await self._result(method, form)})
 

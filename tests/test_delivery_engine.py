@@ -30,10 +30,10 @@ from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
 from bot.delivery import outbox
 from bot.delivery.outbox import Message, Recipient
-from bot.settings import Settings
-from models import Account, Delivery, Resident
+from bot.settings import ConfigError, Settings, load_settings
+from models import Account, Delivery, Resident, utcnow
 from models.conversations import load_state, save_state
-from tests.conftest import TEST_TOKEN
+from tests.conftest import TEST_TOKEN, FakeClock
 from tests.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
 from tests.fake_zalo import TOKEN as ZALO_TOKEN
 from tests.fake_zalo import FakeZalo
@@ -366,6 +366,37 @@ async def test_two_workers_never_send_one_delivery_twice(build, servers):
     assert first.delivery.stats["telegram"]["sent"] > 0
     assert second.delivery.stats["telegram"]["sent"] > 0
     assert (await statuses(first)) == {"sent": 400}
+
+
+async def test_the_lease_is_a_setting_and_the_guard_follows_it(build):
+    for lease, guard in [(90, 45), (10, 5), (600, 45)]:
+        app = await build(delivery_lease=lease)
+        assert (app.delivery.lease, app.delivery.guard) == (lease, guard)
+    with pytest.raises(ConfigError, match="DELIVERY_LEASE"):
+        load_settings(_env_file=None, delivery_lease=5)  # no time left for a request
+
+
+async def test_a_claim_that_ends_while_the_limits_hold_it_is_left_to_another_worker(build, servers):
+    first = await build(delivery_lease=10, per_chat_interval=0)
+    second = await build(delivery_lease=10, per_chat_interval=0)
+    await queue(first, "telegram", ["8001"])
+    clock = FakeClock(utcnow())  # the claims' clock, shared by both workers
+    first.delivery.clock = second.delivery.clock = clock
+
+    async with first.delivery.limits["telegram"].chat("8001"):  # first's message waits here
+        sending = asyncio.create_task(first.delivery.drain())
+        await until(lambda: _claimed(first))
+        clock.advance(seconds=60)  # meanwhile its claim ended: the row is the second's now
+        await second.delivery.drain()
+    await sending
+
+    assert servers.telegram.texts_to("8001") == ["Thông báo 0"]
+    assert first.delivery.stats["telegram"]["sent"] == 0
+    assert (await statuses(first)) == {"sent": 1}
+
+
+async def _claimed(app: App) -> bool:
+    return any(d.claimed_until is not None for d in await deliveries(app))
 
 
 async def test_the_running_engine_sends_as_soon_as_it_is_woken(build, servers):

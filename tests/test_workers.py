@@ -5,10 +5,13 @@ the other takes over within seconds. Needs TEST_DATABASE_URL and TEST_REDIS_URL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,11 +24,50 @@ pytestmark = pytest.mark.skipif(
     reason="needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL",
 )
 
+WORKERS_LOG = "workers.log"  # in the directory the workers run in
+
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def workers(
+    api: FakeBotApi, database_url: str, directory: Path, **settings: str
+) -> AsyncIterator[int]:
+    """`python -m bot --workers 2` by webhook against the fake Bot API, with these settings on
+    top; yields the port they share, stops them (SIGTERM to the supervisor) on the way out.
+    Their log is written to `directory / WORKERS_LOG`."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ZALO_"))}
+    env.update(
+        BOT_TOKEN=TEST_TOKEN,
+        TELEGRAM_API_BASE=api.base_url,
+        WEBHOOK_BASE_URL="https://bot.phuong.example.gov.vn",
+        WEBHOOK_SECRET="s" * 32,
+        DATABASE_URL=database_url,
+        REDIS_URL=os.environ["TEST_REDIS_URL"],
+        WEB_PORT=str(port),
+        WARD_NAME="Bình An",
+        **settings,
+    )
+    with (directory / WORKERS_LOG).open("wb") as log:  # a file: a full pipe would stall them
+        supervisor = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--workers", "2", cwd=directory, env=env, stderr=log
+        )
+        try:
+            yield port
+        finally:
+            supervisor.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(supervisor.wait(), timeout=60)
+
+
+def health_client(port: int) -> httpx.AsyncClient:
+    # A new connection per request: the kernel spreads connections, not requests.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2, limits=fresh)
 
 
 async def states(client: httpx.AsyncClient, seconds: float = 60) -> dict[int, str]:
@@ -42,62 +84,44 @@ async def states(client: httpx.AsyncClient, seconds: float = 60) -> dict[int, st
     return seen
 
 
+async def elected(client: httpx.AsyncClient) -> tuple[int, int]:
+    """(the leader's pid, the other's), once both workers answer and one of them leads."""
+    seen = await states(client)
+    for _ in range(100):  # the election takes a moment after start-up
+        if sorted(seen.values()) == ["leader", "standby"]:
+            break
+        await asyncio.sleep(0.1)
+        seen = await states(client)
+    assert sorted(seen.values()) == ["leader", "standby"], seen
+    [leader] = [pid for pid, state in seen.items() if state == "leader"]
+    [other] = [pid for pid in seen if pid != leader]
+    return leader, other
+
+
+async def until_leader(client: httpx.AsyncClient, pid: int, seconds: float = 20) -> None:
+    """Until this worker answers that it leads the scheduler."""
+    async with asyncio.timeout(seconds):
+        while True:
+            try:
+                body = (await client.get("/healthz")).json()
+                if body["worker"] == pid and body["scheduler"] == "leader":
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+
+
 async def test_one_scheduler_leader_among_workers_and_a_takeover(database_url, tmp_path):
     api = FakeBotApi()
     await api.start()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ZALO_"))}
-    env.update(
-        BOT_TOKEN=TEST_TOKEN,
-        TELEGRAM_API_BASE=api.base_url,
-        WEBHOOK_BASE_URL="https://bot.phuong.example.gov.vn",
-        WEBHOOK_SECRET="s" * 32,
-        DATABASE_URL=database_url,
-        REDIS_URL=os.environ["TEST_REDIS_URL"],
-        WEB_PORT=str(port),
-        WARD_NAME="Bình An",
-    )
-    supervisor = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--workers",
-        "2",
-        cwd=tmp_path,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
     try:
-        # A new connection per request: the kernel spreads connections, not requests.
-        fresh = httpx.Limits(max_keepalive_connections=0)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", timeout=2, limits=fresh
-        ) as client:
-            seen = await states(client)
-            for _ in range(100):  # the election takes a moment after start-up
-                if sorted(seen.values()) == ["leader", "standby"]:
-                    break
-                await asyncio.sleep(0.1)
-                seen = await states(client)
-            assert sorted(seen.values()) == ["leader", "standby"], seen
-            [leader] = [pid for pid, state in seen.items() if state == "leader"]
-            [other] = [pid for pid in seen if pid != leader]
-
+        async with workers(api, database_url, tmp_path) as port, health_client(port) as client:
+            leader, other = await elected(client)
             os.kill(leader, signal.SIGKILL)  # no goodbye: its connection just drops
-            async with asyncio.timeout(20):
-                while True:
-                    try:
-                        body = (await client.get("/healthz")).json()
-                        if body["worker"] == other and body["scheduler"] == "leader":
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
+            await until_leader(client, other)
     finally:
-        supervisor.send_signal(signal.SIGTERM)
-        _out, err = await asyncio.wait_for(supervisor.communicate(), timeout=60)
         await api.stop()
-    log = err.decode()
+    log = (tmp_path / WORKERS_LOG).read_text(encoding="utf-8")
     assert "Traceback" not in log, log
     assert log.count("This worker leads the scheduler") == 2  # the first leader, then the other
     assert TEST_TOKEN.split(":")[1] not in log

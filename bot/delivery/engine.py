@@ -12,11 +12,18 @@ unreachable (403: the account is marked and nothing more is sent there until the
 writes again).
 
 Restarts: a row is marked sent right after the API accepted it (results are committed in
-small groups, so the window is one commit). A process killed inside that window sends that
-message again after the restart; nothing else is lost or doubled. Stopping the engine (task
+small groups, so the window is one commit). A message a killed process had sent but not yet
+recorded (its requests in flight, its last group) is sent again after the restart, or by
+another worker once the claim ends; nothing else is lost or doubled. Stopping the engine (task
 cancellation) finishes the requests in flight, records them and releases the other claims,
 so a clean restart resumes exactly where it stopped. Claims of a killed process expire after
-their lease (about a minute), then the rows are sent by whoever runs.
+their lease (DELIVERY_LEASE, a minute and a half by default), then the rows are sent by whoever
+runs.
+
+A part is only sent while its claim has `guard` seconds left (LEASE_GUARD, or half a shorter
+lease), checked once the limits let it go, and its request is cut off a third of the guard
+before the claim ends, leaving that to record it: so a row is never sent by two live workers,
+whatever the lease, the limits' pauses or the network do.
 """
 
 from __future__ import annotations
@@ -48,10 +55,10 @@ RELEASE = "release"  # a result that gives the row back, untouched, to be claime
 UNREACHABLE_ERROR = "account unreachable"  # last_error of a row not tried for that reason
 DEFAULT_RETRY_AFTER = 5.0  # seconds, for a 429 that does not say (Zalo)
 MAX_BACKOFF = 900.0  # seconds between two tries of one delivery, at most
-# A part is only started while its claim has this long to run: longer than any request may
-# take (aiogram's is given 20 s, the Zalo client's 30 s), so it ends before another worker may
-# take the row.
-LEASE_GUARD = 45
+# Seconds a claim must still have when a part is sent, with the default lease (half a shorter
+# one). The request is cut off a third of this before the claim ends: by default it has 30 s at
+# least, as long as the Zalo client's read timeout and longer than aiogram's 20 s.
+LEASE_GUARD = 45.0
 
 DELIVERIES = Delivery.__table__
 ACCOUNTS = Account.__table__
@@ -90,14 +97,14 @@ class DeliveryEngine:
         clock: Callable[[], datetime] = utcnow,
         poll_interval: float = 5.0,
         retry_delay: float = 15.0,
-        lease: float = 90.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.clock = clock  # wall-clock UTC: due times and leases are shared with other workers
         self.poll_interval = poll_interval  # when nobody calls wake()
         self.retry_delay = retry_delay  # first backoff after a 5xx; doubles each time
-        self.lease = lease  # seconds a claim lasts, plus the batch's own sending time
+        self.lease = settings.delivery_lease  # seconds a claim lasts, plus the batch's sending
+        self.guard = min(LEASE_GUARD, self.lease / 2)  # a part is sent while this much is left
         self.max_attempts = settings.delivery_attempts
         self.senders: dict[str, Sender] = {}
         self.limits: dict[str, ChannelLimiter] = {}
@@ -440,15 +447,19 @@ class DeliveryEngine:
         task = asyncio.current_task()
         assert task is not None
         while done < len(parts):
-            if self._stopping or self.clock() > claim.lease - timedelta(seconds=LEASE_GUARD):
+            if self._stopping or self._time_left(claim) < self.guard:
                 return Result(claim, RELEASE, attempts, parts_done=done)
             self._waiting.add(task)
             try:
                 async with limiter.chat(claim.chat_id):
                     await limiter.slot()
                     self._waiting.discard(task)  # from here on the request is finished
+                    left = self._time_left(claim)
+                    if left < self.guard:  # the wait was too long (a 429's pause): no more time
+                        return Result(claim, RELEASE, attempts, parts_done=done)
                     try:
-                        await sender.send_part(claim.chat_id, parts[done])
+                        async with asyncio.timeout(left - self.guard / 3):
+                            await sender.send_part(claim.chat_id, parts[done])
                     except SendFailed as failure:
                         attempts += 1
                         result = self._failed(claim, failure, attempts, done)
@@ -468,6 +479,10 @@ class DeliveryEngine:
                 self._waiting.discard(task)
         self.stats[claim.channel]["sent"] += 1
         return Result(claim, DeliveryStatus.SENT, attempts + 1, parts_done=done)
+
+    def _time_left(self, claim: Claim) -> float:
+        """Seconds until the claim on this row ends."""
+        return (claim.lease - self.clock()).total_seconds()
 
     def _failed(self, claim: Claim, failure: SendFailed, attempts: int, done: int) -> Result | None:
         """What a failed try means; None: try this part again once the channel's pause ends."""
