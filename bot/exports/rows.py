@@ -33,12 +33,15 @@ class Pseudonyms:
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
+        self._seen: dict[str, str] = {}  # a resident has several rows: one HMAC each
 
     def __call__(self, resident_id: str | None) -> str:
         if resident_id is None:
             return ""
-        digest = hmac.new(self._key, resident_id.encode(), hashlib.sha256).hexdigest()
-        return f"R-{digest[:10]}"
+        if resident_id not in self._seen:
+            digest = hmac.new(self._key, resident_id.encode(), hashlib.sha256).hexdigest()
+            self._seen[resident_id] = f"R-{digest[:10]}"
+        return self._seen[resident_id]
 
 
 async def prefetched(result: AsyncResult, size: int = BATCH) -> AsyncIterator[Row]:
@@ -86,7 +89,7 @@ class ResponseRow:
     channel: str
     form_no: str | None  # a paper form's number, to find the sheet of paper again
     submitted_at: datetime | None  # UTC
-    answers: dict[str, str | None]  # question code → stored value (None: not answered)
+    answers: tuple[str | None, ...]  # stored values in the order of the codes asked for
 
 
 def questions_select(scope: Scope, fields: Sequence[str] = ()) -> Select:
@@ -182,5 +185,5 @@ async def response_rows(
             channel=row.channel,
             form_no=row.form_no,
             submitted_at=row.submitted_at,
-            answers={code: value for code, value in zip(codes, row[RESPONSE_KEYS:], strict=True)},
+            answers=tuple(row[RESPONSE_KEYS:]),
         )

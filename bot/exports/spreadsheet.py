@@ -18,8 +18,8 @@ from xlsxwriter.format import Format
 from bot.exports.tables import Cell, Table
 
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_CELL = 32_767  # characters in one cell
 CSV_ENCODING = "utf-8-sig"  # UTF-8 with BOM
-TIME_FORMAT = "dd/mm/yyyy hh:mm"
 FORMULA_STARTS = frozenset("=+-@")
 
 
@@ -35,13 +35,11 @@ class Spreadsheets:
             str(xlsx_path),
             {
                 "constant_memory": True,
-                # Text stays text: a resident's "=…" never becomes a formula, "0912…" never a
-                # number, "http…" never a link.
+                # Text stays text on every write path: a resident's "=…" never becomes a
+                # formula, "0912…" never a number, "http…" never a link.
                 "strings_to_formulas": False,
                 "strings_to_numbers": False,
                 "strings_to_urls": False,
-                # A moment in a column not declared in `Table.times` still reads as one.
-                "default_date_format": TIME_FORMAT,
             },
         )
         # A fixed creation date keeps the file the same for the same data (XlsxWriter takes a
@@ -51,7 +49,7 @@ class Spreadsheets:
         self._wrap = self._book.add_format({"text_wrap": True, "valign": "top"})
         self._percent = self._book.add_format({"num_format": "0.0", "valign": "top"})
         self._mean = self._book.add_format({"num_format": "0.00", "valign": "top"})
-        self._time = self._book.add_format({"num_format": TIME_FORMAT, "valign": "top"})
+        self._time = self._book.add_format({"num_format": "dd/mm/yyyy hh:mm", "valign": "top"})
 
     async def add(self, table: Table) -> int:
         """Writes the table's rows to its sheet and its CSV file; returns how many."""
@@ -60,7 +58,7 @@ class Spreadsheets:
         for column, width in enumerate(table.widths):
             sheet.set_column(column, column, width)
         sheet.write_row(0, 0, table.header, self._bold)
-        runs = self._runs(table)
+        styles = self._styles(table)
         path = self.csv_prefix.with_name(f"{self.csv_prefix.name}-{table.name}.csv")
         self.csv_paths.append(path)
         count = 0
@@ -71,37 +69,44 @@ class Spreadsheets:
                 count += 1
                 writer.writerow([_csv_cell(value) for value in row])
                 if count < EXCEL_MAX_ROWS:  # the CSV keeps every row beyond Excel's limit
-                    # One call per run of columns sharing a format: the per-cell work is
-                    # XlsxWriter's alone, which matters for a million cells.
-                    for start, end, style in runs:
-                        sheet.write_row(count, start, row[start:end], style)
+                    self._write_row(sheet, count, row, styles)
         if table.header:
             sheet.autofilter(0, 0, min(count, EXCEL_MAX_ROWS - 1), len(table.header) - 1)
         self.rows_written[table.name] = count
         return count
 
-    def _runs(self, table: Table) -> list[tuple[int, int, Format | None]]:
-        """(first column, column after the last, format) for each run of adjacent columns that
-        share a format."""
-        styles = [
-            self._time
-            if column in table.times
-            else self._percent
-            if column in table.percent
-            else self._mean
-            if column in table.decimals
-            else self._wrap
-            if column in table.wrap
-            else None
+    def _styles(self, table: Table) -> list[tuple[Format | None, Format | None]]:
+        """Per column, the format of a number and of a text there (once per table, not per
+        cell: a large export has a million cells)."""
+        return [
+            (
+                self._percent
+                if column in table.percent
+                else self._mean
+                if column in table.decimals
+                else None,
+                self._wrap if column in table.wrap else None,
+            )
             for column in range(len(table.header))
         ]
-        runs: list[tuple[int, int, Format | None]] = []
-        for column, style in enumerate(styles):
-            if runs and runs[-1][2] is style:
-                runs[-1] = (runs[-1][0], column + 1, style)
-            else:
-                runs.append((column, column + 1, style))
-        return runs
+
+    def _write_row(
+        self, sheet, row_number: int, row: list[Cell], styles: list[tuple[Format | None, ...]]
+    ) -> None:
+        for column, value in enumerate(row):
+            kind = type(value)
+            if kind is int or kind is float:
+                sheet.write_number(row_number, column, value, styles[column][0])
+            elif kind is str:
+                if value:
+                    # write_string: a resident's "=…" stays text, never a formula.
+                    sheet.write_string(
+                        row_number, column, value[:EXCEL_MAX_CELL], styles[column][1]
+                    )
+            elif isinstance(value, datetime):
+                sheet.write_datetime(row_number, column, value, self._time)
+            elif value is not None:
+                sheet.write_string(row_number, column, str(value)[:EXCEL_MAX_CELL])
 
     def close(self) -> None:
         self._book.close()

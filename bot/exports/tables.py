@@ -32,7 +32,6 @@ class Table:
     percent: frozenset[int] = frozenset()  # columns holding a 0–100 percentage
     decimals: frozenset[int] = frozenset()  # columns holding a mean
     wrap: frozenset[int] = frozenset()  # columns of long text, wrapped in the cell
-    times: frozenset[int] = frozenset()  # columns holding a local date and time
 
 
 async def _each(rows: Iterable[list[Cell]]) -> AsyncIterator[list[Cell]]:
@@ -331,7 +330,6 @@ def questions_table(
         rows(),
         widths=widths + ([24, 16] if named else []),
         wrap=frozenset({6, 7}),
-        times=frozenset({3, 8}),
     )
 
 
@@ -362,7 +360,7 @@ def responses_table(
                 labels.channel(r.channel),
                 r.form_no or "",
                 labels.local(r.submitted_at),
-                *(_number_or_text(r.answers.get(code)) for code in codes),
+                *map(_number_or_text, r.answers),
             ]
 
     return Table(
@@ -371,5 +369,4 @@ def responses_table(
         header,
         rows(),
         widths=[10, 14, 26, 26, 10, 10, 18, *([8] * len(codes))],
-        times=frozenset({6}),
     )
