@@ -435,7 +435,8 @@ def several_workers(settings: Settings, count: int) -> str | None:
 def supervise(count: int) -> int:
     """Starts `count` workers (`python -m bot run`, sharing the port) and stops them together
     on Ctrl-C or SIGTERM; if one dies the others go on (restart the service to get it back)."""
-    env = {**os.environ, "DOITHOAI_WORKER": "1"}
+    # WORKERS: each worker sends at its share of the channels' rates.
+    env = {**os.environ, "DOITHOAI_WORKER": "1", "WORKERS": str(count)}
     # Migrations once, before the workers: two processes upgrading one schema would collide.
     asyncio.run(migrate(load_settings()))
     children = [

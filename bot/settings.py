@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # messages to one chat, and attempts before a delivery is recorded as failed.
     telegram_rate: float = Field(default=25.0, gt=0, le=1000)
     zalo_rate: float = Field(default=5.0, gt=0, le=1000)
+    # Processes sharing those rates: each sends at rate / workers. `--workers N` sets it for
+    # its workers; N instances behind a reverse proxy each need WORKERS=N.
+    workers: int = Field(default=1, ge=1, le=64)
     per_chat_interval: float = Field(default=1.0, ge=0, le=60)
     delivery_attempts: int = Field(default=5, ge=1, le=20)
     # Seconds a worker's claim on the messages it is sending lasts: how long the messages of a

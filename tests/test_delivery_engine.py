@@ -368,6 +368,22 @@ async def test_two_workers_never_send_one_delivery_twice(build, servers):
     assert (await statuses(first)) == {"sent": 400}
 
 
+async def test_workers_sharing_the_bot_split_its_rate(build, servers):
+    # TELEGRAM_RATE is the bot's: two workers at the full rate each would be refused.
+    servers.limit("telegram", per_second=40, per_chat=None)
+    first = await build(telegram_rate=38, workers=2)
+    second = await build(telegram_rate=38, workers=2)
+    chats = [str(6500 + n) for n in range(120)]
+    await queue(first, "telegram", chats)
+
+    await asyncio.gather(first.delivery.drain(), second.delivery.drain())
+
+    assert servers.telegram.limits.refused == []
+    assert Counter(m.chat_id for m in servers.telegram.accepted) == Counter(chats)
+    assert first.delivery.stats["telegram"]["sent"] > 0
+    assert second.delivery.stats["telegram"]["sent"] > 0
+
+
 async def test_the_lease_is_a_setting_and_the_guard_follows_it(build):
     for lease, guard in [(90, 45), (10, 5), (600, 45)]:
         app = await build(delivery_lease=lease)

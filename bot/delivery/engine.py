@@ -140,7 +140,10 @@ class DeliveryEngine:
             rate = {"zalo": self.settings.zalo_rate}.get(
                 sender.channel, self.settings.telegram_rate
             )
-            self.limits[sender.channel] = ChannelLimiter(rate, self.settings.per_chat_interval)
+            # The rate is the bot's; each of the processes sharing it takes its part.
+            self.limits[sender.channel] = ChannelLimiter(
+                rate / self.settings.workers, self.settings.per_chat_interval
+            )
         if self.running:
             self._start_loop(sender.channel)
 
