@@ -275,6 +275,9 @@ async def test_header_title_period_and_page(app, data):
         "Độc lập - Tự do - Hạnh phúc",
     ]
     assert right.splitlines()[-1] == "Phường Bình An, ngày 26 tháng 11 năm 2026"
+    # The agency column is 6 cm in the table's grid too: LibreOffice lays tables out by the
+    # grid, and with even columns the national name wrapped onto a second line.
+    assert [round(c.width.cm, 1) for c in doc.tables[0].columns] == [6.0, 10.0]
     text = lines(doc)
     title = text.index("BÁO CÁO")
     assert text[title + 1].startswith("Tổng hợp ý kiến")

@@ -93,8 +93,8 @@ def national_header(
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     widths = (AGENCY_WIDTH, TEXT_WIDTH - AGENCY_WIDTH)
-    for cell, width in zip(table.rows[0].cells, widths, strict=True):
-        cell.width = width
+    for column, cell, width in zip(table.columns, table.rows[0].cells, widths, strict=True):
+        column.width = cell.width = width  # the grid (LibreOffice) and the cell (Word)
     left, right = table.rows[0].cells
     left.paragraphs[0].alignment = CENTER
     left.paragraphs[0].add_run(agency).bold = True
