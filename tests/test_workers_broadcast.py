@@ -33,7 +33,12 @@ from tests.conftest import TEST_TOKEN
 from tests.fake_bot_api import FakeBotApi
 from tests.test_workers import WORKERS_LOG, elected, health_client, until_leader, workers
 
-pytestmark = test_workers.pytestmark
+pytestmark = [
+    test_workers.pytestmark,
+    pytest.mark.skipif(
+        not Path("/proc/net/tcp").exists(), reason="tells workers apart through Linux's /proc"
+    ),
+]
 
 RESIDENTS = 3000
 API_LIMIT = 400  # messages per second the fake API accepts, all chats together
