@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_TOKEN = "123456789:" + "A" * 35
@@ -46,6 +46,18 @@ def test_settings_from_environment(monkeypatch):
     assert settings.default_locale == "vi"
     assert settings.database_url.startswith("sqlite+aiosqlite:///./data/")
     assert GOOD_TOKEN not in repr(settings)  # secrets print as asterisks
+
+
+def test_every_setting_in_the_example_env_file_is_one_the_bot_reads():
+    """A misspelt name in .env.example would be copied into wards' .env files and ignored."""
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    names = {
+        line.lstrip("# ").split("=", 1)[0]
+        for line in example.splitlines()
+        if "=" in line and line.lstrip("# ").split("=", 1)[0].isupper()
+    }
+    assert {"BOT_TOKEN", "DELIVERY_LEASE", "WORKERS", "REDIS_URL"} <= names
+    assert names <= {name.upper() for name in Settings.model_fields}
 
 
 def test_malformed_token_is_named_but_not_printed(monkeypatch):
