@@ -287,17 +287,33 @@ async def step_done(manager: DialogManager, **values: Any) -> None:
     await manager.switch_to(NEXT[manager.current_context().state])
 
 
-async def on_title(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
+async def keep_typed(
+    message: Message,
+    manager: DialogManager,
+    key: str,
+    clean: Callable[[str], str | None],
+    missing: str | None = None,
+) -> None:
+    """A typed title, place or agenda: cleaned (what is wrong with it is told to the admin),
+    then saved when editing, or kept for the wizard's next step. `missing` (marked with N_)
+    asks again when the message held no text."""
     manager.show_mode = ShowMode.SEND
     try:
-        title = sessions.clean_title(message.text or "")
+        value = clean(message.text or "")
     except SessionError as problem:
         await refuse(message, manager, problem)
         return
+    if value is None and missing is not None:
+        await message.answer(_(missing))
+        return
     if editing(manager):
-        await save(message, manager, title=title)
+        await save(message, manager, **{key: value})
     else:
-        await step_done(manager, title=title)
+        await step_done(manager, **{key: value})
+
+
+async def on_title(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
+    await keep_typed(message, manager, "title", sessions.clean_title)
 
 
 async def on_date(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
@@ -339,35 +355,23 @@ async def on_time(message: Message, _widget: MessageInput, manager: DialogManage
 
 
 async def on_place(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
-    manager.show_mode = ShowMode.SEND
-    try:
-        place = sessions.clean_place(message.text or "")
-    except SessionError as problem:
-        await refuse(message, manager, problem)
-        return
-    if place is None:
-        await message.answer(_("Please type where the session takes place."))
-        return
-    if editing(manager):
-        await save(message, manager, place=place)
-    else:
-        await step_done(manager, place=place)
+    await keep_typed(
+        message,
+        manager,
+        "place",
+        sessions.clean_place,
+        N_("Please type where the session takes place."),
+    )
 
 
 async def on_agenda(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
-    manager.show_mode = ShowMode.SEND
-    try:
-        agenda = sessions.clean_agenda(message.text or "")
-    except SessionError as problem:
-        await refuse(message, manager, problem)
-        return
-    if agenda is None:
-        await message.answer(_("Please type the agenda as a text message, or tap No agenda."))
-        return
-    if editing(manager):
-        await save(message, manager, agenda=agenda)
-    else:
-        await step_done(manager, agenda=agenda)
+    await keep_typed(
+        message,
+        manager,
+        "agenda",
+        sessions.clean_agenda,
+        N_("Please type the agenda as a text message, or tap No agenda."),
+    )
 
 
 async def on_no_agenda(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
