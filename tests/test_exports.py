@@ -55,6 +55,17 @@ def sheet_rows(path: Path, sheet: str) -> list[list]:
     return rows
 
 
+def export_files(stem: str) -> set[str]:
+    """The names of the nine files every export hands out."""
+    tables = ("summary", "overall", "responses", "distribution", "questions", "responses_raw")
+    return {
+        f"{stem}.xlsx",
+        f"{stem}-report.docx",
+        f"{stem}-chart.png",
+        *(f"{stem}-{table}.csv" for table in tables),
+    }
+
+
 def cell_of(path: Path, sheet: str, first: str, column: int):
     """The cell in `column` of the row whose first cell is `first`, with its type and format."""
     book = load_workbook(path)
@@ -112,24 +123,7 @@ async def test_workbook_and_csv_match_the_stored_rows(app, settings, data, clock
     result = await export(settings, app, Scope(session_id=ids["main"]), tmp_path / "out", clock)
     names = sorted(f.name for f in result.files)
     stem = f"doithoai-s{ids['main']}-20261126"
-    assert names == sorted(
-        [
-            f"{stem}.xlsx",
-            f"{stem}-report.docx",
-            f"{stem}-chart.png",
-            *(
-                f"{stem}-{t}.csv"
-                for t in (
-                    "summary",
-                    "overall",
-                    "responses",
-                    "distribution",
-                    "questions",
-                    "responses_raw",
-                )
-            ),
-        ]
-    )
+    assert names == sorted(export_files(stem))
     xlsx = by_name(result.files, ".xlsx")
     assert load_workbook(xlsx, read_only=True).sheetnames == SHEETS
 

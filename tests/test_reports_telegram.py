@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import AuditEntry
+from tests.test_exports import export_files
 from tests.test_figures import counted, data, reference_scale  # noqa: F401
 from tests.test_staff_telegram import ADMIN, admin, person  # noqa: F401
 
@@ -91,22 +92,7 @@ async def test_export_sends_the_files_to_an_admin(app, admin, person, data, tele
     await admin.tap(f"#{ids['main']} · Hội nghị tháng 12", on=admin.last())
     files = {d.filename: d.content for d in telegram.documents(ADMIN)}
     stem = f"doithoai-s{ids['main']}-20261126"
-    assert set(files) == {
-        f"{stem}.xlsx",
-        f"{stem}-report.docx",
-        f"{stem}-chart.png",
-        *(
-            f"{stem}-{t}.csv"
-            for t in (
-                "summary",
-                "overall",
-                "responses",
-                "distribution",
-                "questions",
-                "responses_raw",
-            )
-        ),
-    }
+    assert set(files) == export_files(stem)
     book = load_workbook(io.BytesIO(files[f"{stem}.xlsx"]), read_only=True)
     raw = list(book["Dữ liệu thô"].iter_rows(values_only=True))
     assert len(raw) - 1 == len(counted(rows))
