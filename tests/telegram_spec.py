@@ -1,8 +1,8 @@
 """Check outgoing Bot API requests against the machine-readable spec.
 
-The spec is ``shared/telegram-bot-api.json`` beside the repository (override the
+The spec is ``tests/data/telegram-bot-api.json`` (override the
 path with ``TELEGRAM_BOT_API_SPEC``); its format and the rules applied here are
-described in ``shared/telegram.md`` sections 6 and 7.
+described in the team's ``telegram.md`` reference, sections 6 and 7.
 
 A request is checked as aiogram posts it: a flat form of strings, where ``str``
 values are raw and everything else is JSON text (see :func:`form_of`).
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from aiogram.methods import TelegramMethod
 
 SPEC_ENV_VAR = "TELEGRAM_BOT_API_SPEC"
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "telegram-bot-api.json"
 
 # Types whose form value is posted as-is instead of as JSON text.
 RAW_TYPES = frozenset({"String", "InputFile"})

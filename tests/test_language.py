@@ -9,7 +9,7 @@ import pytest
 
 from bot.conversation.language import detect_language
 
-MESSAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "resident-messages.jsonl"
+MESSAGES = Path(__file__).resolve().parent / "data" / "resident-messages.jsonl"
 
 
 def labelled() -> list[dict]:
