@@ -188,8 +188,11 @@ class Notifier:
                 )
             ]
             if flagged:
+                # Officials get this notice too: the text is read on the card, by leaders and
+                # the office only.
                 lines.append(_("⚠️ Possibly a complaint or denunciation; sent anyway."))
-            lines.append(f"<i>{esc(preview(text))}</i>")
+            else:
+                lines.append(f"<i>{esc(preview(text))}</i>")
             message = Message(
                 "\n".join(lines), html=True, buttons=buttons_of(open_button(question_id))
             )

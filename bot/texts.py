@@ -206,3 +206,10 @@ def masked_phone(phone: str | None) -> str:
 def signature(field_label: str, role: str | None) -> str:
     role_label = _(ROLE_LABELS[role]) if role in ROLE_LABELS else ""
     return f"{field_label} — {role_label}" if role_label else field_label
+
+
+# Shown instead of the text of a possible complaint or denunciation to staff other than leaders
+# and the ward office (the law protects a denouncer and the content).
+WITHHELD_TEXT = N_(
+    "⚠️ This may be a complaint or a denunciation: only leaders and the ward office read its text."
+)

@@ -55,7 +55,14 @@ from bot.services.staff import InvalidStaff, Permission, PermissionDenied, Role,
 from bot.settings import Settings
 from bot.survey.definition import Survey
 from bot.telegram import clear_staff_menu, set_staff_menu
-from bot.texts import LANGUAGE_NAMES, ROLE_LABELS, STATUS_LABELS, clipped, local_time
+from bot.texts import (
+    LANGUAGE_NAMES,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    WITHHELD_TEXT,
+    clipped,
+    local_time,
+)
 from handlers.states import StaffV1
 from models import QuestionStatus, ResidentQuestion
 
@@ -149,6 +156,12 @@ class RequirePermission(BaseMiddleware):
 def field_label(survey: Survey, field_id: str) -> str:
     field = survey.field(field_id)
     return field.label.get(current_locale()) if field else field_id
+
+
+def preview_line(item: questions.StaffQuestionSummary) -> str:
+    if item.complaint_flag and not item.preview:
+        return _(WITHHELD_TEXT)
+    return clipped(item.preview, 80)
 
 
 def status_label(status: str) -> str:
@@ -275,7 +288,7 @@ async def render_list(
             marks += " 🙈"
         lines.append(
             f"\n{number}. <b>{esc(item.code)}</b> · {esc(field_label(survey, item.field))}"
-            f" · {status_label(item.status)}{marks}\n<i>{esc(clipped(item.preview, 80))}</i>"
+            f" · {status_label(item.status)}{marks}\n<i>{esc(preview_line(item))}</i>"
         )
         rows.append(
             [
@@ -391,7 +404,10 @@ def render_card(
     if view.hidden:
         reason = clipped(view.hidden_reason or "", 300)
         lines.append(_("🙈 Hidden: {reason}").format(reason=esc(reason)))
-    lines.append(f"\n<i>{esc(clipped(view.text, CARD_TEXT))}</i>")
+    if view.text_withheld:
+        lines.append("\n" + _(WITHHELD_TEXT))
+    else:
+        lines.append(f"\n<i>{esc(clipped(view.text, CARD_TEXT))}</i>")
     if view.answer_text is not None:
         lines.append(
             _("\n<b>Answer</b> ({when}, {role}): {answer}").format(

@@ -27,7 +27,7 @@ from bot.services import audit
 from bot.services.staff import Role, StaffRef, as_ref
 from bot.settings import Settings
 from bot.survey.definition import Survey
-from bot.texts import STATUS_LABELS, clipped, local_time
+from bot.texts import STATUS_LABELS, WITHHELD_TEXT, clipped, local_time
 from models import (
     Broadcast,
     BroadcastKind,
@@ -83,6 +83,7 @@ class Entry:
     status: str
     first_line: str
     created_at: datetime
+    withheld: bool = False  # a possible complaint or denunciation: no text quoted
 
 
 async def _previous_digest(db: AsyncSession, key: str) -> datetime | None:
@@ -104,6 +105,7 @@ async def _entries(db: AsyncSession, fields: set[str], since: datetime) -> list[
             # Enough for one line: a question may be 3,000 characters long.
             func.substr(ResidentQuestion.text, 1, 300),
             ResidentQuestion.created_at,
+            ResidentQuestion.complaint_flag,
         )
         .where(
             ResidentQuestion.field.in_(fields),
@@ -113,9 +115,10 @@ async def _entries(db: AsyncSession, fields: set[str], since: datetime) -> list[
         .order_by(ResidentQuestion.created_at, ResidentQuestion.id)
     )
     entries = []
-    for code, field, status, text, created_at in (await db.execute(stmt)).all():
-        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-        entries.append(Entry(code, field, status, lines[0] if lines else "", created_at))
+    for code, field, status, text, created_at, flagged in (await db.execute(stmt)).all():
+        # A possible complaint or denunciation is read by leaders and the office only.
+        lines = [] if flagged else [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+        entries.append(Entry(code, field, status, lines[0] if lines else "", created_at, flagged))
     return entries
 
 
@@ -126,10 +129,8 @@ def digest_text(
         found = survey.field(entry.field)
         field = found.label.get(locale) if found else entry.field
         status = _(STATUS_LABELS[entry.status]) if entry.status in STATUS_LABELS else entry.status
-        return (
-            f"• <b>{esc(entry.code)}</b> · {esc(field)} · {esc(status)}\n"
-            f"  <i>{esc(clipped(entry.first_line, PREVIEW))}</i>"
-        )
+        quoted = _(WITHHELD_TEXT) if entry.withheld else clipped(entry.first_line, PREVIEW)
+        return f"• <b>{esc(entry.code)}</b> · {esc(field)} · {esc(status)}\n  <i>{esc(quoted)}</i>"
 
     def section(title: str, entries: Sequence[Entry]) -> list[str]:
         if not entries:

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.__main__ import main
 from bot.exports.bundle import run_export
 from bot.services.figures import Scope
-from models import AuditEntry, DialogueSession, ResidentQuestion
+from models import Account, AuditEntry, DialogueSession, ResidentQuestion, SurveyResponse
 from tests.db_helpers import rows_of
 from tests.test_figures import (
     ITEMS,
@@ -229,13 +230,13 @@ async def test_no_resident_id_name_or_phone_leaves_without_a_named_export(
             assert not any(rid in content for rid in resident_ids)
     # A resident's text that looks like a formula stays text.
     formula = next(r for r in questions if r[0] == "KN-26-0910")
-    assert formula[6] == '=HYPERLINK("http://x")'
-    assert cell_of(xlsx, "Câu hỏi", formula[0], 6).data_type == "s"  # not "f", a formula
+    assert formula[5] == '=HYPERLINK("http://x")'
+    assert cell_of(xlsx, "Câu hỏi", formula[0], 5).data_type == "s"  # not "f", a formula
     assert "'=HYPERLINK" in by_name(result.files, "-questions.csv").read_text(encoding="utf-8-sig")
     # Status and answer as staff read them, the time in the ward's zone.
     answered = next(r for r in questions if r[0] == "KN-26-0900")
     assert answered[1:3] == [DC, "đã trả lời"]
-    assert answered[7] == "Lệ phí theo Nghị quyết của HĐND tỉnh."
+    assert answered[6] == "Lệ phí theo Nghị quyết của HĐND tỉnh."
     assert answered[3] == clock().astimezone(settings.zone).replace(tzinfo=None)
     assert cell_of(xlsx, "Câu hỏi", answered[0], 3).number_format == "dd/mm/yyyy hh:mm"
 
@@ -253,6 +254,95 @@ async def test_a_named_export_shows_the_contacts_residents_gave(
     anonymous = next(r for r in questions if r[0] == "KN-26-0910")
     assert named[-2:] == ["Nguyễn Thị Bình", "0912345678"]
     assert anonymous[-2:] == [None, None]
+
+
+@pytest.fixture
+async def kept_apart(app, data, clock):
+    """One resident who answered the survey, asked one question by name and one anonymously,
+    and whose third message looked like a denunciation (sent anyway); plus a hidden question."""
+    _, ids, _ = data
+    async with app.sessionmaker() as db, db.begin():
+        response = (
+            await db.execute(
+                SurveyResponse.__table__.select().where(
+                    SurveyResponse.session_id == ids["main"],
+                    SurveyResponse.status == "submitted",
+                    SurveyResponse.channel != "paper",
+                )
+            )
+        ).first()
+        account_id = await db.scalar(
+            select(Account.id).where(Account.resident_id == response.resident_id).limit(1)
+        )
+        for code, named, flagged, hidden, text in [
+            ("KN-26-0950", True, False, False, "Xin hỏi lệ phí cấp sổ đỏ là bao nhiêu?"),
+            ("KN-26-0951", False, False, False, "Đề nghị niêm yết thủ tục tách thửa."),
+            ("KN-26-0952", False, True, False, "Cán bộ Nguyễn Văn Tèo đòi tiền mới làm hồ sơ."),
+            ("KN-26-0953", False, False, True, "Nội dung bị ẩn vì xúc phạm."),
+        ]:
+            db.add(
+                ResidentQuestion(
+                    code=code,
+                    resident_id=response.resident_id,
+                    account_id=account_id,
+                    session_id=ids["main"],
+                    field="dc",
+                    text=text,
+                    language="vi",
+                    named=named,
+                    contact_name="Trần Văn An" if named else None,
+                    contact_phone="0987654321" if named else None,
+                    channel=response.channel,
+                    status="received",
+                    complaint_flag=flagged,
+                    hidden=hidden,
+                    hidden_reason="xúc phạm" if hidden else None,
+                    created_at=clock(),
+                )
+            )
+    return ids, response
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["pseudonymised", "named"])
+async def test_what_a_resident_kept_apart_stays_apart_in_every_file(
+    app, settings, kept_apart, clock, tmp_path, named
+):
+    ids, response = kept_apart
+    result = await export(
+        settings, app, Scope(session_id=ids["main"]), tmp_path / "out", clock, named=named
+    )
+    xlsx = by_name(result.files, ".xlsx")
+    questions = {r[0]: r for r in sheet_rows(xlsx, "Câu hỏi")[1:]}
+    raw = {r[0]: r for r in sheet_rows(xlsx, "Dữ liệu thô")[1:]}
+    by_name_asked, anonymous = questions["KN-26-0950"], questions["KN-26-0951"]
+    pseudonym = sheet_rows(xlsx, "Câu hỏi")[0].index("Người dân (mã ẩn danh)")
+    survey_pseudonym = raw[response.id][1]
+    # The anonymous question and the survey response read together; the named question is
+    # somebody else as far as the file can tell.
+    assert anonymous[pseudonym] == survey_pseudonym
+    assert by_name_asked[pseudonym] not in {anonymous[pseudonym], survey_pseudonym}
+    if named:
+        assert by_name_asked[-2:] == ["Trần Văn An", "0987654321"]
+        assert anonymous[-2:] == [None, None]
+    # Possible denunciations and hidden questions never leave the office, in any file.
+    everything = []
+    for path in result.files:
+        if path.suffix == ".csv":
+            everything.append(path.read_text(encoding="utf-8-sig"))
+        elif path.suffix == ".docx":
+            doc = Document(path)
+            everything += [p.text for p in doc.paragraphs]
+            everything += [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    book = load_workbook(xlsx, read_only=True)
+    for sheet in book.sheetnames:
+        everything += [str(v) for row in book[sheet].iter_rows(values_only=True) for v in row]
+    book.close()
+    text = "\n".join(everything)
+    for code, words in [("KN-26-0952", "Nguyễn Văn Tèo"), ("KN-26-0953", "xúc phạm")]:
+        assert code not in text and words not in text
+    assert "KN-26-0950" in text and "KN-26-0951" in text
+    if not named:
+        assert "Trần Văn An" not in text and "0987654321" not in text
 
 
 async def test_an_empty_session_exports_valid_files(app, settings, data, clock, tmp_path):

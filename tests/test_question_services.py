@@ -762,3 +762,23 @@ async def test_two_staff_answering_at_once_give_one_answer(app, clock):
     assert sum(isinstance(o, InvalidAction) for o in outcomes) == 1
     async with app.sessionmaker() as db:
         assert (await db.get(ResidentQuestion, filed.id)).answer_text == relays[0].answer_text
+
+
+async def test_a_possible_denunciation_is_read_by_leaders_and_the_office_only(app, clock):
+    people = await make_staff(app, clock())
+    session_id = await make_session(app)
+    asker = await make_asker(app)
+    flagged = await file(app, asker, session_id, clock(), complaint_flag=True)
+    async with app.sessionmaker() as db:
+        text = (await db.get(ResidentQuestion, flagged.id)).text
+    # The official of the field and the Front see that it exists, never what it says.
+    for who in (people.official_tp, people.front):
+        [item] = (await act(app, questions.list_for_staff, who, now=clock())).items
+        assert (item.code, item.complaint_flag, item.preview) == (flagged.code, True, "")
+        view = await act(app, questions.view_for_staff, who, flagged.id, clock())
+        assert (view.text, view.text_withheld, view.attachments) == ("", True, ())
+    for who in (people.leader, people.admin):
+        [item] = (await act(app, questions.list_for_staff, who, now=clock())).items
+        assert item.preview == text[:80]
+        view = await act(app, questions.view_for_staff, who, flagged.id, clock())
+        assert (view.text, view.text_withheld) == (text, False)

@@ -413,7 +413,7 @@ async def test_questions_grouped_by_field_with_status_and_answer(app, data):
         )
     ]
     shown = sorted(
-        (q for q in QUESTIONS if q.session == "main" and not q.hidden),
+        (q for q in QUESTIONS if q.session == "main" and not q.hidden and not q.flagged),
         key=lambda q: (q.field, q.code),
     )
     grouped: dict[str, list[Q]] = {}
@@ -437,7 +437,6 @@ async def test_questions_grouped_by_field_with_status_and_answer(app, data):
         assert [line.split(" – ")[0] for line in found[heading]] == [q.code for q in qs]
         for line, q in zip(found[heading], qs, strict=True):
             assert line.split(" – ")[1:3] == ["26/11/2026", STATUS_VI[q.status]]
-            assert line.endswith("có dấu hiệu khiếu nại, tố cáo") == q.flagged
     body = "\n".join(part)
     for q in shown:
         assert q.text.replace("\x0c", "") in body
@@ -446,6 +445,33 @@ async def test_questions_grouped_by_field_with_status_and_answer(app, data):
     assert "Người dân đánh giá câu trả lời: hài lòng." in body
     assert "Người dân đánh giá câu trả lời: chưa hài lòng." in body
     assert "Nội dung đã bị ẩn" not in body and "Câu hỏi của kỳ trước" not in body
+
+
+async def test_possible_complaints_and_hidden_questions_are_counted_by_field_never_quoted(
+    app, data
+):
+    _, ids = data
+    _, report = await build(app, Scope(session_id=ids["main"]))
+    doc = read(report)
+    everything = "\n".join(
+        [*lines(doc), *(c.text for t in doc.tables for row in t.rows for c in row.cells)]
+    )
+    # KN-26-0003 was sent anyway although it looked like a denunciation; KN-26-0005 was hidden.
+    for q in QUESTIONS:
+        if q.flagged or q.hidden:
+            assert q.code not in everything
+            assert q.text.replace("\x0c", "") not in everything
+    assert (
+        "Trong đó, 1 ý kiến có dấu hiệu khiếu nại, tố cáo chỉ được đếm, không trích dẫn; "
+        "ngoài ra, 1 câu hỏi đã được Văn phòng ẩn."
+    ) in lines(doc)
+    table = table_starting(doc, "Lĩnh vực", "Có dấu hiệu khiếu nại, tố cáo")
+    assert [cells(row) for row in table.rows] == [
+        ["Lĩnh vực", "Có dấu hiệu khiếu nại, tố cáo", "Văn phòng đã ẩn"],
+        [FIELDS["dc"], "1", "0"],
+        [FIELDS["tp"], "0", "1"],
+        ["Tất cả lĩnh vực", "1", "1"],
+    ]
 
 
 async def test_a_list_of_rows_gives_the_same_report(app, data):

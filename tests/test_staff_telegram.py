@@ -498,6 +498,18 @@ async def test_staff_can_list_only_the_questions_that_looked_like_complaints(
     await admin.send("/questions flagged")
     screen = admin.telegram.chat_messages(1)[-1].text
     assert "KN-26-0001" in screen and "KN-26-0002" not in screen
+    assert "Tôi muốn khiếu nại quyết định" in screen
+    # The official of the field sees that it exists, not what it says (nor on its card).
+    await admin.send("/staff_add 30 official Cán bộ Khác fields=kh")
+    official = Resident(app, telegram, 30, "vi")
+    await official.send("/questions flagged")
+    screen = official.telegram.chat_messages(30)[-1].text
+    assert "KN-26-0001" in screen and "Tôi muốn khiếu nại quyết định" not in screen
+    assert "chỉ lãnh đạo và Văn phòng được xem nội dung" in screen
+    await official.tap("^KN-26-0001.*")
+    card = official.telegram.chat_messages(30)[-1].text
+    assert "KN-26-0001" in card and "Tôi muốn khiếu nại quyết định" not in card
+    assert "chỉ lãnh đạo và Văn phòng được xem nội dung" in card
 
 
 async def test_an_anonymous_question_is_answered_in_the_digest_not_in_the_chat(

@@ -312,6 +312,13 @@ class _Report:
                 + ")"
             )
         self.text(line + ".")
+        withheld = summary.total_withheld
+        if withheld.flagged or withheld.hidden:
+            self.text(
+                _(
+                    "Of these, {flagged} may be complaints or denunciations and are counted but not quoted; besides them, {hidden} were hidden by the office."
+                ).format(flagged=self.num(withheld.flagged), hidden=self.num(withheld.hidden))
+            )
 
     def status(self, status: str) -> str:
         return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
@@ -485,7 +492,7 @@ class _Report:
         if row.field != self.field:
             self.field = row.field
             self.fields_seen += 1
-            count = sum(self.summary.questions.get(row.field, {}).values())
+            count = self.summary.quoted_questions(row.field)
             heading = f"{self.fields_seen}. {self.field_label(row.field)}"
             if count:
                 heading += " " + _("(questions: {count})").format(count=self.num(count))
@@ -495,8 +502,6 @@ class _Report:
         line.paragraph_format.keep_with_next = True
         line.add_run(row.code).bold = True
         details = [self.date(row.created_at), _capital(self.status(row.status))]
-        if row.complaint_flag:
-            details.append(_("may be a complaint or denunciation"))
         line.add_run(" – " + " – ".join(details)).italic = True
         style.para(self.doc, _clean(row.text), left=Cm(0.5)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         if row.answer_text:
@@ -519,11 +524,39 @@ class _Report:
                 left=Cm(1),
             )
 
+    def withheld_table(self) -> None:
+        """Possible complaints or denunciations and hidden questions: how many per field, never
+        what they say (the law protects a denouncer and the content of a denunciation)."""
+        withheld = self.summary.withheld
+        if not withheld:
+            return
+        self.text(
+            _(
+                "Not quoted in this report: messages that may be complaints or denunciations (they are handled under the Law on Complaints and the Law on Denunciations, which protect the person and the content) and questions hidden by the office. Their numbers by field:"
+            )
+        )
+        header = [_("Field"), _("May be a complaint or denunciation"), _("Hidden by the office")]
+        table = self.table(header, self.even_widths(2))
+        for field in self.summary.fields(self.survey):
+            counts = withheld.get(field)
+            if counts:
+                self.row(
+                    table,
+                    [self.field_label(field), self.num(counts.flagged), self.num(counts.hidden)],
+                )
+        total = self.summary.total_withheld
+        self.row(
+            table,
+            [_("All fields"), self.num(total.flagged), self.num(total.hidden)],
+            bold=True,
+        )
+
     # --- IV. closing ----------------------------------------------------------------------
 
     def end(self) -> bytes:
         if self.fields_seen == 0:
             self.text(_("No questions or recommendations yet."), italic=True)
+        self.withheld_table()
         self.heading(_("IV. PROPOSALS"))
         self.text(
             _(

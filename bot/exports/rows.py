@@ -2,10 +2,16 @@
 stays flat however many responses and questions a session has.
 
 Residents are pseudonymised: each export draws a random key and shows a resident as a short
-keyed hash of their id, the same in every row of that export (so one resident's fields can be
-read together) and unlinkable to any other export or to the database without the key, which is
-never stored. Names and phones appear only in a named export (admins, audited), and only those
-residents gave for a named question.
+keyed hash of their id, the same in every anonymous row of that export (so one resident's
+fields can be read together) and unlinkable to any other export or to the database without the
+key, which is never stored. What a resident asked by name gets a pseudonym of its own: a named
+question never shares one with that resident's anonymous questions or survey responses, so the
+name and phone of a named export cannot be carried over to what they kept anonymous. Names and
+phones appear only in a named export (admins, audited), and only on the named questions.
+
+Questions that may be complaints or denunciations, and questions the office hid, never leave
+the ward office in a file: they are counted (see `bot.services.figures.withheld_questions`),
+not listed.
 """
 
 from __future__ import annotations
@@ -29,19 +35,22 @@ BATCH = 2000
 
 
 class Pseudonyms:
-    """Resident id → "R-3f9a1c2b", keyed per export."""
+    """Resident id → "R-3f9a1c2b", keyed per export; what they asked by name → another one."""
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
-        self._seen: dict[str, str] = {}  # a resident has several rows: one HMAC each
+        self._seen: dict[tuple[str, bool], str] = {}  # a resident has several rows: one HMAC
 
-    def __call__(self, resident_id: str | None) -> str:
+    def __call__(self, resident_id: str | None, *, named: bool = False) -> str:
         if resident_id is None:
             return ""
-        if resident_id not in self._seen:
-            digest = hmac.new(self._key, resident_id.encode(), hashlib.sha256).hexdigest()
-            self._seen[resident_id] = f"R-{digest[:10]}"
-        return self._seen[resident_id]
+        key = (resident_id, named)
+        if key not in self._seen:
+            # Separate namespaces: the hash of "named:<id>" shares nothing with that of "<id>".
+            message = f"named:{resident_id}" if named else resident_id
+            digest = hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
+            self._seen[key] = f"R-{digest[:10]}"
+        return self._seen[key]
 
 
 async def prefetched(result: AsyncResult, size: int = BATCH) -> AsyncIterator[Row]:
@@ -69,7 +78,6 @@ class QuestionRow:
     created_at: datetime  # UTC
     channel: str
     language: str
-    complaint_flag: bool
     text: str
     answer_text: str | None
     answered_at: datetime | None
@@ -93,8 +101,9 @@ class ResponseRow:
 
 
 def questions_select(scope: Scope, fields: Sequence[str] = ()) -> Select:
-    """The scope's questions (hidden ones left out), by field (in the order of `fields`, the
-    survey's; others after them) then code."""
+    """The scope's questions that may leave the office (hidden ones and possible complaints or
+    denunciations left out), by field (in the order of `fields`, the survey's; others after
+    them) then code."""
     q = ResidentQuestion
     stmt = select(
         q.code,
@@ -103,7 +112,6 @@ def questions_select(scope: Scope, fields: Sequence[str] = ()) -> Select:
         q.created_at,
         q.channel,
         q.language,
-        q.complaint_flag,
         q.text,
         q.answer_text,
         q.answered_at,
@@ -113,7 +121,7 @@ def questions_select(scope: Scope, fields: Sequence[str] = ()) -> Select:
         q.named,
         q.contact_name,
         q.contact_phone,
-    ).where(q.hidden.is_(False))
+    ).where(q.hidden.is_(False), q.complaint_flag.is_(False))
     order = [q.field, q.code]
     if fields:
         order.insert(
@@ -142,13 +150,12 @@ async def question_rows(
             created_at=row.created_at,
             channel=row.channel,
             language=row.language,
-            complaint_flag=bool(row.complaint_flag),
             text=row.text,
             answer_text=row.answer_text,
             answered_at=row.answered_at,
             answered_role=row.answered_role,
             answer_rating=row.answer_rating,
-            resident=pseudonym(row.resident_id),
+            resident=pseudonym(row.resident_id, named=row.named),
             contact_name=row.contact_name if show_contact else None,
             contact_phone=row.contact_phone if show_contact else None,
         )

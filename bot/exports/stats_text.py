@@ -121,9 +121,35 @@ def _questions(summary: Summary, survey: Survey, locale: str) -> list[str]:
             continue
         parts = [f"{_(STATUS_LABELS[s])} {by_status[s]}" for s in STATUS_LABELS if by_status.get(s)]
         lines.append(f"• {_field_name(survey, field_id, locale)}: {', '.join(parts)}")
+    lines += _withheld(summary, survey, locale)
     if summary.pending:
         lines += ["", _("<b>Awaiting an answer</b>")]
         for load in summary.pending:
             name = escape(load.name) if load.name else _("not assigned yet")
             lines.append(f"• {name}: {load.pending}")
+    return lines
+
+
+def _withheld(summary: Summary, survey: Survey, locale: str) -> list[str]:
+    """Counted, never quoted: possible complaints or denunciations, and hidden questions."""
+    total = summary.total_withheld
+    if not (total.flagged or total.hidden):
+        return []
+    lines = [
+        _(
+            "Not quoted: {flagged} may be complaints or denunciations, {hidden} hidden by the office."
+        ).format(flagged=total.flagged, hidden=total.hidden)
+    ]
+    for field_id in summary.fields(survey):
+        counts = summary.withheld.get(field_id)
+        if counts:
+            lines.append(
+                _(
+                    "• {field}: {flagged} possible complaints or denunciations, {hidden} hidden"
+                ).format(
+                    field=_field_name(survey, field_id, locale),
+                    flagged=counts.flagged,
+                    hidden=counts.hidden,
+                )
+            )
     return lines

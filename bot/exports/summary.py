@@ -16,6 +16,7 @@ from bot.services.figures import (
     OverallFigure,
     PendingLoad,
     Scope,
+    Withheld,
 )
 from bot.survey.definition import QuestionType, Survey
 from models import DialogueSession
@@ -49,6 +50,9 @@ class Summary:
     priorities: dict[str, list[OptionShare]]  # {multi-choice question code: ranked options}
     questions: dict[str, dict[str, int]]  # {field: {status: questions}}, hidden ones left out
     pending: list[PendingLoad]
+    # {field: counts} of possible complaints or denunciations and hidden questions: counted,
+    # never quoted.
+    withheld: dict[str, Withheld]
 
     @property
     def total_responses(self) -> int:
@@ -57,6 +61,18 @@ class Summary:
     @property
     def total_questions(self) -> int:
         return sum(sum(by_status.values()) for by_status in self.questions.values())
+
+    @property
+    def total_withheld(self) -> Withheld:
+        return Withheld(
+            sum(w.flagged for w in self.withheld.values()),
+            sum(w.hidden for w in self.withheld.values()),
+        )
+
+    def quoted_questions(self, field: str) -> int:
+        """The field's questions that a file may list: all but the withheld ones."""
+        listed = sum(self.questions.get(field, {}).values())
+        return listed - self.withheld.get(field, Withheld(0, 0)).flagged
 
     def channel_totals(self) -> dict[str, int]:
         """Responses per channel over all fields, the four known channels always present."""
@@ -68,7 +84,7 @@ class Summary:
 
     def fields(self, survey: Survey) -> list[str]:
         """Fields with responses or questions, in survey order (unknown ids last)."""
-        found = set(self.responses) | set(self.questions)
+        found = set(self.responses) | set(self.questions) | set(self.withheld)
         known = [f.id for f in survey.fields if f.id in found]
         return known + sorted(found - set(known))
 
@@ -117,4 +133,5 @@ async def collect(
         },
         questions=await figures.question_counts(db, scope),
         pending=await figures.pending_by_official(db, scope),
+        withheld=await figures.withheld_questions(db, scope),
     )

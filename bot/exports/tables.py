@@ -289,7 +289,6 @@ def questions_table(
         _("Status"),
         _("Received (local time)"),
         _("Channel"),
-        _("Looked like a complaint"),
         _("Question"),
         _("Answer"),
         _("Answered (local time)"),
@@ -310,7 +309,6 @@ def questions_table(
                 labels.status(q.status),
                 labels.local(q.created_at),
                 labels.channel(q.channel),
-                _("yes") if q.complaint_flag else "",
                 q.text,
                 q.answer_text or "",
                 labels.local(q.answered_at),
@@ -322,14 +320,14 @@ def questions_table(
                 row += [q.contact_name or "", q.contact_phone or ""]
             yield row
 
-    widths = [13, 26, 20, 18, 10, 12, 60, 60, 18, 20, 16, 14]
+    widths = [13, 26, 20, 18, 10, 60, 60, 18, 20, 16, 14]
     return Table(
         "questions",
         _("Questions"),
         header,
         rows(),
         widths=widths + ([24, 16] if named else []),
-        wrap=frozenset({6, 7}),
+        wrap=frozenset({5, 6}),
     )
 
 

@@ -402,6 +402,33 @@ async def question_counts(
     return counts
 
 
+class Withheld(NamedTuple):
+    """Questions of one field counted but never quoted in a file or a figure's text."""
+
+    flagged: int  # may be a complaint or a denunciation (sent anyway), not hidden
+    hidden: int  # hidden by the office, with a reason
+
+
+async def withheld_questions(db: AsyncSession, session_id: SessionOrScope) -> dict[str, Withheld]:
+    """{field: Withheld} for the fields that have any. The law on denunciations protects the
+    denouncer and the content, and a hidden question was hidden for a reason: such questions are
+    counted by field in the report and the figures, and their text stays in the office."""
+    q = ResidentQuestion
+    hidden = func.sum(case((q.hidden.is_(True), 1), else_=0))
+    flagged = func.sum(case((q.hidden.is_(False) & q.complaint_flag.is_(True), 1), else_=0))
+    stmt = (
+        select(q.field, flagged, hidden)
+        .where(q.hidden.is_(True) | q.complaint_flag.is_(True))
+        .group_by(q.field)
+    )
+    stmt = where_questions_in(stmt, as_scope(session_id))
+    return {
+        field: Withheld(int(f or 0), int(h or 0))
+        for field, f, h in (await db.execute(stmt)).all()
+        if f or h
+    }
+
+
 def where_questions_in(stmt: Select, scope: Scope) -> Select:
     """Questions of the scope: the session's, or those filed in [since, until)."""
     if scope.session_id is not None:

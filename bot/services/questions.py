@@ -165,7 +165,7 @@ class StaffQuestionSummary:
     hidden: bool
     assigned_to: int | None
     attachments: int
-    preview: str  # the text's first characters
+    preview: str  # the text's first characters; "" when withheld from this staff member
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,9 @@ class StaffQuestionView:
     hidden: bool
     hidden_reason: str | None
     attachments: tuple[AttachmentInfo, ...]
+    # A possible complaint or denunciation seen by someone without VIEW_HIDDEN: text and
+    # attachments are withheld ("" and none).
+    text_withheld: bool = False
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -603,6 +606,7 @@ async def list_for_staff(
         .offset(page * page_size)
         .limit(page_size)
     )
+    reads_flagged = staff.allows(by, Permission.VIEW_HIDDEN)
     items = [
         StaffQuestionSummary(
             id=row.id,
@@ -616,7 +620,7 @@ async def list_for_staff(
             hidden=row.hidden,
             assigned_to=row.assigned_to,
             attachments=row.attachments,
-            preview=row.preview,
+            preview=row.preview if reads_flagged or not row.complaint_flag else "",
         )
         for row in (await db.execute(stmt)).all()
     ]
@@ -630,11 +634,17 @@ def _contact_shown(by: StaffRef, q: ResidentQuestion) -> bool:
     return by.role != Role.OFFICIAL or q.assigned_to == by.id
 
 
+def _text_withheld(by: StaffRef, q: ResidentQuestion) -> bool:
+    """A possible complaint or denunciation is read by admins and leaders only."""
+    return bool(q.complaint_flag) and not staff.allows(by, Permission.VIEW_HIDDEN, q.field)
+
+
 async def view_for_staff(
     db: AsyncSession, actor: Actor, question_id: int, now: datetime
 ) -> StaffQuestionView:
     by, q = await _for_staff(db, actor, question_id, Permission.VIEW_QUESTIONS, "view", now)
     shown = _contact_shown(by, q)
+    withheld = _text_withheld(by, q)
     attachments = (
         await db.execute(
             select(
@@ -650,6 +660,8 @@ async def view_for_staff(
             .order_by(QuestionAttachment.id)
         )
     ).all()
+    if withheld:
+        attachments = []
     assignee = await staff.get(db, q.assigned_to) if q.assigned_to is not None else None
     await _record(db, by, "view", q, now, {"contact": shown})
     return StaffQuestionView(
@@ -657,7 +669,7 @@ async def view_for_staff(
         code=q.code,
         field=q.field,
         status=q.status,
-        text=q.text,
+        text="" if withheld else q.text,
         language=q.language,
         channel=q.channel,
         named=q.named,
@@ -686,6 +698,7 @@ async def view_for_staff(
             )
             for row in attachments
         ),
+        text_withheld=withheld,
     )
 
 
@@ -703,6 +716,16 @@ async def attachment_for_staff(
     by, q = await _for_staff(
         db, by, attachment.question_id, Permission.VIEW_QUESTIONS, "attachment", now
     )
+    if q.complaint_flag:
+        await staff.require(
+            db,
+            by,
+            Permission.VIEW_HIDDEN,
+            field=q.field,
+            now=now,
+            action="attachment",
+            target=_target(q),
+        )
     await _record(db, by, "attachment", q, now, {"attachment": attachment.id})
     return AttachmentFile(
         attachment.id,

@@ -43,6 +43,8 @@ class Role(StrEnum):
 class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"
     VIEW_QUESTIONS = "view_questions"
+    # Hidden questions, and the text of a question that may be a complaint or a denunciation
+    # (the law protects a denouncer and the content): admins and leaders only.
     VIEW_HIDDEN = "view_hidden"
     # The name and phone of a named question; an official sees them only once assigned to it
     # (checked in bot.services.questions).
