@@ -1,5 +1,8 @@
 """Lenient reading of what residents type on text channels (Zalo, console): numbers, option
-labels and command words, with or without Vietnamese diacritics. Pure functions, no I/O.
+labels and command words, with or without Vietnamese diacritics. Pure functions, no I/O. The
+spellings are in ``bot.conversation.spellings``; which option of a screen a reply picks is
+decided by ``bot.conversation.understanding``, built on these functions. ``match_label`` serves
+the paper forms' spreadsheet cells.
 
 Conventions
 -----------
@@ -27,13 +30,22 @@ Two ways of comparing a typed word with a known spelling:
     "một" are 1, "bẩy"/"bay" are 7, but "bà" is not "ba" (3), "hài" is not "hai" (2) and "cô" is
     not "có" (yes). A letter may also keep only some of its marks: "đông y" is "đồng ý".
 
-``parse_number(text)``: one whole number, or None. Accepted after ``normalise``: ASCII digits
+``cores(text)``: the ways to read a reply: as typed (normalised) and without the polite
+particles and lead-ins of ``PARTICLES`` and ``LEAD_INS`` around it, the end first ("dạ, em
+chọn 5 ạ" -> "5"; "vâng ạ" -> "vâng"). A reply of particles alone is read as typed.
+
+``expand_short_forms(text)``: every word of ``SHORT_FORMS`` written out ("ko hl" -> "không hài
+lòng"; "0" counts as "không" only inside a longer reply).
+
+``parse_number(text)``: one whole number, or None, read in each of ``cores`` (which must agree:
+"dạ 5 ạ" is 5). Accepted after ``normalise``: ASCII digits
 (at most 9, so "01" is 1), optionally after "số", "so" or "#" ("số 1", "so1", "#2"); a number
 word from ``NUMBER_WORDS`` (Vietnamese 0-10 with or without diacritics, including "tư" = 4 and
 "bẩy" = 7, English "zero"-"ten"). Anything else is None: "12abc", "1 2", "1.5", "câu 1", "".
 
-``parse_numbers(text)``: several numbers for a multiple choice. The text is split on spaces and
-``, ; / +``; the words "và"/"va"/"and" are ignored; every remaining piece must be a number as
+``parse_numbers(text)``: several numbers for a multiple choice, read like ``parse_number`` in
+each of ``cores``. The text is split on spaces and ``, ; / + &``; the words "và"/"and"/"với"
+are ignored; every remaining piece must be a number as
 above (without the "số" prefix) or the result is None ("1-3" is None). Duplicates are dropped,
 first occurrence kept. No number at all is None.
 
@@ -46,10 +58,10 @@ text matches nothing, a leading option number is removed ("5. Rất hài lòng",
 before each label) is given, the typed number must be that label's number, otherwise the typed
 number is ignored.
 
-``keyword(text)``: one of ``Keyword`` when the whole text (after ``normalise``, an optional
-leading "/" -- stripped as punctuation -- and an optional trailing politeness particle "ạ") is
-compatible with a spelling in ``KEYWORDS``; None otherwise, and None if two keywords would
-match. "không"/"khong" is both ``Keyword.NO`` and the number 0: ``keyword`` returns NO and
+``keyword(text)``: one of ``Keyword`` when the whole text, read in each of ``cores`` as typed
+and with its short forms written out (after ``normalise``; a leading "/" is stripped as
+punctuation), is compatible with a spelling in ``KEYWORDS``; a reply of question marks alone is
+``Keyword.HELP``; None otherwise, and None if two keywords would match ("có không"). "không"/"khong" is both ``Keyword.NO`` and the number 0: ``keyword`` returns NO and
 ``parse_number`` returns 0; the caller decides by context (on a yes/no screen it means no, on a
 numbered list "0 = back").
 """
