@@ -233,3 +233,17 @@ def test_a_reply_that_means_nothing_here_gets_the_hint() -> None:
     with pytest.raises(Retry) as asked:
         understood("xyz", row_screen("Q3"), "Reply with one of these numbers.")
     assert str(asked.value) == "Reply with one of these numbers."
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Cho tôi hỏi, thủ tục này, mất bao lâu, và cần giấy tờ gì? " * 50,  # a question pasted
+        "1, 2, 3, " * 300,
+        "thông tin, " * 30,
+    ],
+)
+def test_a_long_message_on_an_option_screen_is_asked_again(reply: str) -> None:
+    for name in ("Q1", "M1", "field"):
+        reading = understand(reply, row_screen(name))
+        assert reading.meaning is None and not reading.conflict

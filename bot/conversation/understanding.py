@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from bot.conversation import parsing
 from bot.conversation.errors import Retry
@@ -122,9 +122,16 @@ def understood(text: str, screen: Screen, hint: str) -> Meaning:
 # --- the matcher ----------------------------------------------------------------------------------
 
 
+# Longer than any option's label, or three of them in a list: a message, not an answer (a
+# question pasted on a rating screen is asked again, and read no further).
+MAX_ANSWER_LENGTH = 200
+
+
 def understand(text: str, screen: Screen) -> Reading:
     """Every meaning the reply can have on this screen; see the module docstring."""
     meanings: set[Meaning] = set()
+    if len(normalise(text)) > MAX_ANSWER_LENGTH:
+        return Reading(frozenset(meanings))
     word = parsing.keyword(text)
     if word in screen.navigation:
         meanings.add(Meaning(navigation=word))
@@ -213,6 +220,8 @@ def _segmentations(parts: tuple[str, ...], screen: Screen) -> set[frozenset[int]
     """The option sets of a reply split at its separators (parts alternate text, separator),
     each run of up to ``_MAX_GROUP`` pieces read as one piece."""
     pieces = len(parts) // 2 + 1
+    if pieces > _MAX_GROUP * len(screen.options):
+        return set()  # more pieces than options could have: not a list of them
 
     @cache
     def from_piece(i: int) -> frozenset[frozenset[int]]:
@@ -319,6 +328,24 @@ def _labelled(piece: str, screen: Screen) -> set[int]:
     the same letters without spaces; an abbreviation of the label shown; a run of two or more
     of a label's words."""
     typed = [t for t in {_words(piece), _words(parsing.expand_short_forms(piece))} if t]
+    every, shown = _label_words(screen)
+    ways = (
+        lambda: {i for i, words in every for t in typed if _same_words(t, words)},
+        lambda: {i for i, words in every for t in typed if _compatible("".join(t), "".join(words))},
+        lambda: _abbreviated([_fold_words(t) for t in typed], shown),
+        lambda: {i for i, words in every for t in typed if _part_of(t, words)},
+    )
+    for way in ways:
+        found = way()
+        if found:
+            return found
+    return set()
+
+
+@lru_cache(maxsize=256)
+def _label_words(screen: Screen) -> tuple[list, list]:
+    """The words of every spelling of each option, and the folded words of the labels shown
+    (for abbreviations); once per screen."""
     every = [
         (i, words)
         for i, option in enumerate(screen.options)
@@ -331,17 +358,7 @@ def _labelled(piece: str, screen: Screen) -> set[int]:
         for spelling in _spellings((option.label,))
         if (words := _words(spelling))
     ]
-    ways = (
-        lambda: {i for i, words in every for t in typed if _same_words(t, words)},
-        lambda: {i for i, words in every for t in typed if _compatible("".join(t), "".join(words))},
-        lambda: _abbreviated([_fold_words(t) for t in typed], shown),
-        lambda: {i for i, words in every for t in typed if _part_of(t, words)},
-    )
-    for way in ways:
-        found = way()
-        if found:
-            return found
-    return set()
+    return every, shown
 
 
 def _compatible(typed: str, spelling: str) -> bool:
