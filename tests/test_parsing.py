@@ -10,6 +10,8 @@ from bot.conversation.parsing import (
     KEYWORDS,
     NUMBER_WORDS,
     Keyword,
+    cores,
+    expand_short_forms,
     fold,
     keyword,
     match_label,
@@ -222,6 +224,9 @@ def test_every_number_word_with_and_without_diacritics(word: str, value: int) ->
         ("１ ３", [1, 3]),
         ("3 1 3 1", [3, 1]),  # duplicates dropped, first order kept
         ("(1, 2)", [1, 2]),
+        ("1 & 3", [1, 3]),
+        ("1 với 3", [1, 3]),
+        ("dạ 1 3 ạ", [1, 3]),  # polite particles around the list
     ],
 )
 def test_parse_numbers(typed: str, expected: list[int]) -> None:
@@ -230,7 +235,7 @@ def test_parse_numbers(typed: str, expected: list[int]) -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "và", "1-3-5", "1 3 x", "1 abc", "12abc", "1.3", "👍", "1 👍", "hài ba", "1 & 3"],
+    ["", "và", "1-3-5", "1 3 x", "1 abc", "12abc", "1.3", "👍", "1 👍", "hài ba", "1 hoặc 3"],
 )
 def test_parse_numbers_rejects(typed: str) -> None:
     assert parse_numbers(typed) is None
@@ -309,7 +314,7 @@ def test_match_label_english_labels() -> None:
 # --- keywords -------------------------------------------------------------------------------
 
 KEYWORD_SPELLINGS = {
-    Keyword.MENU: ["menu", "/menu", "trang chủ", "trang chu", "Trang Chủ", "MENU"],
+    Keyword.MENU: ["menu", "/menu", "trang chủ", "trang chu", "Trang Chủ", "MENU", "menu please"],
     Keyword.BACK: ["quay lại", "quay lai", "trở lại", "tro lai", "back", "Quay lại."],
     Keyword.CANCEL: ["huỷ", "hủy", "huy", "HỦY!", "cancel", "thoát", "thoat"],
     Keyword.HELP: [
@@ -349,7 +354,6 @@ def test_keyword(typed: str, expected: Keyword) -> None:
         "1",
         "cô",  # not "có"
         "gùi",  # not "gửi"
-        "menu please",
         "quay",
         "không biết",
         "có lẽ",
@@ -373,3 +377,86 @@ def test_keyword_table_has_no_collisions() -> None:
         for spelling in spellings:
             folded = fold(spelling)
             assert owners.setdefault(folded, kw) is kw, (spelling, owners[folded], kw)
+
+
+# --- politeness, short forms, the words residents use ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("5 ạ", 5),
+        ("dạ 5", 5),
+        ("Dạ, em chọn 5 ạ", 5),
+        ("số 4 nhé", 4),
+        ("tôi chọn số 4", 4),
+        ("2 nha, cảm ơn ad", 2),
+        ("vâng, ba ạ", 3),
+    ],
+)
+def test_parse_number_ignores_polite_words_around_it(typed: str, expected: int) -> None:
+    assert parse_number(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["dạ", "ạ", "vâng ạ", "5 6 ạ", "câu 1 ạ"])
+def test_parse_number_needs_a_number_after_the_polite_words(typed: str) -> None:
+    assert parse_number(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("dạ 5 ạ", ["dạ 5 ạ", "5"]),
+        ("vâng ạ", ["vâng ạ", "vâng"]),  # the end first: "vâng" (yes) stays
+        ("dạ", ["dạ"]),  # nothing but a particle: read as typed
+        ("5", ["5"]),
+        ("Rất hài lòng nhé, cảm ơn", ["rất hài lòng nhé, cảm ơn", "rất hài lòng"]),
+    ],
+)
+def test_cores(typed: str, expected: list[str]) -> None:
+    assert cores(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("ko hài lòng", "không hài lòng"),
+        ("k hai long", "không hai long"),
+        ("0 hài lòng", "không hài lòng"),
+        ("rat khg hai long", "rat không hai long"),
+        ("ko hl", "không hài lòng"),
+        ("bình thg", "bình thường"),
+        ("0", "0"),  # alone, zero stays a number
+        ("không", "không"),
+    ],
+)
+def test_expand_short_forms(typed: str, expected: str) -> None:
+    assert expand_short_forms(typed) == expected
+
+
+RESIDENTS_WORDS = {
+    Keyword.YES: [
+        *("uh", "ừ", "ừm", "ok", "oke", "okie", "dc", "đc", "được", "có ạ", "dạ có", "yes", "yep"),
+        *("vâng", "vâng ạ", "dạ", "có nhé", "có rồi", "đúng rồi", "tôi đồng ý", "đồng ý ạ"),
+    ],
+    Keyword.NO: [
+        *("k", "ko", "kh", "khg", "hok", "hông", "khum", "ko có", "không ạ", "dạ không"),
+        *("chưa", "chua", "chưa có", "chưa ạ", "nope", "ko đồng ý", "0 đồng ý", "k cần"),
+    ],
+    Keyword.BACK: ["quay lại", "quay lai", "lui", "lùi lại", "trở lại", "back", "câu trước"],
+    Keyword.RESTART: ["làm lại", "lam lai", "bắt đầu lại", "từ đầu", "làm lại từ đầu"],
+    Keyword.HELP: ["giúp", "help", "hướng dẫn", "?", "??", "？", "giúp tôi với", "không hiểu"],
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [(spelling, kw) for kw, spellings in RESIDENTS_WORDS.items() for spelling in spellings],
+)
+def test_residents_words(typed: str, expected: Keyword) -> None:
+    assert keyword(typed) is expected
+
+
+@pytest.mark.parametrize("typed", ["có không", "cô", "co khong", "có lẽ", "? 5", "1?"])
+def test_residents_words_that_are_no_command(typed: str) -> None:
+    assert keyword(typed) is None

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
-from bot.conversation import parsing
+from bot.conversation import parsing, understanding
 from bot.conversation.ask import Download, OnQuestion, QuestionScreens
 from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
@@ -198,6 +198,9 @@ class TextConversation(QuestionScreens):
         if word is Keyword.START:
             await self._home(turn, resume=True)
             return True
+        if word is Keyword.RESTART:
+            await self._start_over(turn)
+            return True
         if word is Keyword.MENU or (word is Keyword.CANCEL and turn.screen != "menu"):
             turn.go("menu")
             return True
@@ -240,12 +243,10 @@ class TextConversation(QuestionScreens):
         return self._numbered([(1, _("✅ I agree")), (2, _("✖ I do not agree"))])
 
     def _yes_or_no(self, text: str, word: Keyword | None) -> bool:
-        number = parsing.parse_number(text)
-        if number == 1 or word is Keyword.YES:
-            return True
-        if number == 2 or word is Keyword.NO:
-            return False
-        raise Retry(_("Please reply 1 to agree or 2 to decline."))
+        meaning = understanding.understood(
+            text, understanding.yes_no_screen(), _("Please reply 1 to agree or 2 to decline.")
+        )
+        return meaning.choices == {0}
 
     async def _on_notice(self, turn: Turn, text: str, word: Keyword | None) -> None:
         await self._record_consent(turn, Purpose.SURVEY, self._yes_or_no(text, word))
@@ -562,16 +563,15 @@ class TextConversation(QuestionScreens):
         self, text: str, labels: list[str], word: Keyword | None, *, back: str, turn: Turn
     ) -> int | None:
         """The index of the chosen line, by number or by its words; None after going back."""
-        number = parsing.parse_number(text)
-        if number == 0 or word is Keyword.BACK:
+        meaning = understanding.understood(
+            text,
+            understanding.numbered_screen(labels),
+            _("Please reply with a number from 1 to {last}.").format(last=len(labels)),
+        )
+        if meaning.navigation is Keyword.BACK:
             turn.go(back)
             return None
-        if number is not None and 1 <= number <= len(labels):
-            return number - 1
-        index = parsing.match_label(text, labels) if number is None else None
-        if index is None:
-            raise Retry(_("Please reply with a number from 1 to {last}.").format(last=len(labels)))
-        return index
+        return min(meaning.choices)
 
     async def _begin(self, turn: Turn, procedure: str | None) -> None:
         draft = await survey_service.start(
@@ -672,55 +672,67 @@ class TextConversation(QuestionScreens):
             await self._home(turn, resume=True)
             return
         question = self.survey.question(draft.position)
-        # "không" is both "no" and the number zero: on these screens it means no.
-        if word is Keyword.BACK or (parsing.parse_number(text) == 0 and word is not Keyword.NO):
+        value = self._read_answer(question, text, word, turn.locale)
+        if value is Keyword.BACK:
             await self._back(turn, draft)
             return
-        if word is Keyword.SKIP:
+        if value is Keyword.SKIP:
             await survey_service.skip(turn.db, self.survey, draft, question.code)
             self._keep(turn, draft)
             return
-        value = self._read_answer(question, text, word, turn.locale)
         await survey_service.answer(turn.db, self.survey, draft, question.code, value)
         self._keep(turn, draft)
         await self._after_answer(turn, draft, question)
 
     def _read_answer(
         self, question: Question, text: str, word: Keyword | None, locale: str
-    ) -> str | list[str]:
+    ) -> str | list[str] | Keyword:
+        """The answer typed (option codes, or the text), or ``Keyword.BACK``/``SKIP``."""
         if question.type is QuestionType.TEXT:
-            return text
-        keys = self.option_keys(question)
-        labels = [o.label.get(locale) for o in question.options]
-        by_key = dict(zip(keys, question.options, strict=True))
+            # "không" is both "no" and the number zero: as an answer it is text.
+            if word is Keyword.BACK or (parsing.parse_number(text) == 0 and word is not Keyword.NO):
+                return Keyword.BACK
+            return Keyword.SKIP if word is Keyword.SKIP else text
         if question.type is QuestionType.MULTI:
-            numbers = parsing.parse_numbers(text)
-            if numbers and all(n in by_key for n in numbers):
-                return [by_key[n].code for n in numbers]
-            index = parsing.match_label(text, labels)
-            if index is not None:
-                return [question.options[index].code]
-            raise Retry(
-                _(
-                    "Please reply with the numbers of your choices, e.g. 1 3 (at most {max})."
-                ).format(max=question.max)
+            hint = _(
+                "Please reply with the numbers of your choices, e.g. 1 3 (at most {max})."
+            ).format(max=question.max)
+        else:
+            choices = ", ".join(str(k) for k in self.option_keys(question))
+            hint = _("Please reply with one of these numbers: {choices}.").format(choices=choices)
+        meaning = understanding.understood(text, self._question_screen(question, locale), hint)
+        if meaning.navigation is not None:
+            return meaning.navigation
+        codes = [question.options[i].code for i in sorted(meaning.choices)]
+        return codes if question.type is QuestionType.MULTI else codes[0]
+
+    def _question_screen(self, question: Question, locale: str) -> understanding.Screen:
+        options = tuple(
+            understanding.Option(
+                key, option.label.get(locale), (option.label.vi, option.label.en), option.score
             )
-        number = parsing.parse_number(text)
-        if number in by_key:
-            return by_key[number].code
-        index = parsing.match_label(text, labels) if number is None else None
-        if (
-            index is None
-            and question.type is QuestionType.YES_NO
-            and word in (Keyword.YES, Keyword.NO)
-        ):
-            index = 0 if word is Keyword.YES else 1
-        if index is None:
-            choices = ", ".join(str(k) for k in keys)
-            raise Retry(
-                _("Please reply with one of these numbers: {choices}.").format(choices=choices)
-            )
-        return question.options[index].code
+            for key, option in zip(self.option_keys(question), question.options, strict=True)
+        )
+        return understanding.Screen(
+            options,
+            multi=question.type is QuestionType.MULTI,
+            yes_no=question.type is QuestionType.YES_NO,
+            navigation=frozenset({Keyword.BACK, Keyword.SKIP}),
+        )
+
+    async def _start_over(self, turn: Turn) -> None:
+        """ "làm lại", "từ đầu": a rating in progress goes back to its first question, answers
+        kept (each shown ✓, changed by typing again); anywhere else, as /start."""
+        draft = await self._draft(turn) if turn.screen in ("question", "review") else None
+        if draft is None:
+            await self._home(turn, resume=True)
+            return
+        first = flow.visible_questions(self.survey, draft.answers)[0]
+        await survey_service.move(turn.db, self.survey, draft, first.code)
+        self._keep(turn, draft)
+        turn.replies.append(
+            _("Back to the first question. Your answers so far are kept: reply to change them.")
+        )
 
     async def _back(self, turn: Turn, draft: Draft) -> None:
         previous = flow.previous_position(self.survey, draft.answers, draft.position)

@@ -1,5 +1,8 @@
 """Lenient reading of what residents type on text channels (Zalo, console): numbers, option
-labels and command words, with or without Vietnamese diacritics. Pure functions, no I/O.
+labels and command words, with or without Vietnamese diacritics. Pure functions, no I/O. The
+spellings are in ``bot.conversation.spellings``; which option of a screen a reply picks is
+decided by ``bot.conversation.understanding``, built on these functions. ``match_label`` serves
+the paper forms' spreadsheet cells.
 
 Conventions
 -----------
@@ -27,13 +30,22 @@ Two ways of comparing a typed word with a known spelling:
     "một" are 1, "bẩy"/"bay" are 7, but "bà" is not "ba" (3), "hài" is not "hai" (2) and "cô" is
     not "có" (yes). A letter may also keep only some of its marks: "đông y" is "đồng ý".
 
-``parse_number(text)``: one whole number, or None. Accepted after ``normalise``: ASCII digits
+``cores(text)``: the ways to read a reply: as typed (normalised) and without the polite
+particles and lead-ins of ``PARTICLES`` and ``LEAD_INS`` around it, the end first ("dạ, em
+chọn 5 ạ" -> "5"; "vâng ạ" -> "vâng"). A reply of particles alone is read as typed.
+
+``expand_short_forms(text)``: every word of ``SHORT_FORMS`` written out ("ko hl" -> "không hài
+lòng"; "0" counts as "không" only inside a longer reply).
+
+``parse_number(text)``: one whole number, or None, read in each of ``cores`` (which must agree:
+"dạ 5 ạ" is 5). Accepted after ``normalise``: ASCII digits
 (at most 9, so "01" is 1), optionally after "số", "so" or "#" ("số 1", "so1", "#2"); a number
 word from ``NUMBER_WORDS`` (Vietnamese 0-10 with or without diacritics, including "tư" = 4 and
 "bẩy" = 7, English "zero"-"ten"). Anything else is None: "12abc", "1 2", "1.5", "câu 1", "".
 
-``parse_numbers(text)``: several numbers for a multiple choice. The text is split on spaces and
-``, ; / +``; the words "và"/"va"/"and" are ignored; every remaining piece must be a number as
+``parse_numbers(text)``: several numbers for a multiple choice, read like ``parse_number`` in
+each of ``cores``. The text is split on spaces and ``, ; / + &``; the words "và"/"and"/"với"
+are ignored; every remaining piece must be a number as
 above (without the "số" prefix) or the result is None ("1-3" is None). Duplicates are dropped,
 first occurrence kept. No number at all is None.
 
@@ -46,10 +58,10 @@ text matches nothing, a leading option number is removed ("5. Rất hài lòng",
 before each label) is given, the typed number must be that label's number, otherwise the typed
 number is ignored.
 
-``keyword(text)``: one of ``Keyword`` when the whole text (after ``normalise``, an optional
-leading "/" -- stripped as punctuation -- and an optional trailing politeness particle "ạ") is
-compatible with a spelling in ``KEYWORDS``; None otherwise, and None if two keywords would
-match. "không"/"khong" is both ``Keyword.NO`` and the number 0: ``keyword`` returns NO and
+``keyword(text)``: one of ``Keyword`` when the whole text, read in each of ``cores`` as typed
+and with its short forms written out (after ``normalise``; a leading "/" is stripped as
+punctuation), is compatible with a spelling in ``KEYWORDS``; a reply of question marks alone is
+``Keyword.HELP``; None otherwise, and None if two keywords would match ("có không"). "không"/"khong" is both ``Keyword.NO`` and the number 0: ``keyword`` returns NO and
 ``parse_number`` returns 0; the caller decides by context (on a yes/no screen it means no, on a
 numbered list "0 = back").
 """
@@ -59,73 +71,34 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from enum import StrEnum
 
-# --- tables: the one place to edit ------------------------------------------------------------
+# The spellings live in one table, bot.conversation.spellings; re-exported for the callers.
+from bot.conversation.spellings import (
+    KEYWORDS,
+    LEAD_INS,
+    LIST_CONJUNCTIONS,
+    LIST_SEPARATORS,
+    NUMBER_PREFIXES,
+    NUMBER_WORDS,
+    PARTICLES,
+    SHORT_FORMS,
+    Keyword,
+)
 
-# Spellings with diacritics also match typed without them (see "compatibility" above), so a
-# spelling needs listing only once; the unaccented forms below are kept for readability.
-NUMBER_WORDS: dict[str, int] = {
-    "không": 0,
-    "một": 1,
-    "hai": 2,
-    "ba": 3,
-    "bốn": 4,
-    "tư": 4,
-    "năm": 5,
-    "sáu": 6,
-    "bảy": 7,
-    "bẩy": 7,
-    "tám": 8,
-    "chín": 9,
-    "mười": 10,
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
-
-NUMBER_PREFIXES: tuple[str, ...] = ("số", "so", "#")  # "số 1", "so 1", "#1"
-LIST_SEPARATORS = ",;/+"  # besides spaces, between the numbers of a multiple choice
-LIST_CONJUNCTIONS: tuple[str, ...] = ("và", "and")  # "1, 3 và 5"
-TRAILING_PARTICLES: tuple[str, ...] = ("ạ",)  # "có ạ", "không ạ" (keywords only)
-
-
-class Keyword(StrEnum):
-    MENU = "menu"
-    BACK = "back"
-    CANCEL = "cancel"
-    HELP = "help"
-    SKIP = "skip"
-    DATA = "data"
-    LANGUAGE = "language"
-    YES = "yes"
-    NO = "no"
-    START = "start"
-    SUBMIT = "submit"
-
-
-# A leading "/" is punctuation and is stripped by normalise: "/menu" is "menu".
-KEYWORDS: dict[Keyword, tuple[str, ...]] = {
-    Keyword.MENU: ("menu", "trang chủ"),
-    Keyword.BACK: ("quay lại", "trở lại", "back"),
-    Keyword.CANCEL: ("huỷ", "cancel", "thoát"),
-    Keyword.HELP: ("help", "giúp", "giúp đỡ", "trợ giúp", "hướng dẫn"),
-    Keyword.SKIP: ("bỏ qua", "skip"),
-    Keyword.DATA: ("dulieu", "dữ liệu", "data", "my data"),
-    Keyword.LANGUAGE: ("english", "tiếng việt", "ngôn ngữ", "language"),
-    Keyword.YES: ("có", "đồng ý", "yes", "ok", "ừ"),
-    Keyword.NO: ("không", "ko", "k", "no", "không đồng ý"),
-    Keyword.START: ("start", "bắt đầu"),
-    Keyword.SUBMIT: ("gửi", "submit", "send"),
-}
+__all__ = [
+    "KEYWORDS",
+    "NUMBER_WORDS",
+    "Keyword",
+    "compatible",
+    "cores",
+    "expand_short_forms",
+    "fold",
+    "keyword",
+    "match_label",
+    "normalise",
+    "parse_number",
+    "parse_numbers",
+]
 
 # --- normalising --------------------------------------------------------------------------------
 
@@ -188,7 +161,7 @@ def _marks(char: str) -> tuple[str, frozenset[str]]:
     return decomposed[0], frozenset(decomposed[1:])
 
 
-def _compatible(typed: str, spelling: str) -> bool:
+def compatible(typed: str, spelling: str) -> bool:
     """Whether ``typed`` is ``spelling`` with some diacritics left out (both normalised)."""
     if len(typed) != len(spelling):
         return False
@@ -200,6 +173,78 @@ def _compatible(typed: str, spelling: str) -> bool:
         if t_base != s_base or not t_marks < s_marks:
             return False
     return True
+
+
+# --- politeness, lead-ins and short forms -------------------------------------------------------
+
+
+def _phrases(spellings: Sequence[str]) -> list[tuple[str, ...]]:
+    """Normalised multi-word spellings, longest first (so "dạ vâng" goes before "dạ")."""
+    return sorted({tuple(normalise(s).split()) for s in spellings}, key=len, reverse=True)
+
+
+_PARTICLE_PHRASES = _phrases(PARTICLES)
+_LEAD_IN_PHRASES = _phrases(LEAD_INS)
+
+
+def _bare(token: str) -> str:
+    """A token without the punctuation around it ("dạ," -> "dạ")."""
+    return normalise(token)
+
+
+def _starts_with(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    return len(tokens) > len(phrase) and all(
+        compatible(_bare(t), p) for t, p in zip(tokens, phrase, strict=False)
+    )
+
+
+def _ends_with(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    return _starts_with(tokens[::-1], phrase[::-1])
+
+
+def _strip_politeness(tokens: list[str]) -> list[str]:
+    while True:
+        # The end first: "vâng ạ" keeps "vâng" (yes), not "ạ".
+        end = next((p for p in _PARTICLE_PHRASES if _ends_with(tokens, p)), None)
+        if end is not None:
+            tokens = tokens[: -len(end)]
+            continue
+        start = next(
+            (p for p in _PARTICLE_PHRASES + _LEAD_IN_PHRASES if _starts_with(tokens, p)), None
+        )
+        if start is None:
+            return tokens
+        tokens = tokens[len(start) :]
+
+
+def cores(text: str) -> list[str]:
+    """The ways to read a reply: as typed (normalised) and, when different, without the
+    polite particles and lead-ins around it ("Dạ, em chọn 5 ạ" -> ["dạ, em chọn 5 ạ", "5"]).
+    A reply made only of particles ("dạ", "vâng ạ") is read as typed."""
+    normalised = normalise(text)
+    core = normalise(" ".join(_strip_politeness(normalised.split())))
+    return [normalised, core] if core and core != normalised else [normalised]
+
+
+_SHORT_FORMS = [
+    (normalise(short), normalise(word)) for word, shorts in SHORT_FORMS.items() for short in shorts
+]
+
+
+def _long_form(token: str, alone: bool) -> str | None:
+    words = {word for short, word in _SHORT_FORMS if compatible(token, short)}
+    if len(words) != 1 or (alone and token.isdigit()):
+        return None  # unknown, ambiguous, or a lone "0" (zero, not "không")
+    word = words.pop()
+    return None if compatible(token, word) else word
+
+
+def expand_short_forms(text: str) -> str:
+    """Every short form of ``SHORT_FORMS`` written out: "ko hl" -> "không hài lòng", "0 hai
+    long" -> "không hai long"; a lone "0" stays a number."""
+    tokens = [_bare(t) for t in normalise(text).split()]
+    alone = len(tokens) == 1
+    return " ".join(_long_form(t, alone) or t for t in tokens)
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -217,24 +262,32 @@ def _word_number(token: str) -> int | None:
     """One normalised token as a number: digits or a number word."""
     if _DIGITS.fullmatch(token):
         return int(token)
-    values = {value for word, value in _NUMBER_WORDS if _compatible(token, word)}
+    values = {value for word, value in _NUMBER_WORDS if compatible(token, word)}
     return values.pop() if len(values) == 1 else None
 
 
-def parse_number(text: str) -> int | None:
-    """The one number the text is ("1.", "(2)", "１", "số 3", "bon", "năm", "five"), else None."""
-    normalised = normalise(text)
+def _one_number(normalised: str) -> int | None:
     prefix = _PREFIX.match(normalised)
     if prefix is not None:
         normalised = normalised[prefix.end() :]
     return _word_number(normalised) if normalised else None
 
 
-def parse_numbers(text: str) -> list[int] | None:
-    """The numbers of a multiple choice ("1 3 5", "1,3,5", "1, 3 và 5", "mot ba"), else None."""
+def _only_value(values: list) -> object | None:
+    found = [v for v in values if v is not None]
+    return found[0] if found and all(v == found[0] for v in found) else None
+
+
+def parse_number(text: str) -> int | None:
+    """The one number the text is ("1.", "(2)", "１", "số 3", "bon", "năm", "five", "dạ 5 ạ"),
+    else None."""
+    return _only_value([_one_number(core) for core in cores(text)])
+
+
+def _number_list(normalised: str) -> list[int] | None:
     numbers: list[int] = []
-    for token in _SEPARATORS.split(normalise(text)):
-        if not token or any(_compatible(token, word) for word in _CONJUNCTIONS):
+    for token in _SEPARATORS.split(normalised):
+        if not token or any(compatible(token, word) for word in _CONJUNCTIONS):
             continue
         number = _word_number(token)
         if number is None:
@@ -242,6 +295,12 @@ def parse_numbers(text: str) -> list[int] | None:
         if number not in numbers:
             numbers.append(number)
     return numbers or None
+
+
+def parse_numbers(text: str) -> list[int] | None:
+    """The numbers of a multiple choice ("1 3 5", "1,3,5", "1, 3 và 5", "mot ba", "1 3 nhé"),
+    else None."""
+    return _only_value([_number_list(core) for core in cores(text)])
 
 
 # --- option labels ------------------------------------------------------------------------------
@@ -291,20 +350,25 @@ _KEYWORD_SPELLINGS = [
     for keyword, spellings in KEYWORDS.items()
     for spelling in spellings
 ]
-_PARTICLES = [normalise(p) for p in TRAILING_PARTICLES]
+
+
+def _asks_for_help(text: str) -> bool:
+    """A reply of question marks alone ("?", "??", "？")."""
+    bare = "".join(text.split())
+    return bool(bare) and set(bare) <= {"?", "\uff1f"}
 
 
 def keyword(text: str) -> Keyword | None:
-    """The command word the whole text is ("Quay lai", "/menu", "HỦY!", "có ạ"), else None.
+    """The command word the whole text is ("Quay lai", "/menu", "HỦY!", "có ạ", "dạ không",
+    "ko co", "?"), else None; None too when two keywords would match.
 
     "không"/"khong" gives ``Keyword.NO`` although ``parse_number`` reads it as 0: the caller
     decides by context.
     """
-    normalised = normalise(text)
-    for particle in _PARTICLES:
-        if normalised.endswith(" " + particle):
-            normalised = normalise(normalised[: -len(particle)])
-    if not normalised:
-        return None
-    found = {kw for kw, spelling in _KEYWORD_SPELLINGS if _compatible(normalised, spelling)}
+    if _asks_for_help(text):
+        return Keyword.HELP
+    found: set[Keyword] = set()
+    for core in cores(text):
+        for candidate in {core, expand_short_forms(core)}:
+            found |= {kw for kw, spelling in _KEYWORD_SPELLINGS if compatible(candidate, spelling)}
     return found.pop() if len(found) == 1 else None
