@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -128,9 +129,9 @@ async def run(settings: Settings) -> None:
     if not settings.token and not settings.zalo_token:
         raise StartupError(NO_CHANNEL)
     survey = await prepare(settings)
-    # The message triage classifier is trained from its shipped corpus now (about a second),
-    # not while the first resident waits.
-    await asyncio.to_thread(triage.warm_up)
+    # The message triage classifier is trained from its shipped corpus beside start-up (a
+    # few seconds), not while the first resident who writes a question waits.
+    threading.Thread(target=triage.warm_up, name="triage-warm-up", daemon=True).start()
     app = build_app(settings, survey=survey)
     # Reminders, digests and recurring sessions, run by one worker at a time (bot/leader.py);
     # a bad REMINDER_OFFSETS stops start-up here.

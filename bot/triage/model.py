@@ -2,9 +2,9 @@
 
 Training is a pure function of the corpus: TF-IDF over character n-grams (robust to typos,
 missing diacritics and run-together words) and word n-grams of `text.prepare`, then a
-logistic regression with its deterministic solver. It takes about a second and happens once
-per process, at the first message (or at start-up, see `warm_up`); nothing is downloaded or
-pickled.
+logistic regression with its deterministic solver. It takes a second or two and happens once per
+process: at start-up in the background (`warm_up`), or else at the first message. Nothing is
+downloaded or pickled.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from typing import TYPE_CHECKING
 
 from bot.services.complaints import Signal, match_triggers
 from bot.triage.text import prepare
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 CORPUS = "corpus.jsonl"
 HANDLINGS = ("accept", "clarify", "redirect", "reject")
@@ -54,6 +54,11 @@ def features(text: str) -> str:
 
 def build() -> Pipeline:
     """An untrained pipeline; every step is deterministic."""
+    # Imported here: scikit-learn takes seconds to import, which only training needs.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     return Pipeline(
         [
             (
