@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.conversation.engine import TextConversation
 from bot.conversation.parsing import fold
+from bot.services.complaints import Assessment, Signal, assess
 from bot.triage import Handling, triage
 from bot.triage.model import HANDLINGS, Example, load_corpus, train
 from models.questions import ResidentQuestion
@@ -190,6 +191,15 @@ def test_a_mix_is_split_and_its_recommendation_kept() -> None:
     )
     assert result.handling is Handling.REDIRECT
     assert result.recommendation == "Đề nghị phường mở thêm quầy nhận hồ sơ vào sáng thứ Bảy."
+
+
+def test_assess_reports_the_recogniser_and_the_table_entries() -> None:
+    # The earlier public function, kept for callers: its signal now follows the recogniser.
+    complaint = assess("Tôi muốn khiếu nại quyết định xử phạt của phường.")
+    assert complaint == Assessment(Signal.STRONG, ("khiếu nại",))
+    contested = assess("nha toi bi cat tro cap ho ngheo tu thang 3, de nghi phuong cho huong lai")
+    assert contested == Assessment(Signal.STRONG, ())
+    assert assess("Kiến nghị phường mở thêm quầy vào sáng thứ Bảy.").signal is Signal.NONE
 
 
 def test_a_plain_complaint_is_not_split() -> None:
