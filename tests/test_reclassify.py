@@ -8,12 +8,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.__main__ import bootstrap_admins
+from bot.channels.zalo.client import ZaloClient
 from bot.exports.rows import questions_select
 from bot.services import figures, questions
 from bot.services.figures import Scope
 from bot.services.questions import InvalidAction
 from bot.services.staff import PermissionDenied
 from models import AuditEntry, Delivery, QuestionStatus
+from tests.fake_zalo import TOKEN
 from tests.test_question_services import (
     act,
     audit_log,
@@ -171,3 +173,21 @@ async def _deliveries(app) -> list[Delivery]:
 
 async def _audit(app) -> list[AuditEntry]:
     return await audit_log(app)
+
+
+async def test_a_zalo_resident_is_told_in_plain_text(app, zalo, clock):
+    people = await make_staff(app, clock())
+    session_id = await make_session(app)
+    asker = await make_asker(app, "zu9", channel="zalo")
+    filed = await file(app, asker, session_id, clock(), text=COMPLAINT)
+    app.notifier.zalo = ZaloClient(TOKEN, zalo.base_url, backoff=(0.01,))
+    redirected = await act(
+        app, questions.reclassify, people.leader, filed.id, "denunciation", clock()
+    )
+    assert await app.notifier.reclassified(redirected)
+    [(chat, told)] = zalo.sent
+    assert chat == "zu9"
+    assert told.startswith(f"Câu hỏi {filed.code} của Ông/Bà có nội dung tố cáo")
+    assert "không giải quyết khiếu nại, tố cáo" in told and "<" not in told
+    assert COMPLAINT not in told
+    await app.notifier.zalo.aclose()
