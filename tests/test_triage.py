@@ -65,13 +65,14 @@ def _figures(title: str, examples: list[Example], handled: list[str]) -> dict[st
         "agreement": sum(map(_agrees, [e.expected for e in examples], handled)) / len(examples),
         "strict": sum(e.expected == h for e, h in zip(examples, handled, strict=True))
         / len(examples),
-        "filed_silently": sum(h == "accept" for h in redirected) / len(redirected),
+        # The bot files what it reads as "reject" too (staff hide it): silently, as "accept".
+        "filed_silently": sum(h in ("accept", "reject") for h in redirected) / len(redirected),
         "held_up": sum(h in ("clarify", "redirect") for h in plain) / len(plain),
     }
     print(
         f"expected handling {figures['agreement']:.3f} (exactly, reject not filed: "
         f"{figures['strict']:.3f}); complaints and denunciations filed silently "
-        f"{sum(h == 'accept' for h in redirected)}/{len(redirected)} "
+        f"{sum(h in ('accept', 'reject') for h in redirected)}/{len(redirected)} "
         f"({figures['filed_silently'] * 18:.2f} in 18); plain questions held up "
         f"{sum(h in ('clarify', 'redirect') for h in plain)}/{len(plain)} "
         f"({figures['held_up'] * 10:.2f} in 10)"
