@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiohttp import web
 
 from bot import db as database
+from bot import triage
 from bot.app import build_app
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloAPIError
@@ -127,6 +129,9 @@ async def run(settings: Settings) -> None:
     if not settings.token and not settings.zalo_token:
         raise StartupError(NO_CHANNEL)
     survey = await prepare(settings)
+    # The message triage classifier is trained from its shipped corpus beside start-up (a
+    # few seconds), not while the first resident who writes a question waits.
+    threading.Thread(target=triage.warm_up, name="triage-warm-up", daemon=True).start()
     app = build_app(settings, survey=survey)
     # Reminders, digests and recurring sessions, run by one worker at a time (bot/leader.py);
     # a bad REMINDER_OFFSETS stops start-up here.

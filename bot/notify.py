@@ -33,11 +33,11 @@ from bot.delivery.outbox import Message, Recipient
 from bot.delivery.senders import TelegramSender, ZaloSender
 from bot.i18n import N_, _, use_locale
 from bot.services import staff
-from bot.services.questions import Relay, StatusChange
+from bot.services.questions import Redirected, Relay, StatusChange
 from bot.services.staff import StaffRef
 from bot.settings import Settings
 from bot.survey.definition import Survey
-from bot.texts import STATUS_LABELS, plain, signature
+from bot.texts import RECLASSIFIED_NOTICES, STATUS_LABELS, plain, redirect_text, signature
 from models import DeliveryStatus, ResidentQuestion
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ class RateCb(CallbackData, prefix="rt"):
 
 class QuestionCb(CallbackData, prefix="sq"):
     """A staff action on one question: a = o(pen), as(sign), an(swer), cf (to the conference),
-    cl(ose), hd (hide), uh (unhide), at(tachments); q = question id."""
+    cl(ose), hd (hide), uh (unhide), at(tachments), rc (complaint or report: rk complaint, rd
+    denunciation, rt crime); q = question id."""
 
     a: str
     q: int
@@ -278,6 +279,28 @@ class Notifier:
         recipient = Recipient(change.channel, change.external_id, change.locale, resident_id)
         key = f"status:{change.question_id}:{change.status}:{changed.isoformat()}"
         return await self._send([(recipient, message, key)], "status notice") == 1
+
+    async def reclassified(self, notice: Redirected) -> bool:
+        """Where a question staff found to be a complaint, denunciation or crime report goes:
+        the redirect text of domain.md §5, in the resident's language, in the chat they asked
+        from. Their own text is not repeated."""
+        if notice.channel not in (TELEGRAM, ZALO):
+            return False  # the console: "My questions" shows the new status
+        with use_locale(notice.locale):
+            text = "\n\n".join(
+                [
+                    _(RECLASSIFIED_NOTICES[notice.kind]).format(code=notice.code),
+                    redirect_text(self.settings),
+                ]
+            )
+        message = Message(esc(text), html=True) if notice.channel == TELEGRAM else Message(text)
+        facts = await self._facts(notice.question_id)
+        if facts is None:
+            return False
+        resident_id, _answered, changed = facts
+        recipient = Recipient(notice.channel, notice.external_id, notice.locale, resident_id)
+        key = f"reclassified:{notice.question_id}:{changed.isoformat()}"
+        return await self._send([(recipient, message, key)], "reclassification notice") == 1
 
     # --- sending --------------------------------------------------------------------------
 

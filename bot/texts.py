@@ -92,6 +92,24 @@ STATUS_LABELS = {
     "answered": N_("answered"),
     "conference": N_("to be answered at the conference"),
     "closed": N_("closed"),
+    "reclassified": N_("not for the conference: sent on as a complaint or report"),
+}
+
+# What a resident is told when staff find their question to be a complaint, a denunciation or
+# a crime report (bot.services.questions.reclassify), before the redirect text.
+RECLASSIFIED_NOTICES = {
+    "complaint": N_(
+        "Your question {code} reads as a complaint, which this channel does not handle, so it "
+        "has been taken out of the questions for the dialogue conference."
+    ),
+    "denunciation": N_(
+        "Your question {code} reads as a denunciation, which this channel does not handle, so "
+        "it has been taken out of the questions for the dialogue conference."
+    ),
+    "crime": N_(
+        "Your question {code} reads as the report of a crime, which is for the police, so it "
+        "has been taken out of the questions for the dialogue conference."
+    ),
 }
 
 # The channels a response or question came by, as staff read them in figures and exports.

@@ -25,7 +25,6 @@ from aiogram_dialog.widgets.text import Format
 from bot.i18n import _
 from bot.services import consent
 from bot.services import questions as question_service
-from bot.services.complaints import Signal, assess
 from bot.services.consent import Purpose
 from bot.services.drafts import file_draft
 from bot.services.questions import QuestionError
@@ -37,6 +36,7 @@ from bot.texts import (
     redirect_text,
     signature,
 )
+from bot.triage import Handling, triage
 from handlers.common import CHANNEL, deps, esc, record_consent, to_menu
 from handlers.fallback import wrong_input
 from handlers.states import MyQuestionsV1, QuestionV1
@@ -110,24 +110,43 @@ async def on_text(message: Message, _widget: MessageInput, manager: DialogManage
         )
         return
     draft = await get_draft(manager)
-    draft.update(text=text, flag=False)
+    result = triage(text)
+    draft.update(text=text, flag=False, recommendation=result.recommendation)
     await put_draft(manager, draft)
-    signal = assess(text).signal
-    if signal is Signal.STRONG:
+    if result.handling is Handling.REDIRECT:
         await manager.switch_to(QuestionV1.redirect)
-    elif signal is Signal.AMBIGUOUS:
+    elif result.handling is Handling.CLARIFY:
         await manager.switch_to(QuestionV1.clarify)
     else:
         await manager.switch_to(QuestionV1.attachments)
 
 
 async def redirect_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    return {"redirect": esc(redirect_text(deps(dialog_manager).settings))}
+    draft = await get_draft(dialog_manager)
+    part = draft.get("recommendation")
+    return {
+        "redirect": esc(redirect_text(deps(dialog_manager).settings)),
+        "part": esc(part or ""),
+        "mixed": bool(part),
+        "whole": not part,
+    }
 
 
 async def on_send_anyway(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     draft = await get_draft(manager)
     draft["flag"] = True  # the office can filter on it
+    draft.pop("recommendation", None)
+    await put_draft(manager, draft)
+    await manager.switch_to(QuestionV1.attachments)
+
+
+async def on_send_part(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    """A mix: only its recommendation goes on, as an ordinary question; the rest was told
+    where it belongs."""
+    draft = await get_draft(manager)
+    part = draft.pop("recommendation", None)
+    if part:
+        draft.update(text=part, flag=False)
     await put_draft(manager, draft)
     await manager.switch_to(QuestionV1.attachments)
 
@@ -387,8 +406,24 @@ def create_dialogs() -> list[Dialog]:
         ),
         Window(
             Format("{redirect}"),
-            Tr("\nIf your message is in fact a recommendation, you can still send it."),
-            Button(Tr("Send it as a recommendation"), id="anyway", on_click=on_send_anyway),
+            Tr(
+                "\nPart of your message is a recommendation, which can go to the dialogue "
+                "conference:\n<i>{part}</i>",
+                when="mixed",
+            ),
+            Tr(
+                "\nIf your message is in fact a recommendation, you can still send it.",
+                when="whole",
+            ),
+            Button(
+                Tr("Send the recommendation part"), id="part", on_click=on_send_part, when="mixed"
+            ),
+            Button(
+                Tr("Send it as a recommendation"),
+                id="anyway",
+                on_click=on_send_anyway,
+                when="whole",
+            ),
             SwitchTo(Tr("✏️ Edit the text"), id="edit", state=QuestionV1.text),
             Button(Tr("✖ Cancel"), id="cancel", on_click=on_cancel),
             wrong_input(),

@@ -64,7 +64,7 @@ from bot.texts import (
     local_time,
 )
 from handlers.states import StaffV1
-from models import QuestionStatus, ResidentQuestion
+from models import QuestionStatus, Reclassified, ResidentQuestion
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ PAGE_SIZE = 10
 PENDING_KEY = "staff_pending"  # FSM data: {"q": id, "code": code} while an answer is awaited
 CARD_TEXT = 2000  # characters of a question (and 1500 of its answer) on a card: ≤ 4096 in all
 CARD_ANSWER = 1500
-DONE = (QuestionStatus.ANSWERED, QuestionStatus.CLOSED)
+DONE = (QuestionStatus.ANSWERED, QuestionStatus.CLOSED, QuestionStatus.RECLASSIFIED)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -452,8 +452,12 @@ def _card_buttons(view: StaffQuestionView, me: StaffRef | None) -> InlineKeyboar
         and _may(me, Permission.MARK_CONFERENCE, view)
     ):
         second.append(button(_("🗓 To the conference"), QuestionCb(a="cf", q=q)))
-    if view.status != QuestionStatus.CLOSED and _may(me, Permission.CLOSE, view):
+    if view.status not in (QuestionStatus.CLOSED, QuestionStatus.RECLASSIFIED) and _may(
+        me, Permission.CLOSE, view
+    ):
         second.append(button(_("✔️ Close"), QuestionCb(a="cl", q=q)))
+    if open_question and _may(me, Permission.RECLASSIFY, view):
+        third.append(button(_("⚖️ Complaint or report"), QuestionCb(a="rc", q=q)))
     if _may(me, Permission.HIDE, view):
         if view.hidden:
             third.append(button(_("👁 Unhide"), QuestionCb(a="uh", q=q)))
@@ -480,8 +484,10 @@ class Action:
         me: StaffRef | None,
         db: AsyncSession,
         data: dict[str, Any],
+        action: str = "",
     ) -> None:
         self.callback = callback
+        self.action = action  # the tapped button's code (QuestionCb.a)
         self.q = q
         self.me = me
         self.actor: staff.Actor = me or callback.from_user.id
@@ -533,7 +539,7 @@ async def on_question(
     db: AsyncSession,
     **data: Any,
 ) -> None:
-    act = Action(callback, callback_data.q, me, db, data)
+    act = Action(callback, callback_data.q, me, db, data, callback_data.a)
     handlers = {
         "o": _open,
         "as": _assign,
@@ -543,6 +549,8 @@ async def on_question(
         "hd": _ask_reason,
         "uh": _unhide,
         "at": _attachments,
+        "rc": _ask_reclassify,
+        **{action: _reclassify for action in RECLASSIFY_ACTIONS},
     }
     handler = handlers.get(callback_data.a)
     if handler is None:
@@ -647,6 +655,43 @@ async def _ask_reason(act: Action) -> None:
             "reason in your next message. /cancel to stop."
         ).format(code=esc(q.code))
     )
+
+
+# The card's "complaint or report" choices: what the question was found to be.
+RECLASSIFY_ACTIONS = {
+    "rk": Reclassified.COMPLAINT,
+    "rd": Reclassified.DENUNCIATION,
+    "rt": Reclassified.CRIME,
+}
+
+
+async def _ask_reclassify(act: Action) -> None:
+    q = await act.question(Permission.RECLASSIFY, "reclassify")
+    await act.callback.answer()
+    choices = [
+        (_("⚖️ A complaint (citizen reception)"), "rk"),
+        (_("📢 A denunciation (citizen reception)"), "rd"),
+        (_("🚓 A crime report (police)"), "rt"),
+    ]
+    await act.say(
+        _(
+            "What is {code} really? The resident is told where such matters go, and the "
+            "question leaves the dialogue's queue and figures."
+        ).format(code=esc(q.code)),
+        InlineKeyboardMarkup(
+            inline_keyboard=[[button(label, QuestionCb(a=a, q=q.id))] for label, a in choices]
+        ),
+    )
+
+
+async def _reclassify(act: Action) -> None:
+    kind = RECLASSIFY_ACTIONS[act.action]
+    redirected = await questions.reclassify(act.db, act.actor, act.q, kind, act.now)
+    await act.db.commit()  # the resident is told of what is stored
+    await act.callback.answer(_("Taken out of the dialogue; the resident is told where it goes."))
+    if act.notifier is not None:
+        await act.notifier.reclassified(redirected)
+    await act.refresh()
 
 
 async def _status(act: Action, change: Any, done: str) -> None:

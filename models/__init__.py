@@ -16,6 +16,7 @@ from models.questions import (
     CodeCounter,
     QuestionAttachment,
     QuestionStatus,
+    Reclassified,
     ResidentQuestion,
 )
 from models.residents import Account, Consent, Resident
@@ -40,6 +41,7 @@ __all__ = [
     "InboundMessage",
     "QuestionAttachment",
     "QuestionStatus",
+    "Reclassified",
     "Resident",
     "ResidentQuestion",
     "ResponseStatus",

@@ -34,13 +34,25 @@ class QuestionStatus(enum.StrEnum):
     ANSWERED = "answered"
     CONFERENCE = "conference"  # to be answered at the dialogue conference
     CLOSED = "closed"
+    # Really a complaint, denunciation or crime report: the resident was told where it goes,
+    # and it is out of the dialogue's queue and figures.
+    RECLASSIFIED = "reclassified"
+
+
+class Reclassified(enum.StrEnum):
+    """What staff found a question to be (domain.md §5), which says where it goes."""
+
+    COMPLAINT = "complaint"  # khiếu nại: the citizen reception
+    DENUNCIATION = "denunciation"  # tố cáo: the citizen reception
+    CRIME = "crime"  # tố giác tội phạm: the ward police
 
 
 class ResidentQuestion(Base):
     __tablename__ = "resident_questions"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('received', 'assigned', 'answered', 'conference', 'closed')",
+            "status IN ('received', 'assigned', 'answered', 'conference', 'closed', "
+            "'reclassified')",
             name="status",
         ),
         CheckConstraint(
@@ -70,6 +82,7 @@ class ResidentQuestion(Base):
     status: Mapped[str] = mapped_column(String(16), default=QuestionStatus.RECEIVED)
     # Looked like a complaint or denunciation, and the resident sent it anyway.
     complaint_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    reclassified_as: Mapped[str | None] = mapped_column(String(16))  # Reclassified, by staff
     assigned_to: Mapped[int | None] = mapped_column(
         ForeignKey("staff_members.id", ondelete="SET NULL")
     )

@@ -24,6 +24,7 @@ from bot.delivery.outbox import Message, Recipient
 from bot.exports.bundle import ExportResult
 from bot.i18n import _, use_locale
 from bot.services import audit
+from bot.services.questions import in_dialogue
 from bot.services.staff import Role, StaffRef, as_ref
 from bot.settings import Settings
 from bot.survey.definition import Survey
@@ -110,6 +111,7 @@ async def _entries(db: AsyncSession, fields: set[str], since: datetime) -> list[
         .where(
             ResidentQuestion.field.in_(fields),
             ResidentQuestion.hidden.is_(False),
+            in_dialogue(),
             (ResidentQuestion.created_at > since) | ResidentQuestion.status.in_(UNANSWERED),
         )
         .order_by(ResidentQuestion.created_at, ResidentQuestion.id)

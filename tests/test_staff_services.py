@@ -202,6 +202,7 @@ def test_the_role_table():
         Permission.VIEW_QUESTIONS,
         Permission.VIEW_STATS,
         Permission.UPLOAD_PAPER,
+        Permission.RECLASSIFY,  # anyone who sees a question may find it is a complaint
     }
     # Leaders read and export the figures but neither manage sessions nor see named exports.
     assert staff.allows(leader, Permission.EXPORT)

@@ -111,7 +111,7 @@ async def test_ask_notify_answer_relay_and_rate(app, admin, official, person):
     assert "Trạng thái: đã tiếp nhận · ngôn ngữ: Tiếng Việt · kênh: telegram" in card.text
     assert "chỉ hiển thị cho lãnh đạo, quản trị viên và công chức được giao" in card.text
     assert "0912345678" not in card.text  # named, but not assigned to this official
-    assert card.buttons() == ["✍️ Trả lời", "🗓 Trả lời tại Hội nghị"]
+    assert card.buttons() == ["✍️ Trả lời", "🗓 Trả lời tại Hội nghị", "⚖️ Khiếu nại, tố cáo"]
 
     await official.tap("✍️ Trả lời", on=card)
     assert official.last().text.startswith(f"✍️ Đồng chí vui lòng viết câu trả lời cho {code}")
@@ -265,6 +265,7 @@ async def test_a_leader_assigns_sends_to_the_conference_and_the_official_sees_th
         "✍️ Trả lời",
         "🗓 Trả lời tại Hội nghị",
         "✔️ Đóng",
+        "⚖️ Khiếu nại, tố cáo",
         "🙈 Ẩn",
     ]
     await leader.tap("👤 Giao xử lý", on=card)

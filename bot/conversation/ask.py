@@ -16,7 +16,6 @@ from bot.conversation.parsing import Keyword
 from bot.i18n import _
 from bot.services import consent
 from bot.services import questions as question_service
-from bot.services.complaints import Signal, assess
 from bot.services.consent import Purpose
 from bot.services.drafts import file_draft
 from bot.services.questions import QuestionError
@@ -29,6 +28,7 @@ from bot.texts import (
     redirect_text,
     signature,
 )
+from bot.triage import Handling, triage
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Turn
@@ -108,34 +108,47 @@ class QuestionScreens:
                 ).format(count=len(cleaned), limit=question_service.MAX_TEXT)
             )
         ask = self._ask(turn)
-        ask.update(text=cleaned, flag=False)
-        signal = assess(cleaned).signal
-        if signal is Signal.STRONG:
+        result = triage(cleaned)
+        ask.update(text=cleaned, flag=False, recommendation=result.recommendation)
+        if result.handling is Handling.REDIRECT:
             turn.go("ask:redirect")
-        elif signal is Signal.AMBIGUOUS:
+        elif result.handling is Handling.CLARIFY:
             turn.go("ask:clarify")
         else:
             turn.go("ask:attachments")
 
     async def _show_ask_redirect(self, turn: Turn) -> str:
+        part = self._ask(turn).get("recommendation")
+        if part:  # a mix: only the recommendation goes on
+            offer = plain(
+                _(
+                    "\nPart of your message is a recommendation, which can go to the dialogue "
+                    "conference:\n<i>{part}</i>"
+                )
+            ).format(part=part)
+            send = _("Send the recommendation part")
+        else:
+            offer = _(
+                "\nIf your message is in fact a recommendation, you can still send it."
+            ).strip()
+            send = _("Send it as a recommendation")
         return "\n\n".join(
             [
                 redirect_text(self.settings),
-                _("\nIf your message is in fact a recommendation, you can still send it.").strip(),
-                self._numbered(
-                    [
-                        (1, _("Send it as a recommendation")),
-                        (2, _("✏️ Edit the text")),
-                        (3, _("✖ Cancel")),
-                    ]
-                ),
+                offer,
+                self._numbered([(1, send), (2, _("✏️ Edit the text")), (3, _("✖ Cancel"))]),
             ]
         )
 
     async def _on_ask_redirect(self, turn: Turn, text: str, word: Keyword | None) -> None:
         number = parsing.parse_number(text)
         if number == 1:
-            self._ask(turn)["flag"] = True  # the office can filter on it
+            ask = self._ask(turn)
+            part = ask.pop("recommendation", None)
+            if part:
+                ask.update(text=part, flag=False)
+            else:
+                ask["flag"] = True  # the office can filter on it
             turn.go("ask:attachments")
         elif number == 2:
             turn.go("ask:text")

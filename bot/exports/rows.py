@@ -29,6 +29,7 @@ from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 
 from bot.services.figures import Scope, where_questions_in, where_submitted_in
+from bot.services.questions import in_dialogue
 from models import Answer, ResidentQuestion, SurveyResponse
 
 BATCH = 2000
@@ -101,9 +102,9 @@ class ResponseRow:
 
 
 def questions_select(scope: Scope, fields: Sequence[str] = ()) -> Select:
-    """The scope's questions that may leave the office (hidden ones and possible complaints or
-    denunciations left out), by field (in the order of `fields`, the survey's; others after
-    them) then code."""
+    """The scope's questions that may leave the office (hidden, reclassified and possible
+    complaints or denunciations left out), by field (in the order of `fields`, the survey's;
+    others after them) then code."""
     q = ResidentQuestion
     stmt = select(
         q.code,
@@ -121,7 +122,7 @@ def questions_select(scope: Scope, fields: Sequence[str] = ()) -> Select:
         q.named,
         q.contact_name,
         q.contact_phone,
-    ).where(q.hidden.is_(False), q.complaint_flag.is_(False))
+    ).where(q.hidden.is_(False), q.complaint_flag.is_(False), in_dialogue())
     order = [q.field, q.code]
     if fields:
         order.insert(

@@ -334,6 +334,12 @@ for _trigger in _TRIGGERS:
 _ORDINARY: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
     (tuple(_words(normalise(p))), tuple(_words(fold(p)))) for p in ORDINARY
 )
+_ORDINARY_BY_FIRST: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+_ORDINARY_BY_FIRST_FOLDED: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+for _phrase in _ORDINARY:
+    _ORDINARY_BY_FIRST.setdefault(_phrase[0][0], []).append(_phrase)
+    if _phrase[1][0] != _phrase[0][0]:
+        _ORDINARY_BY_FIRST_FOLDED.setdefault(_phrase[1][0], []).append(_phrase)
 _NEGATIONS = frozenset(NEGATIONS)
 _RANK = {Signal.NONE: 0, Signal.AMBIGUOUS: 1, Signal.STRONG: 2}
 
@@ -356,20 +362,29 @@ def _spans(words: list[str]) -> Iterator[tuple[int, int, _Trigger]]:
 
 def _ordinary_words(words: list[str]) -> set[int]:
     """Indices of words that belong to an ordinary phrase, typed with or without diacritics."""
+    plain = [_plain(word) for word in words]  # folding is the costly part: once per word
     covered: set[int] = set()
-    for accented, folded in _ORDINARY:
-        size = len(accented)
-        for start in range(len(words) - size + 1):
-            if all(
-                typed == a or (_plain(typed) and typed == f)
-                for typed, a, f in zip(words[start : start + size], accented, folded, strict=True)
+    for start, word in enumerate(words):
+        candidates = (
+            _ORDINARY_BY_FIRST.get(word, ())
+            if not plain[start]
+            else (
+                *_ORDINARY_BY_FIRST.get(word, ()),
+                *_ORDINARY_BY_FIRST_FOLDED.get(word, ()),
+            )
+        )
+        for accented, folded in candidates:
+            end = start + len(accented)
+            if end <= len(words) and all(
+                words[i] == a or (plain[i] and words[i] == f)
+                for i, a, f in zip(range(start, end), accented, folded, strict=True)
             ):
-                covered.update(range(start, start + size))
+                covered.update(range(start, end))
     return covered
 
 
-def assess(text: str) -> Assessment:
-    """Whether the text reads as a complaint or denunciation: STRONG, AMBIGUOUS or NONE."""
+def match_triggers(text: str) -> Assessment:
+    """The trigger words of the text (domain.md §5): STRONG, AMBIGUOUS or NONE."""
     typed = _words(normalise(text))
     ordinary = _ordinary_words(typed)
     words = ["khong" if w in _NEGATIONS else w for w in typed]  # negations are all plain
@@ -397,3 +412,15 @@ def assess(text: str) -> Assessment:
     )
     triggers = tuple(dict.fromkeys(t.entry for _, _, t in sorted(kept, key=lambda m: m[:2])))
     return Assessment(signal, triggers)
+
+
+_SIGNAL_OF_HANDLING = {"redirect": Signal.STRONG, "clarify": Signal.AMBIGUOUS}
+
+
+def assess(text: str) -> Assessment:
+    """What the message is for, as a signal (bot.triage): STRONG to redirect, AMBIGUOUS to ask
+    the one clarifying question, NONE to file; ``triggers`` are the table entries it holds."""
+    from bot.triage import triage  # the recogniser reads this module's tables
+
+    signal = _SIGNAL_OF_HANDLING.get(triage(text).handling, Signal.NONE)
+    return Assessment(signal, match_triggers(text).triggers)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.questions import count_by_field_status
+from bot.services.questions import count_by_field_status, in_dialogue
 from bot.survey.definition import Label, Question, QuestionType, Survey
 from models import (
     Answer,
@@ -393,7 +393,7 @@ async def question_counts(
     stmt = select(
         ResidentQuestion.field, ResidentQuestion.status, func.count(ResidentQuestion.id)
     ).group_by(ResidentQuestion.field, ResidentQuestion.status)
-    stmt = where_questions_in(stmt, scope)
+    stmt = where_questions_in(stmt, scope).where(in_dialogue())
     if not include_hidden:
         stmt = stmt.where(ResidentQuestion.hidden.is_(False))
     counts: dict[str, dict[str, int]] = {}
@@ -418,7 +418,7 @@ async def withheld_questions(db: AsyncSession, session_id: SessionOrScope) -> di
     flagged = func.sum(case((q.hidden.is_(False) & q.complaint_flag.is_(True), 1), else_=0))
     stmt = (
         select(q.field, flagged, hidden)
-        .where(q.hidden.is_(True) | q.complaint_flag.is_(True))
+        .where(q.hidden.is_(True) | q.complaint_flag.is_(True), in_dialogue())
         .group_by(q.field)
     )
     stmt = where_questions_in(stmt, as_scope(session_id))

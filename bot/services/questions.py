@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -36,6 +36,7 @@ from models import (
     Account,
     QuestionAttachment,
     QuestionStatus,
+    Reclassified,
     Resident,
     ResidentQuestion,
     StaffMember,
@@ -149,6 +150,19 @@ class StatusChange:
     locale: str
     code: str
     status: str
+    question_id: int
+
+
+@dataclass(frozen=True)
+class Redirected:
+    """A question staff found to be a complaint, denunciation or crime report: the resident is
+    told where it goes, in the chat they asked from and in their language."""
+
+    channel: str
+    external_id: str
+    locale: str
+    code: str
+    kind: str  # Reclassified
     question_id: int
 
 
@@ -575,6 +589,8 @@ async def list_for_staff(
         where.append(ResidentQuestion.field.in_(by.fields))
     if status is not None:
         where.append(ResidentQuestion.status == status)
+    else:
+        where.append(in_dialogue())
     if flagged:
         where.append(ResidentQuestion.complaint_flag.is_(True))
     if not staff.allows(by, Permission.VIEW_HIDDEN):
@@ -737,7 +753,17 @@ async def attachment_for_staff(
     )
 
 
+def in_dialogue() -> ColumnElement[bool]:
+    """Questions that belong to the dialogue: every queue and figure leaves out those staff
+    reclassified as a complaint, denunciation or crime report."""
+    return ResidentQuestion.status != QuestionStatus.RECLASSIFIED
+
+
 def _refuse_if_done(q: ResidentQuestion) -> None:
+    if q.status == QuestionStatus.RECLASSIFIED:
+        raise InvalidAction(
+            _("This question was taken out of the dialogue as a complaint or a report.")
+        )
     if q.status == QuestionStatus.CLOSED:
         raise InvalidAction(_("This question is closed."))
     if q.status == QuestionStatus.ANSWERED:
@@ -808,6 +834,8 @@ async def mark_conference(
 async def close(db: AsyncSession, actor: Actor, question_id: int, now: datetime) -> StatusChange:
     """Close the question (admins and leaders), answered or not."""
     by, q = await _for_staff(db, actor, question_id, Permission.CLOSE, "close", now)
+    if q.status == QuestionStatus.RECLASSIFIED:
+        _refuse_if_done(q)
     if q.status != QuestionStatus.CLOSED:
         q.status = QuestionStatus.CLOSED
         q.updated_at = now
@@ -831,6 +859,23 @@ async def hide(
     await _save(db, by, "hide", q, now)
 
 
+async def reclassify(
+    db: AsyncSession, actor: Actor, question_id: int, kind: str, now: datetime
+) -> Redirected:
+    """A question that is really a complaint, a denunciation or a crime report (domain.md §5),
+    as any staff member who sees it may find: it leaves the dialogue's queue and figures, and
+    the resident is to be told where such matters go (returned; send after commit). Nobody
+    else is told, and the audit entry says only what it was found to be."""
+    found = Reclassified(kind)  # ValueError for anything else
+    by, q = await _for_staff(db, actor, question_id, Permission.RECLASSIFY, "reclassify", now)
+    _refuse_if_done(q)
+    q.status = QuestionStatus.RECLASSIFIED
+    q.reclassified_as = found
+    await _save(db, by, "reclassify", q, now, {"as": str(found)})
+    channel, external_id, locale = await _chat_of(db, q)
+    return Redirected(channel, external_id, locale, q.code, str(found), q.id)
+
+
 async def unhide(db: AsyncSession, actor: Actor, question_id: int, now: datetime) -> None:
     by, q = await _for_staff(db, actor, question_id, Permission.HIDE, "unhide", now)
     q.hidden = False
@@ -847,7 +892,7 @@ async def count_by_field_status(
     """{field: {status: count}} for a dialogue session, counted in SQL."""
     stmt = (
         select(ResidentQuestion.field, ResidentQuestion.status, func.count(ResidentQuestion.id))
-        .where(ResidentQuestion.session_id == session_id)
+        .where(ResidentQuestion.session_id == session_id, in_dialogue())
         .group_by(ResidentQuestion.field, ResidentQuestion.status)
     )
     if not include_hidden:

@@ -60,6 +60,9 @@ class Permission(StrEnum):
     MANAGE_SESSIONS = "manage_sessions"  # create, edit, cancel sessions; open/close the survey
     UPLOAD_PAPER = "upload_paper"  # type back paper forms from a filled template
     BROADCAST = "broadcast"  # announcements to residents who opted in
+    # Take a question that is really a complaint or a report out of the dialogue, telling the
+    # resident where it goes: any staff member who sees the question.
+    RECLASSIFY = "reclassify"
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -78,10 +81,16 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.VIEW_CONTACT,
             Permission.ANSWER,
             Permission.MARK_CONFERENCE,
+            Permission.RECLASSIFY,
         }
     ),
     Role.FRONT: frozenset(
-        {Permission.VIEW_QUESTIONS, Permission.VIEW_STATS, Permission.UPLOAD_PAPER}
+        {
+            Permission.VIEW_QUESTIONS,
+            Permission.VIEW_STATS,
+            Permission.UPLOAD_PAPER,
+            Permission.RECLASSIFY,
+        }
     ),
 }
 
