@@ -454,7 +454,7 @@ class TextConversation(QuestionScreens):
 
     async def _show_sessions(self, turn: Turn) -> str:
         lines = [plain(_("<b>Upcoming dialogue sessions</b>"))]
-        upcoming = await sessions.upcoming(turn.db, turn.now)
+        upcoming = await sessions.upcoming(turn.db, turn.now, self.settings.zone)
         lines += [plain(session_entry(session, self.settings)) for session in upcoming]
         if not upcoming:
             lines.append(_("No session is planned yet."))
