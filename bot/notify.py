@@ -278,6 +278,10 @@ class Notifier:
 
     # --- sending --------------------------------------------------------------------------
 
+    def _configured(self, channel: str) -> bool:
+        """Whether the bot has this channel (a token), even if another process serves it."""
+        return bool(self.settings.token if channel == TELEGRAM else self.settings.zalo_token)
+
     async def _facts(self, question_id: int) -> tuple[str, Any, Any] | None:
         """(resident id, answered at, last change) of a question: what makes a key unique."""
         try:
@@ -289,19 +293,24 @@ class Notifier:
             return None
 
     async def _send(self, rows: list[tuple[Recipient, Message, str]], what: str) -> int:
-        """Put the messages (all on one channel) into the outbox and send them now; returns
-        how many the channel accepted."""
+        """Put the messages (all on one channel) into the outbox and send them now if this
+        process serves the channel (else the one that does sends them); returns how many the
+        channel accepted now."""
         if not rows:
             return 0
         channel = rows[0][0].channel
-        if channel not in self.delivery.senders:
-            log.info("No %s channel in this process: %s not sent", channel.capitalize(), what)
+        here = channel in self.delivery.senders
+        if not here and not self._configured(channel):
+            log.info("No %s channel configured: %s not sent", channel.capitalize(), what)
             return 0
         try:
             async with self.sessionmaker() as db, db.begin():
                 await outbox.add_many(db, rows)
         except Exception as exc:
             log.warning("%s %s not queued: %s", channel.capitalize(), what, type(exc).__name__)
+            return 0
+        if not here:  # e.g. the console: the running bot's delivery engine sends it
+            log.info("%s %s queued for the bot's process", channel.capitalize(), what)
             return 0
         outcomes = await self.delivery.send_now(key for _r, _m, key in rows)
         sent = 0
