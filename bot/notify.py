@@ -10,8 +10,8 @@ the resident still finds the answer under "My questions". A message the platform
 a while (5xx) is retried by the engine later.
 
 - Telegram: a message in the resident's language with two rating buttons (`RateCb`).
-- Zalo: the same text, with "reply 1 or 2"; once Zalo accepted it the engine puts the resident's
-  text conversation on the question's detail screen, so their next "1" or "2" is the rating.
+- Zalo: the same text, with the word that opens the answer and its rating ("xem"); the
+  resident's conversation stays where it is (bot/conversation/asides.py).
 - Console: nothing to deliver; the resident reads it under "My questions".
 """
 
@@ -245,11 +245,11 @@ class Notifier:
                 text = plain(_(ANSWER_TEMPLATE)).format(
                     code=relay.code, answer=relay.answer_text, signature=sign
                 )
-                text += "\n\n" + _("Reply 1 if the answer is satisfactory, 2 if it is not.")
-                # Only once they can read what they would rate: applied after Zalo accepted it.
-                message = Message(
-                    text, then={"screen": "mine:detail", "question": relay.question_id}
+                # Beside whatever the resident is doing: their next reply still answers that.
+                text += "\n\n" + _(
+                    'To rate this answer, reply "view". Whatever you were doing stays as it was.'
                 )
+                message = Message(text)
         facts = await self._facts(relay.question_id)
         if facts is None:
             return False
