@@ -74,6 +74,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     paper.add_argument("--out", required=True, help="the .docx file to write")
     paper.add_argument("--lang", choices=("vi", "en"), default=None, help="default: DEFAULT_LOCALE")
+    template = commands.add_parser(
+        "paper-template",
+        help="write the spreadsheet (XLSX) for typing in paper forms, to store with paper-import",
+    )
+    template.add_argument("--out", required=True, help="the .xlsx file to write")
+    template.add_argument(
+        "--lang", choices=("vi", "en"), default=None, help="default: DEFAULT_LOCALE"
+    )
     export = commands.add_parser(
         "export",
         help="write the figures, questions and responses of a session (XLSX, CSV, PNG, DOCX)",
@@ -146,8 +154,7 @@ async def run(settings: Settings) -> None:
     web_runner: web.AppRunner | None = None
     telegram_hook: TelegramWebhook | None = None
     zalo: ZaloChannel | None = None
-    try:
-        await bootstrap_admins(app, settings)
+    try:  # ADMIN_IDS were applied by prepare(), as for every command
         leading = asyncio.create_task(leadership.run())
         if app.bot is not None:
             me = await start_telegram(app, settings)
@@ -268,7 +275,8 @@ async def start_telegram(app, settings: Settings) -> str:
 
 
 async def bootstrap_admins(app, settings: Settings) -> None:
-    """ADMIN_IDS are active admins from this start on (created, or restored if changed)."""
+    """ADMIN_IDS are active admins from this start on (created, or restored if changed), as
+    `prepare()` makes them for every command."""
     async with app.sessionmaker() as db, db.begin():
         admins = await staff.bootstrap_admins(db, settings.admin_ids, utcnow())
     if settings.admin_ids:
@@ -307,6 +315,36 @@ async def write_paper_form(settings: Settings, out: str, locale: str | None) -> 
     except OSError as exc:
         raise StartupError(f"Cannot write {out}: {exc.strerror}") from None
     log.info("Paper form written to %s", out)
+
+
+async def write_paper_template(settings: Settings, out: str, locale: str | None) -> None:
+    """The spreadsheet staff type paper forms into, as /paper sends it, for the session answers
+    go to now; `paper-import FILE --session ID` stores it."""
+    from bot.exports.paper_template import paper_template
+    from bot.services import sessions
+
+    survey = await prepare(settings)
+    engine = database.create_engine(settings.database_url)
+    try:
+        async with database.create_sessionmaker(engine)() as db, db.begin():
+            session = await sessions.session_for_answers(
+                db, utcnow(), settings.zone, settings.default_locale
+            )
+            title, session_id = session.title, session.id
+    finally:
+        await engine.dispose()
+    data = paper_template(survey, locale=locale or settings.default_locale, session_title=title)
+    try:
+        await asyncio.to_thread(Path(out).write_bytes, data)
+    except OSError as exc:
+        raise StartupError(f"Cannot write {out}: {exc.strerror}") from None
+    log.info(
+        "Paper-form template written to %s; once filled in: python -m bot paper-import %s "
+        "--session %d",
+        out,
+        out,
+        session_id,
+    )
 
 
 async def export(settings: Settings, args: argparse.Namespace) -> None:
@@ -489,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
         command = lambda settings: restore_database(settings, args.file)  # noqa: E731
     elif args.command == "paper-import":
         command = lambda settings: import_paper(settings, args.file, args.session)  # noqa: E731
+    elif args.command == "paper-template":
+        command = lambda settings: write_paper_template(settings, args.out, args.lang)  # noqa: E731
     elif args.command == "paper-form":
         command = lambda settings: write_paper_form(settings, args.out, args.lang)  # noqa: E731
     else:

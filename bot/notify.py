@@ -10,8 +10,8 @@ the resident still finds the answer under "My questions". A message the platform
 a while (5xx) is retried by the engine later.
 
 - Telegram: a message in the resident's language with two rating buttons (`RateCb`).
-- Zalo: the same text, with "reply 1 or 2"; once Zalo accepted it the engine puts the resident's
-  text conversation on the question's detail screen, so their next "1" or "2" is the rating.
+- Zalo: the same text, with the word that opens the answer and its rating ("xem"); the
+  resident's conversation stays where it is (bot/conversation/asides.py).
 - Console: nothing to deliver; the resident reads it under "My questions".
 """
 
@@ -249,11 +249,11 @@ class Notifier:
                 text = plain(_(ANSWER_TEMPLATE)).format(
                     code=relay.code, answer=relay.answer_text, signature=sign
                 )
-                text += "\n\n" + _("Reply 1 if the answer is satisfactory, 2 if it is not.")
-                # Only once they can read what they would rate: applied after Zalo accepted it.
-                message = Message(
-                    text, then={"screen": "mine:detail", "question": relay.question_id}
+                # Beside whatever the resident is doing: their next reply still answers that.
+                text += "\n\n" + _(
+                    'To rate this answer, reply "view". Whatever you were doing stays as it was.'
                 )
+                message = Message(text)
         facts = await self._facts(relay.question_id)
         if facts is None:
             return False
@@ -304,6 +304,10 @@ class Notifier:
 
     # --- sending --------------------------------------------------------------------------
 
+    def _configured(self, channel: str) -> bool:
+        """Whether the bot has this channel (a token), even if another process serves it."""
+        return bool(self.settings.token if channel == TELEGRAM else self.settings.zalo_token)
+
     async def _facts(self, question_id: int) -> tuple[str, Any, Any] | None:
         """(resident id, answered at, last change) of a question: what makes a key unique."""
         try:
@@ -315,19 +319,24 @@ class Notifier:
             return None
 
     async def _send(self, rows: list[tuple[Recipient, Message, str]], what: str) -> int:
-        """Put the messages (all on one channel) into the outbox and send them now; returns
-        how many the channel accepted."""
+        """Put the messages (all on one channel) into the outbox and send them now if this
+        process serves the channel (else the one that does sends them); returns how many the
+        channel accepted now."""
         if not rows:
             return 0
         channel = rows[0][0].channel
-        if channel not in self.delivery.senders:
-            log.info("No %s channel in this process: %s not sent", channel.capitalize(), what)
+        here = channel in self.delivery.senders
+        if not here and not self._configured(channel):
+            log.info("No %s channel configured: %s not sent", channel.capitalize(), what)
             return 0
         try:
             async with self.sessionmaker() as db, db.begin():
                 await outbox.add_many(db, rows)
         except Exception as exc:
             log.warning("%s %s not queued: %s", channel.capitalize(), what, type(exc).__name__)
+            return 0
+        if not here:  # e.g. the console: the running bot's delivery engine sends it
+            log.info("%s %s queued for the bot's process", channel.capitalize(), what)
             return 0
         outcomes = await self.delivery.send_now(key for _r, _m, key in rows)
         sent = 0

@@ -37,7 +37,9 @@ async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 
 async def sessions_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     d = deps(dialog_manager)
-    lines = [session_entry(s, d.settings) for s in await sessions.upcoming(d.db, d.now)]
+    lines = [
+        session_entry(s, d.settings) for s in await sessions.upcoming(d.db, d.now, d.settings.zone)
+    ]
     listing = "\n\n".join(lines) if lines else _("No session is planned yet.")
     return {"listing": listing}
 

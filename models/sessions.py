@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, or_, select
+from sqlalchemy import Integer, String, Text, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,11 +46,23 @@ async def open_session(db: AsyncSession) -> DialogueSession | None:
 
 
 async def upcoming_sessions(
-    db: AsyncSession, now: datetime, limit: int = 5, *, dated_only: bool = False
+    db: AsyncSession,
+    now: datetime,
+    limit: int = 5,
+    *,
+    dated_only: bool = False,
+    from_period: str | None = None,
 ) -> list[DialogueSession]:
+    """`from_period` ("2027-H1"): undated sessions of an earlier half-year are over."""
     when = DialogueSession.starts_at >= now
     if not dated_only:
-        when = or_(DialogueSession.starts_at.is_(None), when)
+        undated = DialogueSession.starts_at.is_(None)
+        if from_period is not None:
+            undated = and_(
+                undated,
+                or_(DialogueSession.period.is_(None), DialogueSession.period >= from_period),
+            )
+        when = or_(undated, when)
     stmt = (
         select(DialogueSession)
         .where(DialogueSession.status.in_([SessionStatus.PLANNED, SessionStatus.OPEN]), when)

@@ -96,8 +96,12 @@ async def _previous_digest(db: AsyncSession, key: str) -> datetime | None:
     return await db.scalar(stmt)
 
 
-async def _entries(db: AsyncSession, fields: set[str], since: datetime) -> list[Entry]:
-    """Visible questions of these fields created since `since` or still unanswered."""
+async def _entries(
+    db: AsyncSession, fields: set[str], since: datetime, *, other_fields: bool = False
+) -> list[Entry]:
+    """Visible questions of these fields (`other_fields`: of every other field) created since
+    `since` or still unanswered."""
+    of_fields = ResidentQuestion.field.in_(fields)
     stmt = (
         select(
             ResidentQuestion.code,
@@ -109,7 +113,7 @@ async def _entries(db: AsyncSession, fields: set[str], since: datetime) -> list[
             ResidentQuestion.complaint_flag,
         )
         .where(
-            ResidentQuestion.field.in_(fields),
+            ~of_fields if other_fields else of_fields,
             ResidentQuestion.hidden.is_(False),
             in_dialogue(),
             (ResidentQuestion.created_at > since) | ResidentQuestion.status.in_(UNANSWERED),
@@ -125,8 +129,16 @@ async def _entries(db: AsyncSession, fields: set[str], since: datetime) -> list[
 
 
 def digest_text(
-    day: date, new: Sequence[Entry], pending: Sequence[Entry], survey: Survey, locale: str
+    day: date,
+    new: Sequence[Entry],
+    pending: Sequence[Entry],
+    survey: Survey,
+    locale: str,
+    *,
+    unheld: bool = False,
 ) -> str:
+    """`unheld`: the admins' digest of the fields no official holds."""
+
     def line(entry: Entry) -> str:
         found = survey.field(entry.field)
         field = found.label.get(locale) if found else entry.field
@@ -144,17 +156,26 @@ def digest_text(
             )
         return lines
 
-    parts = [_("☀️ <b>Questions of your fields</b> · {day}").format(day=day.strftime("%d/%m/%Y"))]
+    title = (
+        _("☀️ <b>Questions of fields no official holds</b> · {day}")
+        if unheld
+        else _("☀️ <b>Questions of your fields</b> · {day}")
+    )
+    parts = [title.format(day=day.strftime("%d/%m/%Y"))]
     parts += section(_("🆕 New since the last digest: {count}").format(count=len(new)), new)
     parts += section(_("⏳ Still unanswered: {count}").format(count=len(pending)), pending)
     parts += ["", _("Open them with /questions.")]
+    if unheld:
+        parts.append(_("Give these fields to an official with /staff_add or /staff_set."))
     return "\n".join(parts)
 
 
 async def send_digests(
     db: AsyncSession, settings: Settings, survey: Survey, at: time, now: datetime
 ) -> int:
-    """One digest per official with something new or pending, once per ward day."""
+    """One digest per official with something new or pending, once per ward day; with no
+    leader, the admins get the questions of the fields no official holds (nobody else
+    would)."""
     day = digest_day(now, settings, at)
     key = f"digest:{day.isoformat()}"
     since = await _previous_digest(db, key) or now - timedelta(days=1)
@@ -171,17 +192,22 @@ async def send_digests(
     officials = await active_staff(db, Role.OFFICIAL)
     fields = {field for person in officials for field in person.fields}
     entries = await _entries(db, fields, since) if fields else []
+    readers: list[tuple[StaffRef, list[Entry], bool]] = [
+        (person, [e for e in entries if e.field in person.fields], False) for person in officials
+    ]
+    if not await active_staff(db, Role.LEADER):
+        unheld = await _entries(db, fields, since, other_fields=True)
+        readers += [(person, unheld, True) for person in await active_staff(db, Role.ADMIN)]
     locale = settings.default_locale
     rows = []
     with use_locale(locale):
-        for person in officials:
-            mine = [e for e in entries if e.field in person.fields]
+        for person, mine, unheld_fields in readers:
             new = [e for e in mine if e.created_at > since]
             pending = [e for e in mine if e.created_at <= since]
             if not new and not pending:
                 continue  # nothing to say: no message
             recipient = staff_chat(person, settings)
-            text = digest_text(day, new, pending, survey, locale)
+            text = digest_text(day, new, pending, survey, locale, unheld=unheld_fields)
             rows.append(
                 (recipient, Message(text, html=True), outbox.delivery_key(broadcast.id, recipient))
             )

@@ -118,8 +118,7 @@ def _details(session: DialogueSession, settings: Settings) -> str:
 def reminder_message(
     session: DialogueSession, channel: str, locale: str, settings: Settings
 ) -> Message:
-    """Telegram: HTML and two buttons. Zalo: plain text with numbered replies, and the text
-    conversation put on the reminder's screen once it is sent (`then`)."""
+    """Telegram: HTML and two buttons. Zalo: plain text naming the words that do the same."""
     with use_locale(locale):
         text = "\n".join([_(REMINDER_TITLE), _details(session, settings), "", _(REMINDER_INVITE)])
         if channel == TELEGRAM:
@@ -128,10 +127,10 @@ def reminder_message(
                 [(_("⭐ Rate a field"), ReminderCb(a=RATE, s=session.id).pack())],
             ]
             return Message(text, html=True, buttons=buttons)
-        replies = _("Reply 1 to send a question, 2 to rate a field.")
-        return Message(
-            f"{plain(text)}\n\n{replies}", then={"screen": "reminder", "session": session.id}
-        )
+        # Words, not numbers: the resident's conversation stays where it was, and their next
+        # reply still answers that (bot/conversation/asides.py).
+        replies = _('Reply "ask" to send a question, or "rate" to rate a field.')
+        return Message(f"{plain(text)}\n\n{replies}")
 
 
 def cancellation_message(

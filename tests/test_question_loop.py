@@ -79,18 +79,27 @@ async def test_zalo_resident_asks_official_answers_on_telegram_resident_rates(
     [(chat, relay)] = zalo.sent[before:]
     assert chat == "zu1"
     assert relay.startswith(f"💬 Trả lời câu hỏi {code} của Ông/Bà\n\n{ANSWER}\n— {SIGNATURE}")
-    assert relay.endswith("Ông/Bà trả lời 1 nếu hài lòng với câu trả lời, 2 nếu chưa hài lòng.")
+    assert relay.endswith(
+        "Để đánh giá câu trả lời này, Ông/Bà nhắn “xem”. Việc Ông/Bà đang làm vẫn được giữ nguyên."
+    )
 
-    thanks, detail = await resident.say("1")
-    assert thanks == "Cảm ơn Ông/Bà đã đánh giá câu trả lời."
+    # The resident is still on the "sent" screen; "xem" opens the answer beside it.
+    [detail] = await resident.say("xem")
     assert detail.startswith(f"{code} · Tư pháp – Hộ tịch\nTrạng thái: đã trả lời")
-    assert "Cảm ơn Ông/Bà, đánh giá đã được ghi nhận." in detail
+    assert "1. 👍 Hài lòng\n2. 👎 Không hài lòng" in detail
+    thanks, back = await resident.say("1")
+    assert thanks == "Cảm ơn Ông/Bà đã đánh giá câu trả lời."
+    assert back.startswith(f"✅ Đã tiếp nhận. Mã theo dõi của Ông/Bà là {code}.")
     [question] = await stored_questions(app)
     assert (question.channel, question.status, question.answer_rating) == (
         "zalo",
         "answered",
         "satisfied",
     )
+    [mine] = await resident.say("1")  # the "sent" screen's own 1: My questions
+    assert f"1. {code}" in mine
+    [detail] = await resident.say("1")
+    assert "Cảm ơn Ông/Bà, đánh giá đã được ghi nhận." in detail
     thanks, _detail = await resident.say("2")  # a mis-tap corrected: the later rating counts
     assert thanks == "Cảm ơn Ông/Bà đã đánh giá câu trả lời."
     assert (await stored_questions(app))[0].answer_rating == "unsatisfied"

@@ -33,7 +33,6 @@ from models import (
     StaffMember,
     utcnow,
 )
-from models.conversations import load_state, save_state
 from scheduler import Scheduler, jobs
 from scheduler.config import parse_clock, parse_months, parse_offsets, sync_url
 from tests.resident import Resident as TelegramUser
@@ -191,14 +190,6 @@ async def as_delivered_on_telegram(app, delivery: Delivery) -> None:
     )
 
 
-async def as_delivered_on_zalo(app, delivery: Delivery) -> None:
-    """The delivery engine's part once Zalo accepted the text: the payload's `then` goes into
-    the resident's conversation."""
-    async with app.sessionmaker() as db, db.begin():
-        account_id, state = await load_state(db, delivery.channel, delivery.chat_id)
-        await save_state(db, account_id, {**state, **delivery.payload["then"]})
-
-
 # --- reminders --------------------------------------------------------------------------------
 
 
@@ -241,8 +232,8 @@ async def test_each_reminder_goes_out_at_its_ward_time_in_each_residents_languag
     zalo = week["z-7"].payload
     assert zalo["text"].startswith("🔔 Reminder: dialogue conference\nHội nghị đối thoại")
     assert "🕘 08:00 15/12/2026" in zalo["text"] and "<b>" not in zalo["text"]
-    assert zalo["text"].endswith("Reply 1 to send a question, 2 to rate a field.")
-    assert zalo["then"] == {"screen": "reminder", "session": sid}
+    assert zalo["text"].endswith('Reply "ask" to send a question, or "rate" to rate a field.')
+    assert "then" not in zalo  # the resident's conversation stays where it is
     assert "buttons" not in zalo
     assert {d.next_attempt_at for d in week.values()} == {utc(2026, 12, 8, 1)}
     assert {d.status for d in week.values()} == {"pending"}
@@ -436,7 +427,7 @@ async def test_the_job_store_keeps_the_jobs_across_a_restart(app, schedulers, at
 # --- acting on a reminder ---------------------------------------------------------------------
 
 
-async def test_a_zalo_resident_replies_1_or_2_to_a_reminder(app, settings, schedulers, at):
+async def test_a_zalo_resident_replies_with_the_reminders_words(app, settings, schedulers, at):
     at(local(2026, 12, 8, 7))
     starts = local(2026, 12, 15, 8)
     sid = await add_session(app, starts)
@@ -447,15 +438,16 @@ async def test_a_zalo_resident_replies_1_or_2_to_a_reminder(app, settings, sched
     at(local(2026, 12, 8, 8))
     await started(schedulers)
     reminder = (await deliveries_of(app, key(sid, "7d", starts)))["z-1"]
+    assert reminder.payload["text"].endswith(
+        "Ông/Bà nhắn “hỏi” để gửi câu hỏi, hoặc “đánh giá” để đánh giá một lĩnh vực."
+    )
 
-    await as_delivered_on_zalo(app, reminder)
-    assert "Câu hỏi, kiến nghị thuộc lĩnh vực nào?" in await zalo.say("1")
+    assert "Câu hỏi, kiến nghị thuộc lĩnh vực nào?" in await zalo.say("hỏi")
     await zalo.say("menu")
-    await as_delivered_on_zalo(app, reminder)
-    assert "Ông/Bà đã thực hiện thủ tục thuộc lĩnh vực nào?" in await zalo.say("2")
+    assert "Ông/Bà đã thực hiện thủ tục thuộc lĩnh vực nào?" in await zalo.say("danh gia")
     await zalo.say("menu")
-    await as_delivered_on_zalo(app, reminder)
-    assert "Menu chính" in await zalo.say("cảm ơn")  # anything else: as if no reminder came
+    # Anything else is read against the screen the resident is on, as if no reminder came.
+    assert "Ông/Bà đã thực hiện thủ tục thuộc lĩnh vực nào?" in await zalo.say("1")
 
 
 async def test_telegram_reminder_buttons_open_the_question_and_the_survey(
@@ -760,11 +752,12 @@ async def test_end_to_end_the_engine_sends_the_reminders_and_residents_act_on_th
     sent = await deliveries_of(app, key(sid, "7d", starts))
     assert {chat: d.status for chat, d in sent.items()} == {"501": "sent", "zu1": "sent"}
     [(chat, text_sent)] = zalo.sent
-    assert chat == "zu1" and text_sent.endswith("Reply 1 to send a question, 2 to rate a field.")
+    assert chat == "zu1"
+    assert text_sent.endswith('Reply "ask" to send a question, or "rate" to rate a field.')
     zalo_resident = TextResident(
         TextConversation(app.sessionmaker, app.survey, app.settings), "zu1", "zalo"
     )
-    assert "Which field is it about?" in await zalo_resident.say("1")
+    assert "Which field is it about?" in await zalo_resident.say("ask")
 
     resident = TelegramUser(app, telegram, 501, "vi")
     reminder = resident.snapshot()

@@ -11,6 +11,7 @@ from bot import db as database
 from bot.channels.text import split_text
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
+from bot.notify import Notifier
 from bot.settings import Settings
 from bot.startup import prepare
 
@@ -26,7 +27,12 @@ async def run_console(
 ) -> None:
     survey = await prepare(settings)
     engine = database.create_engine(settings.database_url)
-    conversation = TextConversation(database.create_sessionmaker(engine), survey, settings)
+    sessionmaker = database.create_sessionmaker(engine)
+    # Staff hear of a question filed here as from any channel: queued for the bot's process.
+    notifier = Notifier(sessionmaker, survey, settings)
+    conversation = TextConversation(
+        sessionmaker, survey, settings, on_question=notifier.question_filed
+    )
     write(f"doithoai console: you are resident '{user}'. Type a message; Ctrl-D to quit.")
     try:
         while True:

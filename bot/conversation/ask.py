@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.conversation import parsing
+from bot.conversation import asides, parsing
 from bot.conversation.errors import Retry
 from bot.conversation.inbound import Kind
 from bot.conversation.parsing import Keyword
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 Download = Callable[[str], Awaitable[bytes | None]]
 # Told the id of a question once it is stored (bot.notify.Notifier.question_filed).
 OnQuestion = Callable[[int], Awaitable[Any]]
+# State: the question's screen showed its answer, so a "1" or "2" there is a rating.
+RATING_OFFERED = "rating_offered"
 
 
 class QuestionScreens:
@@ -46,7 +48,7 @@ class QuestionScreens:
     on_question: OnQuestion | None = None
 
     # Provided by TextConversation: survey, settings, _numbered, _choose, _yes_or_no,
-    # _log_consent.
+    # _log_consent, _on_screen.
     survey: Any
     settings: Any
 
@@ -423,17 +425,21 @@ class QuestionScreens:
     async def _on_mine(self, turn: Turn, text: str, word: Keyword | None) -> None:
         ids = turn.state.get("mine") or []
         number = parsing.parse_number(text)
+        if ids and number is not None and 1 <= number <= len(ids):
+            turn.go("mine:detail", question=ids[number - 1])
+            return
+        if await self._leave_aside(turn, text, word):
+            return
         if number == 0 or word is Keyword.BACK or not ids:
             turn.go("menu")
             return
-        if number is None or not 1 <= number <= len(ids):
-            raise Retry(_("Please reply with a number from 1 to {last}.").format(last=len(ids)))
-        turn.go("mine:detail", question=ids[number - 1])
+        raise Retry(_("Please reply with a number from 1 to {last}.").format(last=len(ids)))
 
     async def _show_mine_detail(self, turn: Turn) -> str:
         view = await question_service.question_for_resident(
             turn.db, turn.resident.id, turn.state.get("question") or 0
         )
+        turn.state[RATING_OFFERED] = view is not None and view.answer_text is not None
         if view is None:
             turn.go("mine")
             return await self._show_mine(turn)
@@ -465,7 +471,9 @@ class QuestionScreens:
 
     async def _on_mine_detail(self, turn: Turn, text: str, word: Keyword | None) -> None:
         number = parsing.parse_number(text)
-        if number in (1, 2):
+        # Only a screen that showed the answer takes a rating: one shown before the answer
+        # arrived did not offer it.
+        if number in (1, 2) and turn.state.get(RATING_OFFERED):
             try:
                 await question_service.rate_answer(
                     turn.db,
@@ -478,5 +486,33 @@ class QuestionScreens:
             except QuestionError as problem:
                 raise Retry(str(problem)) from None
             turn.replies.append(_("Thank you for rating the answer."))
+            if turn.state.get(asides.BACK_TO):  # opened with "xem": back to what they were doing
+                turn.go(turn.state.pop(asides.BACK_TO))
+            return
+        if await self._leave_aside(turn, text, word):
             return
         turn.go("mine")
+
+    # --- an answer opened beside the conversation ("xem") -----------------------------------
+
+    async def _view_answer(self, turn: Turn) -> None:
+        """The latest answer not yet rated (else My questions), opened beside the screen the
+        resident was on: leaving it returns there."""
+        if turn.screen not in asides.ANSWER_SCREENS:
+            turn.state[asides.BACK_TO] = turn.screen
+        question = await question_service.latest_unrated_answer(turn.db, turn.resident.id)
+        if question is None:
+            turn.go("mine")
+        else:
+            turn.go("mine:detail", question=question)
+
+    async def _leave_aside(self, turn: Turn, text: str, word: Keyword | None) -> bool:
+        """Back to the screen "xem" was typed on, if it was; a reply other than "back" was
+        meant for that screen and is read there. False when there is no such screen."""
+        back = turn.state.pop(asides.BACK_TO, None)
+        if not back:
+            return False
+        turn.go(back)
+        if not (word is Keyword.BACK or parsing.parse_number(text) == 0):
+            await self._on_screen(turn, text, word)
+        return True

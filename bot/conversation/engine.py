@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
-from bot.conversation import parsing, understanding
+from bot.conversation import asides, parsing, understanding
 from bot.conversation.ask import Download, OnQuestion, QuestionScreens
 from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
@@ -129,6 +129,8 @@ class TextConversation(QuestionScreens):
             if inbound.is_group:
                 return [_("Please write to the bot in a private chat.")]
             await self._respond(turn)
+            if turn.screen not in asides.ANSWER_SCREENS:
+                turn.state.pop(asides.BACK_TO, None)  # the resident went on from there
             await self._show(turn)
         await self._store(turn)
         return turn.replies
@@ -163,8 +165,12 @@ class TextConversation(QuestionScreens):
     async def _respond(self, turn: Turn) -> None:
         inbound = turn.inbound
         if turn.state.get("screen") is None:
-            turn.go("notice")  # a first message, whatever it says, is answered by the notice
-            return
+            if turn.resident is None:
+                turn.go("notice")  # a first message, whatever it says, is answered by the notice
+                return
+            await self._home(turn)  # known, with no conversation kept: read from the menu
+            if turn.screen == "notice":
+                return
         if await self._take_image(turn):
             return
         if inbound.kind is not Kind.TEXT or not (inbound.text or "").strip():
@@ -172,20 +178,24 @@ class TextConversation(QuestionScreens):
             return
         text = inbound.text or ""
         word = parsing.keyword(text)
-        if await self._global(turn, word):
-            return
-        handler = getattr(self, f"_on_{turn.screen.replace(':', '_')}", None)
-        if handler is None:
-            await self._home(turn)
+        if await self._global(turn, text, word):
             return
         try:
-            await handler(turn, text, word)
+            await self._on_screen(turn, text, word)
         except Retry as hint:
             turn.replies.append(str(hint))
         except InvalidAnswer as problem:
             turn.replies.append(str(problem))
 
-    async def _global(self, turn: Turn, word: Keyword | None) -> bool:
+    async def _on_screen(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        """The reply, read against the screen the resident is on."""
+        handler = getattr(self, f"_on_{turn.screen.replace(':', '_')}", None)
+        if handler is None:
+            await self._home(turn)
+            return
+        await handler(turn, text, word)
+
+    async def _global(self, turn: Turn, text: str, word: Keyword | None) -> bool:
         """Words that work on every screen once the notice was answered."""
         if word is Keyword.HELP:
             turn.replies.append(self._help())
@@ -207,7 +217,14 @@ class TextConversation(QuestionScreens):
         if word is Keyword.DATA:
             turn.go("data")
             return True
-        return False
+        aside = asides.read(text)
+        if aside is asides.Aside.VIEW_ANSWER:
+            await self._view_answer(turn)
+        elif aside is asides.Aside.ASK:
+            await self._open(turn, "ask")
+        elif aside is asides.Aside.RATE:
+            await self._rate_now(turn)
+        return aside is not None
 
     # --- rendering ---------------------------------------------------------------------
 
@@ -436,14 +453,29 @@ class TextConversation(QuestionScreens):
             turn.state["locale"] = turn.locale
         i18n.set_locale(turn.locale)
 
-    # --- after a reminder (its numbered replies) -----------------------------------------
+    async def _rate_now(self, turn: Turn) -> None:
+        """The reminder's word "đánh giá": the rating left half-way, else a field to rate."""
+        summary = None
+        if await self._survey_allowed(turn):
+            summary = await survey_service.find_draft(turn.db, turn.resident.id)
+        if summary is not None:
+            draft = await survey_service.load(
+                turn.db, self.survey, summary.response_id, turn.resident.id
+            )
+            if draft is not None:
+                self._open_draft(turn, draft)
+                return
+        await self._open(turn, "rate")
+
+    # --- after a reminder of an earlier version (its numbered replies) --------------------
 
     async def _show_reminder(self, turn: Turn) -> str:
         return _("Reply 1 to send a question, 2 to rate a field.")
 
     async def _on_reminder(self, turn: Turn, text: str, word: Keyword | None) -> None:
-        """A reminder was sent (the delivery engine put the conversation here): 1 sends a
-        question, 2 rates a field; anything else is taken as if no reminder had come."""
+        """A conversation an earlier version put here when it sent a reminder (reminders now
+        leave the conversation where it is): 1 sends a question, 2 rates a field; anything
+        else is taken as if no reminder had come."""
         turn.state.pop("session", None)
         number = parsing.parse_number(text)
         if number in (1, 2):
@@ -455,7 +487,7 @@ class TextConversation(QuestionScreens):
 
     async def _show_sessions(self, turn: Turn) -> str:
         lines = [plain(_("<b>Upcoming dialogue sessions</b>"))]
-        upcoming = await sessions.upcoming(turn.db, turn.now)
+        upcoming = await sessions.upcoming(turn.db, turn.now, self.settings.zone)
         lines += [plain(session_entry(session, self.settings)) for session in upcoming]
         if not upcoming:
             lines.append(_("No session is planned yet."))

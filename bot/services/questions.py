@@ -421,6 +421,21 @@ async def my_questions(db: AsyncSession, resident_id: str) -> list[QuestionSumma
     ]
 
 
+async def latest_unrated_answer(db: AsyncSession, resident_id: str) -> int | None:
+    """The id of the resident's question answered last whose answer they have not rated."""
+    stmt = (
+        select(ResidentQuestion.id)
+        .where(
+            ResidentQuestion.resident_id == resident_id,
+            ResidentQuestion.answer_text.is_not(None),
+            ResidentQuestion.answer_rating.is_(None),
+        )
+        .order_by(ResidentQuestion.answered_at.desc(), ResidentQuestion.id.desc())
+        .limit(1)
+    )
+    return await db.scalar(stmt)
+
+
 async def _own(db: AsyncSession, resident_id: str, question_id: int) -> ResidentQuestion | None:
     stmt = select(ResidentQuestion).where(
         ResidentQuestion.id == question_id, ResidentQuestion.resident_id == resident_id

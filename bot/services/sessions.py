@@ -40,10 +40,23 @@ MAX_PLACE = 300
 MAX_AGENDA = 2000
 
 
+SESSION_MONTHS = (6, 11)  # the months the ward usually meets (SESSION_MONTHS)
+
+
 def half_year(now: datetime, zone: ZoneInfo) -> tuple[int, int]:
-    """(year, 1 or 2): the ward meets in June and in November, once per half-year."""
+    """(year, 1 or 2) of the next conference month not over yet: the ward meets in June and
+    in November, once per half-year, so answers given in December are for next June's."""
     local = now.astimezone(zone)
-    return local.year, 1 if local.month <= 6 else 2
+    year, month = local.year, local.month
+    if month > max(SESSION_MONTHS):
+        year, month = year + 1, min(SESSION_MONTHS)
+    return year, 1 if month <= 6 else 2
+
+
+def answer_period(now: datetime, zone: ZoneInfo) -> str:
+    """The half-year of the next conference month not over yet ("2027-H1")."""
+    year, half = half_year(now, zone)
+    return f"{year}-H{half}"
 
 
 def default_title(year: int, half: int) -> str:
@@ -55,8 +68,9 @@ def default_title(year: int, half: int) -> str:
 async def session_for_answers(
     db: AsyncSession, now: datetime, zone: ZoneInfo, locale: str
 ) -> DialogueSession:
-    """The open session; else the next dated planned one; else this half-year's default
-    session, created on first use with its date left to be announced."""
+    """The open session; else the next dated planned one; else the default session of the
+    next half-year whose conference has not taken place, created on first use with its date
+    left to be announced. A session already held is never chosen."""
     session = await open_session(db)
     if session is not None:
         return session
@@ -65,10 +79,14 @@ async def session_for_answers(
         return upcoming[0]
 
     year, half = half_year(now, zone)
-    period = f"{year}-H{half}"
-    existing = await session_for_period(db, period)
-    if existing is not None:
-        return existing
+    while True:
+        period = f"{year}-H{half}"
+        existing = await session_for_period(db, period)
+        if existing is None:
+            break
+        if not _over(existing, now):
+            return existing
+        year, half = (year, 2) if half == 1 else (year + 1, 1)  # held: the next half-year's
     with use_locale(locale):
         title = default_title(year, half)
     try:
@@ -81,8 +99,19 @@ async def session_for_answers(
     return session
 
 
-async def upcoming(db: AsyncSession, now: datetime, limit: int = 5) -> list[DialogueSession]:
-    return await upcoming_sessions(db, now, limit)
+def _over(session: DialogueSession, now: datetime) -> bool:
+    """Held (its date has passed, or its window was closed) or cancelled."""
+    if session.status in (SessionStatus.CLOSED, SessionStatus.CANCELLED):
+        return True
+    return session.starts_at is not None and session.starts_at < now
+
+
+async def upcoming(
+    db: AsyncSession, now: datetime, zone: ZoneInfo, limit: int = 5
+) -> list[DialogueSession]:
+    """Sessions still ahead: dated ones not yet begun, and those whose date is to be announced
+    unless their half-year is over (November's, once December has come)."""
+    return await upcoming_sessions(db, now, limit, from_period=answer_period(now, zone))
 
 
 async def get(db: AsyncSession, session_id: int) -> DialogueSession | None:

@@ -480,5 +480,7 @@ async def officials_for(db: AsyncSession, field: str) -> list[StaffRef]:
 
 async def recipients_for_new_question(db: AsyncSession, field: str) -> list[StaffRef]:
     """Who gets a new-question notice: the field's officials, then the leaders, each in the
-    order they were added."""
-    return await officials_for(db, field) + await _active(db, Role.LEADER)
+    order they were added; when there is none of them (a ward that has only set ADMIN_IDS),
+    the admins, so that someone who can act on it is told."""
+    found = await officials_for(db, field) + await _active(db, Role.LEADER)
+    return found or await _active(db, Role.ADMIN)
