@@ -7,6 +7,7 @@ that are forgotten after DEDUPE_WINDOW."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import timedelta
 
@@ -255,3 +256,22 @@ async def test_deliveries_are_forgotten_after_the_window(app, tmp_path) -> None:
         kept = (await db.scalars(select(InboundMessage.message_id))).all()
     assert kept == ["recent"]
     assert pruning is not None and pruning.trigger.interval == timedelta(hours=1)
+
+
+async def test_zalo_ids_longer_than_the_database_holds_are_not_taken(served, caplog) -> None:
+    client, _telegram_hook, zalo_hook, zalo_handler = served
+    overlong_sender = delivery(message_id="m-1")
+    overlong_sender["result"]["message"]["from"]["id"] = "u" * 65
+    overlong_sender["result"]["message"]["chat"]["id"] = "u" * 65
+    overlong_message_id = delivery("Xin chào", message_id="m" * 65)
+
+    answers = [
+        await zalo_post(client, json.dumps(body).encode())
+        for body in (overlong_sender, overlong_message_id)
+    ]
+    await zalo_hook.wait_idle()
+
+    assert [r.status_code for r in answers] == [200, 200]  # acknowledged: Zalo must not resend
+    [handled] = zalo_handler.received  # nobody to answer in the first; the second, undeduped
+    assert handled.text == "Xin chào" and handled.message_id is None
+    assert tracebacks(caplog) == []
