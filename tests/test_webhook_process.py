@@ -67,7 +67,7 @@ async def one_process(
 
 
 async def until_serving(client: httpx.AsyncClient, process: asyncio.subprocess.Process) -> None:
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(120):  # start-up is slow on a busy machine
         while True:
             assert process.returncode is None, "the bot stopped while starting"
             with contextlib.suppress(httpx.TransportError):
