@@ -160,7 +160,7 @@ async def run(settings: Settings) -> None:
             me = await start_telegram(app, settings)
             if settings.webhook_base_url:
                 telegram_hook = TelegramWebhook(
-                    app.dispatcher, app.bot, settings.telegram_secret or ""
+                    app.dispatcher, app.bot, settings.telegram_secret or "", app.sessionmaker
                 )
             else:
                 services.append(

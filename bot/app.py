@@ -13,7 +13,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.protocols import MessageManagerProtocol
@@ -28,7 +27,7 @@ from bot.delivery.senders import ZaloSender
 from bot.metrics import Metrics, TelegramMetrics
 from bot.notify import Notifier
 from bot.settings import Settings
-from bot.storage import conversation_storage
+from bot.storage import ChatLocks, conversation_storage
 from bot.survey.definition import Survey, load_survey
 from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware, commit_before_request
 from models import utcnow
@@ -90,7 +89,7 @@ def build_dispatcher(
     if storage is None:
         storage, events_isolation = conversation_storage(settings)
     else:
-        events_isolation = SimpleEventIsolation()
+        events_isolation = ChatLocks()
     notifier = notifier or Notifier(sessionmaker, survey, settings)
     dp = Dispatcher(
         storage=storage,

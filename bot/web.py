@@ -2,29 +2,34 @@
 set), the Zalo webhook (when ZALO_WEBHOOK_URL is set), /healthz and /metrics.
 
 Telegram posts each update with the secret token in a header; a request without the right one
-gets 401 and nothing is processed. A good one is answered at once and handled in a task, so a
-slow handler never makes Telegram retry; on shutdown the server stops taking requests first,
-then waits for those tasks, then the caller closes the database.
+gets 401 and nothing is processed, a body that is not an update gets 400 (bot/webhook_request.py).
+A good one is answered at once and handled in a task, so a slow handler never makes Telegram
+retry; an update id already handled (a replay, by Telegram or anyone holding the secret, to this
+worker or another sharing the database) is acknowledged and not handled again. On shutdown the
+server stops taking requests first, then waits for those tasks, then the caller closes the
+database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.webhook_request import json_object, secret_matches
+from models.conversations import claim_delivery
 
 log = logging.getLogger(__name__)
 
@@ -32,36 +37,61 @@ TELEGRAM_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_TIMEOUT = 3.0  # seconds for the database to answer /healthz
 MAX_UPDATE_BYTES = 1024 * 1024
+TELEGRAM_CHANNEL = "telegram"  # of the update ids kept in inbound_messages
 
 
 class TelegramWebhook:
-    """Checks the secret, acknowledges, and feeds the update to the dispatcher in a task."""
+    """Checks the secret and the body, acknowledges, and feeds the update to the dispatcher in a
+    task, once per update id."""
 
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, secret: str) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        secret: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
         self.dispatcher, self.bot, self.secret = dispatcher, bot, secret
+        self.sessionmaker = sessionmaker
         self.tasks: set[asyncio.Task[Any]] = set()
 
     async def receive(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not secrets.compare_digest(given.encode(), self.secret.encode()):
+        if not secret_matches(request.headers.get(SECRET_HEADER), self.secret):
             log.warning("Telegram webhook request with a wrong secret refused")
             return web.Response(status=401, text="Unauthorized")
         if request.content_length and request.content_length > MAX_UPDATE_BYTES:
             return web.Response(status=413)
-        try:
-            update = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        update = self._update(await json_object(request))
+        if update is None:
+            log.warning("Telegram webhook request that is not an update refused")
             return web.Response(status=400, text="Bad Request")
         task = asyncio.create_task(self._handle(update))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return web.Response(status=200)
 
-    async def _handle(self, update: dict[str, Any]) -> None:
+    def _update(self, body: dict[str, Any] | None) -> Update | None:
+        if body is None:
+            return None
         try:
-            await self.dispatcher.feed_raw_update(self.bot, update)
+            return Update.model_validate(body, context={"bot": self.bot})
+        except ValidationError:
+            return None
+
+    async def _handle(self, update: Update) -> None:
+        try:
+            if not await self._first_delivery(update.update_id):
+                log.info("Telegram update %s delivered again: not handled twice", update.update_id)
+                return
+            await self.dispatcher.feed_update(self.bot, update)
         except Exception:  # the error handlers have had their say; keep the worker alive
             log.exception("Telegram update not handled")
+
+    async def _first_delivery(self, update_id: int) -> bool:
+        """Claimed in the database, so every worker sharing it sees the claim at once. The
+        bot's id is part of the key: another bot's update ids start over."""
+        async with self.sessionmaker() as db, db.begin():
+            return await claim_delivery(db, TELEGRAM_CHANNEL, f"{self.bot.id}:{update_id}")
 
     async def wait_idle(self, timeout: float) -> None:
         """Until the updates in flight are handled (or the timeout passes)."""

@@ -2,14 +2,16 @@
 
 Telegram keeps its dialog state in aiogram's storage; text channels keep theirs here, so a
 restart resumes mid-survey. The state belongs to the chat account and goes with it on erasure.
+The deliveries handled (Zalo message ids, Telegram update ids) are kept for DEDUPE_WINDOW, then
+pruned by the scheduler.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,7 +39,13 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# Telegram retries an update for at most 24 hours; Zalo documents no retries at all. Twice the
+# longest known retry, so a late one is still recognised.
+DEDUPE_WINDOW = timedelta(hours=48)
+PRUNE_BATCH = 5000  # rows per transaction: SQLite's writers wait while one runs
 
 
 async def load_state(
@@ -73,3 +81,13 @@ async def claim_delivery(db: AsyncSession, channel: str, message_id: str) -> boo
     )
     result = await db.execute(stmt)
     return result.rowcount == 1
+
+
+async def prune_deliveries(db: AsyncSession, before: datetime) -> int:
+    """Forgets up to PRUNE_BATCH deliveries received before `before`; returns how many. Looks
+    before it deletes: with nothing to forget it takes no write lock (SQLite has one)."""
+    stmt = select(InboundMessage.id).where(InboundMessage.received_at < before).limit(PRUNE_BATCH)
+    old = (await db.scalars(stmt)).all()
+    if old:
+        await db.execute(delete(InboundMessage).where(InboundMessage.id.in_(old)))
+    return len(old)

@@ -10,6 +10,8 @@ opens its own database session through the running scheduler (scheduler/registry
 - `reconcile_session`: the same, soon after a change (scheduler.sync_session).
 - `morning`, daily at DIGEST_TIME: the officials' digests, the day-before exports, the next
   sessions drafted.
+- `prune`, every hour (and at start-up): the deliveries handled longer ago than the platforms
+  retry (`inbound_messages`) are forgotten, so the table does not grow for ever.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.delivery import outbox
 from bot.exports.bundle import run_export
 from bot.services.figures import Scope
 from models import utcnow
+from models.conversations import DEDUPE_WINDOW, PRUNE_BATCH, prune_deliveries
 from scheduler import digests, recurrence, reminders
 from scheduler.registry import current
 
@@ -115,3 +118,17 @@ async def _plan(scheduler: Scheduler) -> int:
         return await recurrence.plan_sessions(
             db, scheduler.settings, scheduler.plan.session_months, utcnow()
         )
+
+
+async def prune() -> None:
+    scheduler = current()
+    before = utcnow() - DEDUPE_WINDOW
+    removed = 0
+    while True:  # in batches: each transaction stays short
+        async with scheduler.sessionmaker() as db, db.begin():
+            batch = await prune_deliveries(db, before)
+        removed += batch
+        if batch < PRUNE_BATCH:
+            break
+    if removed:
+        log.info("Forgot %d deliveries handled before %s", removed, before.isoformat())

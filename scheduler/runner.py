@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 DATABASE, MEMORY = "default", "memory"
 RECONCILE_EVERY = timedelta(minutes=1)
+PRUNE_EVERY = timedelta(hours=1)
 # A sync asked for right after a change runs a moment later, once the change is committed.
 SYNC_DELAY = timedelta(seconds=2)
 # How long the blocking job store waits for SQLite's write lock. The event loop waits too, and
@@ -131,6 +132,14 @@ class Scheduler:
             id="reconcile",
             jobstore=MEMORY,
             next_run_time=utcnow(),  # at once: catch up on what happened while down
+            replace_existing=True,
+        )
+        self.aps.add_job(
+            jobs.prune,
+            IntervalTrigger(seconds=PRUNE_EVERY.total_seconds()),
+            id="prune",
+            jobstore=MEMORY,
+            next_run_time=utcnow(),
             replace_existing=True,
         )
         at = self.plan.digest_time

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 
@@ -114,3 +115,68 @@ def test_sqlite_backup_while_the_bot_writes(tmp_path):
     assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert copy.execute("SELECT count(*) FROM answers").fetchone()[0] >= 20_000
     copy.close()
+
+
+async def test_a_backup_is_readable_by_its_owner_only(app, settings, data, tmp_path):
+    out = tmp_path / "backups" / "private.backup"
+    await asyncio.to_thread(backup, settings.database_url, out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert [p.name for p in out.parent.iterdir()] == ["private.backup"]  # no journal left
+
+
+def garbage_files(directory: Path) -> dict[str, Path]:
+    """Files an operator might pass to restore by mistake."""
+    sqlite_but_not_ours = directory / "other.sqlite3"
+    other = sqlite3.connect(sqlite_but_not_ours)
+    other.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
+    other.commit()
+    other.close()
+    made = {
+        "random bytes": bytes(range(256)) * 64,
+        "a text file": "Biên bản hội nghị\n".encode() * 100,
+        "an empty file": b"",
+        "an SQLite header and nothing else": b"SQLite format 3\x00" + b"\x00" * 84,
+        "a pg_dump header and nothing else": b"PGDMP\x01\x0e\x00",
+    }
+    files = {"an SQLite database of something else": sqlite_but_not_ours}
+    for name, content in made.items():
+        path = directory / (name.replace(" ", "-") + ".backup")
+        path.write_bytes(content)
+        files[name] = path
+    return files
+
+
+def nothing_restored(sqlite_url: str, directory: Path) -> bool:
+    """No target database, and no half-copied one beside it."""
+    target = Path(make_url(sqlite_url).database)
+    return not target.exists() and not [p for p in directory.iterdir() if "restor" in p.name]
+
+
+async def test_a_file_that_is_not_a_backup_is_refused_and_the_target_is_untouched(
+    restore_url, tmp_path
+):
+    for name, garbage in garbage_files(tmp_path).items():
+        with pytest.raises(BackupError, match=r"backup|SQLite|PostgreSQL|damaged") as refused:
+            await asyncio.to_thread(restore, restore_url, garbage)
+        assert "\n" not in str(refused.value), name
+        if database.is_sqlite(restore_url):
+            assert nothing_restored(restore_url, tmp_path), name
+        else:
+            engine = create_async_engine(restore_url)
+            async with engine.connect() as connection:
+                count = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                assert await connection.scalar(text(count)) == 0, name
+            await engine.dispose()
+
+
+async def test_the_command_line_says_what_is_wrong_with_a_garbage_file(
+    settings, tmp_path, monkeypatch, capsys
+):
+    target = tmp_path / "fresh" / "doithoai.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{target}")
+    garbage = tmp_path / "garbage.backup"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(1000))
+    assert await asyncio.to_thread(main, ["restore", str(garbage)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"doithoai: {garbage} is not a backup made by python -m bot backup\n"
+    assert not target.exists()

@@ -40,7 +40,7 @@ def start_update(update_id: int, user_id: int = 777, text: str = "/start") -> di
 @pytest.fixture
 async def served(app):
     metrics = app.metrics  # counted by the dispatcher's own middleware
-    webhook = TelegramWebhook(app.dispatcher, app.bot, SECRET)
+    webhook = TelegramWebhook(app.dispatcher, app.bot, SECRET, app.sessionmaker)
     web_app = build_web_app(
         app.sessionmaker, metrics, telegram=webhook, scheduler_state=lambda: "running"
     )

@@ -30,6 +30,7 @@ from bot.services.consent import PURPOSES, Purpose
 from bot.services.residents import ResidentRef
 from bot.services.survey import Draft, IncompleteSurvey, InvalidAnswer
 from bot.settings import Settings
+from bot.storage import RecentlyUsed
 from bot.survey import flow
 from bot.survey.definition import Question, QuestionType, Survey
 from bot.texts import (
@@ -91,8 +92,9 @@ class TextConversation(QuestionScreens):
         self.survey = survey
         self.settings = settings
         self.clock = clock
-        # Before consent nothing is stored: the notice step lives in memory only.
-        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        # Before consent nothing is stored: the notice step lives in memory only, for the most
+        # recent first contacts (one who comes back after many others sees the notice again).
+        self._pending: RecentlyUsed[tuple[str, str], dict[str, Any]] = RecentlyUsed()
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def handle(self, inbound: Inbound) -> list[str]:

@@ -32,6 +32,14 @@ def unwrap(body: dict[str, Any]) -> dict[str, Any]:
     return result if isinstance(result, dict) else body
 
 
+def is_event(body: dict[str, Any]) -> bool:
+    """Whether `body` has the shape of a Zalo update: an event name (always present), and a
+    message, if any, that is an object. Anything else is not from Zalo."""
+    update = unwrap(body)
+    name, message = update.get("event_name"), update.get("message")
+    return isinstance(name, str) and bool(name) and (message is None or isinstance(message, dict))
+
+
 def parse_update(body: dict[str, Any]) -> Inbound | None:
     """The resident message in `body`, or None when there is nobody to answer or it is a bot's."""
     if not isinstance(body, dict):
@@ -109,12 +117,15 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+MAX_ID_LENGTH = 64  # the database's column; Zalo's ids are about 20 characters
+
+
 def _id(value: Any) -> str | None:
-    """Ids are opaque strings; accept numbers too, never booleans or empty values."""
+    """Ids are opaque strings; accept numbers too, never booleans, empty or overlong values."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     text = str(value).strip()
-    return text or None
+    return text if 0 < len(text) <= MAX_ID_LENGTH else None
 
 
 class RecentIds:

@@ -12,14 +12,14 @@ retries, so the slow work (database, replies) must not hold up the answer.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.channels.zalo.updates import RecentIds, parse_update
+from bot.channels.zalo.updates import RecentIds, is_event, parse_update
 from bot.conversation.inbound import Inbound
+from bot.webhook_request import json_object, secret_matches
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class ZaloWebhook:
         if not secret:
             # An empty secret would accept requests that send no header at all.
             raise ValueError("a webhook secret is required")
-        self._secret = secret.encode()
+        self._secret = secret
         self._handle = handle
         self._recent = RecentIds(recent_size)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -48,12 +48,13 @@ class ZaloWebhook:
     async def receive(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.json_response({"message": "Forbidden"}, status=403)
-        try:
-            body = await request.json()
-        except (ValueError, LookupError):  # bad JSON, bad UTF-8, or an unknown charset
-            return web.json_response({"message": "Invalid JSON"}, status=400)
-        if not isinstance(body, dict):
+        body = await json_object(request)
+        if body is None:  # not JSON, or not one object of sane depth and numbers
+            log.warning("Zalo webhook request that is not a JSON object refused")
             return web.json_response({"message": "Expected a JSON object"}, status=400)
+        if not is_event(body):
+            log.warning("Zalo webhook request that is not an event refused")
+            return web.json_response({"message": "Expected a Zalo event"}, status=400)
         inbound = parse_update(body)
         if inbound is not None and not self._recent.is_repeat(inbound.message_id):
             self._start(inbound)
@@ -71,10 +72,7 @@ class ZaloWebhook:
 
     def _authorised(self, request: web.Request) -> bool:
         # Checked before the body is read; the header's value is never logged.
-        given = request.headers.get(SECRET_HEADER)
-        if given is None:
-            return False
-        return hmac.compare_digest(given.encode("utf-8", "replace"), self._secret)
+        return secret_matches(request.headers.get(SECRET_HEADER), self._secret)
 
     def _start(self, inbound: Inbound) -> None:
         task = asyncio.create_task(self._handle(inbound), name=f"zalo-{inbound.message_id}")

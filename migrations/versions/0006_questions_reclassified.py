@@ -1,7 +1,7 @@
 """Questions staff reclassify as a complaint, denunciation or crime report: a status of their
 own, out of the dialogue's queue and figures, and what they were found to be.
 
-Revision ID: 0006_triage
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04
 """
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_triage'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
