@@ -13,6 +13,7 @@ import pytest
 
 from bot.exports.bundle import run_export
 from bot.exports.paper_form import paper_form
+from bot.exports.paper_template import paper_template
 from bot.services.figures import Scope
 from tests.rendering import CM, Page, Rendered, needs_libreoffice, render
 from tests.test_report import data  # noqa: F401 (the stored rows of three fields, a fixture)
@@ -155,3 +156,120 @@ def test_the_paper_form_fits_two_pages_with_the_ward_in_its_header(app, tmp_path
     optional = words.index("Phần" if locale == "vi" else "Optional")
     name_label = "Họ" if locale == "vi" else "Name:"
     assert name_label not in words[:optional]
+
+
+def sheet_pages(rendered: Rendered, title: str) -> list[Page]:
+    """The pages printed from one sheet: its name heads each of them (the page header)."""
+    return [page for page in rendered.pages if page.words and page_title(page) == title]
+
+
+def page_title(page: Page) -> str:
+    top = min(w.y0 for w in page.words)
+    return " ".join(w.text for w in page.words if w.y0 < top + 2 and w.x0 < page.width / 2)
+
+
+LONG_QUESTION = (
+    "Đề nghị phường niêm yết công khai, đầy đủ và dễ hiểu các thủ tục đăng ký đất đai tại bộ "
+    "phận một cửa, kèm phí, lệ phí và thời hạn giải quyết từng loại hồ sơ; đồng thời hướng dẫn "
+    "người cao tuổi nộp hồ sơ trực tuyến, vì nhiều người không biết dùng điện thoại thông minh "
+    "và phải đi lại nhiều lần mới hoàn thành được hồ sơ. "
+) * 3
+
+
+@pytest.fixture
+async def busy_session(app, data, clock):
+    """The stored rows, 120 more responses (several printed pages) and a long question."""
+    from models import Answer, ResidentQuestion, SurveyResponse
+
+    _, ids = data
+    async with app.sessionmaker() as db, db.begin():
+        source = (await db.execute(ResidentQuestion.__table__.select().limit(1))).first()
+        for n in range(120):
+            response = SurveyResponse(
+                session_id=ids["main"],
+                field=("dc", "tp", "ca")[n % 3],
+                status="submitted",
+                channel="paper",
+                form_no=f"P{n:03d}",
+                created_at=clock(),
+                submitted_at=clock(),
+            )
+            response.answers = [
+                Answer(question="C2", value="yes", answered_at=clock()),
+                Answer(question="Q1", value=str(1 + n % 5), score=1 + n % 5, answered_at=clock()),
+                Answer(question="O1", value=("vs", "s", "ns")[n % 3], answered_at=clock()),
+            ]
+            db.add(response)
+        db.add(
+            ResidentQuestion(
+                code="KN-26-0100",
+                resident_id=source.resident_id,
+                account_id=source.account_id,
+                session_id=ids["main"],
+                field="dc",
+                text=LONG_QUESTION,
+                language="vi",
+                named=False,
+                channel="zalo",
+                status="received",
+                created_at=clock(),
+            )
+        )
+    return ids
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+async def test_the_workbook_prints_fitted_to_the_page_with_its_header_on_every_page(
+    app, settings, busy_session, clock, tmp_path, locale
+):
+    result = await asyncio.to_thread(
+        run_export,
+        settings,
+        app.survey,
+        Scope(session_id=busy_session["main"]),
+        tmp_path,
+        now=clock(),
+        locale=locale,
+    )
+    [xlsx] = [path for path in result.files if path.suffix == ".xlsx"]
+    rendered = render(xlsx, f"workbook-{locale}")
+    # Six sheets of three fields and 142 responses: the distribution of every option takes
+    # most of them (it printed on 26 portrait pages, most of them columns cut off the rest).
+    assert len(rendered.pages) <= 18, len(rendered.pages)
+    assert_printable(rendered, margins={"left": 0, "right": 0, "top": 0, "bottom": 0})
+    raw = "Dữ liệu thô" if locale == "vi" else "Raw responses"
+    summary = "Tổng hợp" if locale == "vi" else "Summary"
+    titles = {page_title(page) for page in rendered.pages}
+    assert {raw, summary} <= titles, titles
+    for page in sheet_pages(rendered, summary):
+        assert_a4(page, landscape=True)  # ten columns: wider than a portrait page
+    raw_pages = sheet_pages(rendered, raw)
+    assert len(raw_pages) >= 2
+    for page in raw_pages:
+        assert_a4(page, landscape=True)
+        # The header row on every page: its first column's title under the page header.
+        assert ("Phiếu" if locale == "vi" else "Response") in page.text
+    # Every column on the page width: the last question's code is printed on each page.
+    assert all("F2" in page.text for page in raw_pages)
+    # The long question wraps inside its cell: its last words are printed, over nothing else.
+    questions = "Câu hỏi" if locale == "vi" else "Questions"
+    assert "thành được hồ sơ." in " ".join(p.text for p in sheet_pages(rendered, questions))
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_the_paper_template_prints_its_codes_and_instructions_readably(app, tmp_path, locale):
+    path = tmp_path / "mau-nhap-phieu.xlsx"
+    path.write_bytes(paper_template(app.survey, locale=locale, session_title="Hội nghị 2026"))
+    rendered = render(path, f"paper-template-{locale}")
+    assert len(rendered.pages) <= 8, len(rendered.pages)
+    assert_printable(rendered, margins={"left": 0, "right": 0, "top": 0, "bottom": 0})
+    codes = "Mã trả lời" if locale == "vi" else "Answer codes"
+    code_pages = sheet_pages(rendered, codes)
+    assert code_pages
+    for page in code_pages:
+        assert_a4(page, landscape=True)
+        assert ("Ý nghĩa" if locale == "vi" else "Meaning") in page.text  # header repeated
+    text = rendered.text
+    # Long cells wrapped in full: the last words of the longest question and instruction.
+    assert "Ông/Bà có thể bỏ qua câu này." in text or "You may skip this question." in text
+    assert ("Mỗi tệp tối đa" if locale == "vi" else "per file") in text
