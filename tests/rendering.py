@@ -36,6 +36,7 @@ _WORD = re.compile(
     r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
 )
 _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+written: set[str] = set()  # the documents rendered in this run (tests/conftest.py lists them)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def render(document: Path, name: str) -> Rendered:
             capture_output=True,
             timeout=180,
         )
+    written.add(name)
     pdf = out / f"{document.stem}.pdf"
     assert pdf.exists(), f"LibreOffice wrote no PDF for {document.name}"
     subprocess.run(
