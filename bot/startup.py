@@ -3,12 +3,16 @@ migrated. Each failure is one line saying what to fix."""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.engine import make_url
 
 from bot import db as database
 from bot import i18n
 from bot.settings import Settings
 from bot.survey.definition import Survey, SurveyError, load_survey
+
+log = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
@@ -25,6 +29,9 @@ async def prepare(settings: Settings) -> Survey:
         i18n.install()
     except i18n.TranslationsMissing as exc:
         raise StartupError(str(exc)) from None
+    if not settings.ward_name.strip():
+        # Not fatal (a trial runs without it), but printed documents would name no ward.
+        log.warning("WARD_NAME is not set: the notice, the report and the paper form name no ward")
     try:
         survey = load_survey(settings.survey_file)
     except SurveyError as exc:
