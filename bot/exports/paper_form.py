@@ -29,8 +29,9 @@ from bot.survey.definition import Question, QuestionType, Survey
 
 CODE_SIZE = Pt(9)
 OPTION_SIZE = Pt(11)  # procedures and the statements of a rating table
-HEADER_SIZE = Pt(8.5)  # a rating table's column heads
-OPTION_COLUMN = Cm(1.45)
+HEADER_SIZE = Pt(7.5)  # a rating table's column heads: "Dissatisfied" fits unbroken
+OPTION_COLUMN = Cm(1.5)
+CELL_MARGIN = Cm(0.08)  # left and right in a rating table (Word's default: 0.19 cm)
 FORM_SIZE = Pt(12)
 LINE_CHARACTERS = 72  # about what a line of options holds at 12 pt
 INDENT = Cm(0.75)
@@ -374,6 +375,7 @@ def _rating_table(doc, survey, group: list[Question], numbers, texts, locale, ru
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    _cell_margins(table, CELL_MARGIN)
     widths = [TEXT_WIDTH - OPTION_COLUMN * len(options)] + [OPTION_COLUMN] * len(options)
     for column, cell, width in zip(table.columns, table.rows[0].cells, widths, strict=True):
         column.width = cell.width = width  # the grid (LibreOffice) and the cell (Word)
@@ -405,6 +407,17 @@ def _cell_text(cell, text: str, *, size, bold: bool = False) -> None:
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = paragraph.add_run(text)
     run.font.size, run.bold = size, bold or None
+
+
+def _cell_margins(table, margin) -> None:
+    """Narrow left and right cell margins, so the option names fit their narrow columns."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:w"), str(int(margin.twips)))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    table._tbl.tblPr.append(margins)
 
 
 def _repeat_header(row) -> None:
