@@ -29,9 +29,6 @@ async def prepare(settings: Settings) -> Survey:
         i18n.install()
     except i18n.TranslationsMissing as exc:
         raise StartupError(str(exc)) from None
-    if not settings.ward_name.strip():
-        # Not fatal (a trial runs without it), but printed documents would name no ward.
-        log.warning("WARD_NAME is not set: the notice, the report and the paper form name no ward")
     try:
         survey = load_survey(settings.survey_file)
     except SurveyError as exc:
@@ -47,4 +44,8 @@ async def prepare(settings: Settings) -> Survey:
         ) from None
     finally:
         await engine.dispose()
+    if not settings.ward_name.strip():
+        # Not fatal (a trial runs without it), but printed documents would name no ward; said
+        # after the checks, so a failing start-up still prints its one line alone.
+        log.warning("WARD_NAME is not set: the notice, the report and the paper form name no ward")
     return survey
