@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     telegram_api_base: str | None = None
     ward_name: str = ""
+    # Who signs the conference report for the People's Committee (Nghị định 30/2020): the
+    # title under "TM. ỦY BAN NHÂN DÂN" ("|" starts a new line, e.g. "KT. CHỦ TỊCH|PHÓ CHỦ
+    # TỊCH"; empty: "CHỦ TỊCH") and the full name printed under the space for the signature.
+    signer_title: str = ""
+    signer_name: str = ""
     timezone: str = "Asia/Ho_Chi_Minh"
     default_locale: Literal["vi", "en"] = "vi"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

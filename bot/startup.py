@@ -17,6 +17,8 @@ from models import utcnow
 
 log = logging.getLogger("doithoai")
 
+log = logging.getLogger(__name__)
+
 
 class StartupError(Exception):
     """Something the operator must fix; printed as one line, without a traceback."""
@@ -48,6 +50,10 @@ async def prepare(settings: Settings) -> Survey:
         ) from None
     finally:
         await engine.dispose()
+    if not settings.ward_name.strip():
+        # Not fatal (a trial runs without it), but printed documents would name no ward; said
+        # after the checks, so a failing start-up still prints its one line alone.
+        log.warning("WARD_NAME is not set: the notice, the report and the paper form name no ward")
     return survey
 
 

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.i18n import N_, _
+from bot.exports.numbers import number
+from bot.i18n import N_, _, current_locale
 from bot.services.consent import PURPOSES, Purpose
 from bot.settings import Settings
 from bot.survey import flow
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
     from bot.services.data_rights import StoredData
     from models import DialogueSession
 
+# The notice in one phone screen (what, why, anonymous, how long, /dulieu, no complaints); the
+# full notice (NOTICE) is one tap away on Telegram and "9" away on the text channels.
+NOTICE_SHORT = N_(
+    "This is the automated assistant of {ward}. The ward asks your opinion of how "
+    "administrative procedures are handled, for the dialogue conference. The survey is "
+    "anonymous; data is kept {months} months after the conference; you can view, withdraw "
+    "consent or delete it at any time with /dulieu. This channel does not take complaints or "
+    "denunciations."
+)
 NOTICE = N_(
     "This is the automated assistant of {ward}. The ward collects your survey answers and your "
     "opinions and recommendations to compile them for the dialogue conference and to improve "
@@ -185,6 +195,12 @@ def data_report(data: StoredData, settings: Settings, *, markup: bool) -> list[s
         )
     )
     lines.append(_("• Questions and recommendations sent: {count}").format(count=data.questions))
+    for name, phone in data.contacts:  # what the resident gave to be answered by name
+        lines.append(
+            _("• Name and phone given for a reply: {name}, {phone}").format(
+                name=value(name or "–"), phone=value(phone or "–")
+            )
+        )
     lines.append("\n" + tagged(_("<b>Your consents</b>")))
     for purpose in PURPOSES:
         decision = data.decisions.get(purpose)
@@ -212,8 +228,19 @@ def rating_summary(survey: Survey, answers: Mapping[str, str | None]) -> str:
     answered, mean = flow.rating_summary(survey, answers)
     lines = [_("Questions answered: {count}.").format(count=answered)]
     if mean is not None:
-        lines.append(_("Average of your ratings: {mean}/5.").format(mean=f"{mean:.1f}"))
+        # "4,0/5" in Vietnamese, "4.0/5" in English.
+        shown = number(mean, 1, current_locale())
+        lines.append(_("Average of your ratings: {mean}/5.").format(mean=shown))
     return "\n".join(lines)
+
+
+def procedure_line(survey: Survey, field_id: str, procedure_id: str | None, locale: str) -> str:
+    """The procedure a rating is about, as the review screen names it ("" if none chosen)."""
+    field = survey.field(field_id)
+    procedure = next((p for p in (field.procedures if field else ()) if p.id == procedure_id), None)
+    if procedure is None:
+        return ""
+    return _("Procedure: {procedure}").format(procedure=procedure.label.get(locale))
 
 
 def masked_phone(phone: str | None) -> str:

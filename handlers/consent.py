@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import F
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 
 from bot.services import residents
 from bot.services.consent import Purpose
-from bot.texts import CONSENT_QUESTIONS, NOTICE, ward_committee
+from bot.texts import CONSENT_QUESTIONS, NOTICE, NOTICE_SHORT, ward_committee
 from handlers.common import CHANNEL, deps, open_home, record_consent, to_menu
 from handlers.fallback import wrong_input
 from handlers.language import language_button
@@ -29,7 +30,12 @@ async def notice_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[s
     return {
         "ward": ward_committee(d.settings),
         "months": d.settings.retention_months,
+        "details": bool(dialog_manager.dialog_data.get("details")),
     }
+
+
+async def on_details(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    manager.dialog_data["details"] = True
 
 
 def _decide(purpose: Purpose, given: bool):
@@ -62,9 +68,11 @@ def _choices(purpose: Purpose) -> Row:
 def create_dialog() -> Dialog:
     return Dialog(
         Window(
-            Tr(NOTICE),
+            Tr(NOTICE_SHORT, when=~F["details"]),
+            Tr(NOTICE, when="details"),
             Tr(CONSENT_QUESTIONS[Purpose.SURVEY]),
             _choices(Purpose.SURVEY),
+            Button(Tr("ℹ️ The full notice"), id="details", on_click=on_details, when=~F["details"]),
             language_button(),
             wrong_input(),
             state=ConsentV1.survey,

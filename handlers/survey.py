@@ -23,7 +23,7 @@ from bot.services.consent import Purpose
 from bot.services.survey import Draft, IncompleteSurvey, InvalidAnswer
 from bot.survey import flow
 from bot.survey.definition import QuestionType
-from bot.texts import rating_summary
+from bot.texts import procedure_line, rating_summary
 from handlers.common import CHANNEL, deps, esc, record_consent, to_menu
 from handlers.fallback import hint_for, wrong_input
 from handlers.states import SurveyV1
@@ -324,6 +324,7 @@ async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[s
         "gone": False,
         "ready": True,
         "field": esc(field_label(dialog_manager, draft.field)),
+        "procedure": esc(procedure_line(d.survey, draft.field, draft.procedure, d.locale)),
         "lines": "\n".join(lines),
         "edits": edits,
     }
@@ -453,6 +454,7 @@ def create_dialog() -> Dialog:
         ),
         Window(
             Tr("<b>Please check your answers: {field}</b>", when="ready"),
+            Format("{procedure}", when="procedure"),
             Format("{lines}", when="ready"),
             Tr("\nTap a number to change that answer, or submit.", when="ready"),
             gone_notice(),

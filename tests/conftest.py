@@ -132,3 +132,14 @@ def resident_factory(app: App, telegram: FakeTelegram) -> Callable[..., Resident
 @pytest.fixture
 def resident(resident_factory) -> Resident:
     return resident_factory()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Where the rendered pages of the printed documents are, for a person to look at."""
+    from tests import rendering
+
+    if rendering.written:
+        terminalreporter.write_line(
+            f"Rendered documents ({len(rendering.written)}), PDF and a PNG per page: "
+            f"{rendering.RENDERED}"
+        )

@@ -19,7 +19,7 @@ SCRIPT = [
     ("Q5", "Không hài lòng", "2"),
     ("Q6", "Rất không hài lòng", "rất không hài lòng"),
     ("Q7", "Hài lòng", "4"),
-    ("O1", "Không hài lòng", "3"),
+    ("O1", "Không hài lòng", "1"),
 ]
 
 

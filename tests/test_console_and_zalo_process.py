@@ -33,7 +33,11 @@ def test_console_survey_from_a_terminal(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "you are resident 'ba-tu'" in out
+    # Vietnamese from the first line on.
+    assert out.splitlines()[0] == (
+        "Bảng điều khiển doithoai: Ông/Bà là người dân “ba-tu”. Gõ tin nhắn rồi nhấn Enter; "
+        "Ctrl-D để thoát; gõ “English” để chuyển sang tiếng Anh."
+    )
     assert "Đây là trợ lý tự động của UBND phường Bình An." in out
     assert "Khác · Câu 1/13" in out
     assert "Khác · Câu 2/4" in out

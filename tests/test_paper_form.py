@@ -21,8 +21,23 @@ def read(data: bytes):
     return Document(io.BytesIO(data))
 
 
+def paragraphs(doc) -> list:
+    """Every paragraph in reading order, those in table cells (the rating grid) included."""
+    found = []
+    for block in doc.iter_inner_content():
+        if hasattr(block, "rows"):
+            found += [p for row in block.rows for cell in row.cells for p in cell.paragraphs]
+        else:
+            found.append(block)
+    return found
+
+
 def lines(doc) -> list[str]:
-    return [p.text for p in doc.paragraphs]
+    return [p.text for p in paragraphs(doc)]
+
+
+def rating_grid(doc):
+    return next(t for t in doc.tables if len(t.columns) > 2)
 
 
 def header_text(doc) -> str:
@@ -56,12 +71,13 @@ def test_header_title_and_page(vi_doc):
     text = lines(vi_doc)
     assert "PHIẾU KHẢO SÁT Ý KIẾN" in text
     assert SESSION in text
+    assert "Số phiếu (cán bộ ghi): ……" in header  # under the ward's name, for staff
     assert text[-1] == "Xin trân trọng cảm ơn sự hợp tác của Ông/Bà!"
     section = vi_doc.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     assert round(section.left_margin.cm, 1) == 3.0
     normal = vi_doc.styles["Normal"].font
-    assert (normal.name, normal.size) == ("Times New Roman", Pt(13))
+    assert (normal.name, normal.size) == ("Times New Roman", Pt(12))  # two pages (rendered)
 
 
 def test_ward_name_with_prefix_is_not_doubled(survey):
@@ -90,10 +106,10 @@ def test_every_question_in_order_with_number_and_code(vi_doc, survey):
 
 
 def test_code_tag_is_small_and_grey(vi_doc):
-    paragraph = next(p for p in vi_doc.paragraphs if p.text.endswith("[Q3]"))
+    paragraph = next(p for p in paragraphs(vi_doc) if p.text.endswith("[Q3]"))
     tag = paragraph.runs[-1]
     assert tag.text == " [Q3]"
-    assert tag.font.size < Pt(13)
+    assert tag.font.size < Pt(12)
     assert str(tag.font.color.rgb) == "808080"
 
 
@@ -108,12 +124,41 @@ def test_fields_procedures_and_options_appear(vi_doc, survey):
             assert option.label.vi in text
 
 
-def test_scale_shows_score_digit(vi_doc):
+def test_the_five_point_questions_are_one_grid_with_the_score_digits(vi_doc):
+    grid = rating_grid(vi_doc)
+    header = [cell.text for cell in grid.rows[0].cells]
+    assert header == [
+        "Nội dung đánh giá",
+        "5\nRất hài lòng",
+        "4\nHài lòng",
+        "3\nBình thường",
+        "2\nKhông hài lòng",
+        "1\nRất không hài lòng",
+        "Không áp dụng",  # no score, no digit
+    ]
+    rows = [[cell.text for cell in row.cells] for row in grid.rows[1:]]
+    assert [row[0].split(".")[0] for row in rows] == [f"Câu {n}" for n in range(4, 11)]
+    assert all(row[1:] == ["☐"] * 6 for row in rows)
     text = lines(vi_doc)
-    assert text.count("☐ 5 Rất hài lòng") == 7  # Q1–Q7 on the SIPAS scale
-    assert "☐ 1 Rất không hài lòng" in text
-    assert "☐ Không áp dụng" in text  # no score, no digit
-    assert "☐ Rất hài lòng\t☐ Hài lòng\t☐ Không hài lòng" in text  # 3-level scale: points hidden
+    assert any(line.startswith("Câu 4–10. Ông/Bà đánh giá từng nội dung sau") for line in text)
+    # The 3-level overall rating keeps its own line, best first like the grid, points hidden.
+    assert "☐ Rất hài lòng\t☐ Hài lòng\t☐ Không hài lòng" in text
+
+
+def test_contact_details_only_in_the_optional_part_that_says_why(vi_doc):
+    text = lines(vi_doc)
+    assert text[text.index(next(t for t in text if t.startswith("Phiếu khảo sát")))].startswith(
+        "Phiếu khảo sát không ghi tên: xin không ghi họ tên, số điện thoại, trừ phần không bắt "
+        "buộc ở cuối phiếu nếu muốn nhận trả lời."
+    )
+    optional = text.index("Phần không bắt buộc: chỉ điền nếu Ông/Bà muốn nhận trả lời")
+    assert "họ tên, số điện thoại chỉ dùng để nhận trả lời" in text[optional + 1]
+    assert "không nhập vào máy cùng các câu trả lời" in text[optional + 1]
+    asked = [i for i, line in enumerate(text) if line.startswith(("Họ tên:", "Điện thoại:"))]
+    assert len(asked) == 2 and min(asked) > optional
+    assert question_line(vi_doc, "F2").startswith("Câu 16.")
+    assert text.index(question_line(vi_doc, "F2")) > optional
+    assert text.index(question_line(vi_doc, "F1")) < optional
 
 
 def test_multi_choice_limit(vi_doc):
@@ -143,7 +188,8 @@ def test_english_form_uses_english_labels(en_doc, survey):
     assert "SOCIALIST REPUBLIC OF VIET NAM" in header
     text = "\n".join(lines(en_doc))
     assert "SURVEY FORM" in text
-    assert "☐ 5 Very satisfied" in text
+    assert "5\nVery satisfied" in text
+    assert "Optional part: only if you would like a reply" in text
     for question in survey.questions:
         assert question.text.en in question_line(en_doc, question.code)
         for option in question.options:
@@ -184,7 +230,7 @@ def test_extra_question_from_a_survey_variant_is_printed(tmp_path: Path):
     assert "☐ Báo giấy\t☐ Loa phường\t☐ Zalo" in text
     assert question_line(doc, "M1").startswith("Câu 15. ")
     # "Có" at C2 now skips the new question: from O1 satisfied, the jump lands on M1 (15).
-    assert "– Nếu chọn “Rất hài lòng” hoặc “Hài lòng” ở câu 11, chuyển đến câu 15." in text
+    assert "→ Nếu chọn “Rất hài lòng” hoặc “Hài lòng” ở câu 11, chuyển đến câu 15." in text
 
 
 def test_skip_rules_follow_show_if(survey):
@@ -213,5 +259,5 @@ def test_paper_form_from_the_command_line(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    text = "\n".join(p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs)
+    text = "\n".join(lines(Document(io.BytesIO(out.read_bytes()))))
     assert "PHIẾU KHẢO SÁT Ý KIẾN" in text and "[Q1]" in text

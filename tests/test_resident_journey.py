@@ -21,6 +21,14 @@ async def test_notice_asks_for_survey_consent_first_and_stores_nothing(app, resi
     assert "/dulieu" in resident.text
     assert "khiếu nại, tố cáo" in resident.text
     assert "1/3." in resident.text
+    assert resident.buttons == [AGREE["vi"], DECLINE["vi"], "ℹ️ Đọc đầy đủ thông báo", "🌐 English"]
+    # One phone screen: the notice is short, the rest one tap away.
+    notice = resident.text.split("\n\n")[0]
+    assert len(notice) <= 400, len(notice)
+    assert "không ghi tên" in notice and "Dịch vụ dành cho người thành niên" not in notice
+    await resident.tap("ℹ️ Đọc đầy đủ thông báo")
+    assert "Dịch vụ dành cho người thành niên (từ đủ 18 tuổi)." in resident.text
+    assert "không nêu số định danh" in resident.text and "1/3." in resident.text
     assert resident.buttons == [AGREE["vi"], DECLINE["vi"], "🌐 English"]
     assert await counts(app) == dict.fromkeys(
         ["residents", "accounts", "consents", "responses", "answers"], 0
@@ -70,7 +78,7 @@ async def test_full_survey_in_vietnamese(app, resident):
     await resident.tap(SUBMIT["vi"])
     assert resident.text.startswith("🙏 Cảm ơn Ông/Bà! Đánh giá về lĩnh vực Tư pháp – Hộ tịch")
     assert "Số câu đã trả lời: 13." in resident.text
-    assert "Điểm đánh giá trung bình của Ông/Bà: 4.2/5." in resident.text  # N/A excluded
+    assert "Điểm đánh giá trung bình của Ông/Bà: 4,2/5." in resident.text  # N/A excluded
 
     [response] = await responses(app)
     assert (response.field, response.procedure, response.status, response.channel) == (
@@ -153,7 +161,7 @@ async def test_language_switch_before_consent_stores_nothing(app, resident):
     await resident.send("/start")
     await resident.tap("🌐 English")
     assert resident.text.startswith("This is the automated assistant")
-    assert resident.buttons == [AGREE["en"], DECLINE["en"], "🌐 Tiếng Việt"]
+    assert resident.buttons == [AGREE["en"], DECLINE["en"], "ℹ️ The full notice", "🌐 Tiếng Việt"]
     assert (await counts(app))["residents"] == 0
     await resident.tap(AGREE["en"])
     assert "2/3." in resident.text and "reminders" in resident.text

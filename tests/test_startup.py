@@ -122,6 +122,14 @@ def test_check_migrates_an_empty_database(tmp_path):
     assert (tmp_path / "bot.sqlite3").exists()
 
 
+def test_a_missing_ward_name_is_named_at_start_up(tmp_path):
+    unnamed = run_bot(tmp_path, "check", WARD_NAME="")
+    assert unnamed.returncode == 0, unnamed.stderr
+    assert "WARD_NAME is not set" in unnamed.stderr
+    named = run_bot(tmp_path, "check", WARD_NAME="Bình An")
+    assert "WARD_NAME" not in named.stderr
+
+
 def test_unreachable_telegram_stops_with_one_line(tmp_path):
     result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN)
     assert result.returncode == 2

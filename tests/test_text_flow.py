@@ -57,7 +57,7 @@ async def test_full_survey_by_numbers_and_words(app, an):
     await an.say("Hài lòng")
     o1 = await an.say("khong hai long")  # Q7: dissatisfied (2)
     assert "Câu 10/13" in o1
-    reasons = await an.say("3")  # O1: not satisfied → reasons
+    reasons = await an.say("1")  # O1: not satisfied (1, the lowest, as on every scale)
     assert "Câu 11/14" in reasons
     await an.say("1 6")  # late + other
     await an.say("Phải chờ quá lâu")

@@ -86,7 +86,7 @@ async def test_full_survey_over_zalo_with_a_restart_in_the_middle(app, settings,
     assert "Câu 5/13" in q3  # Q2 answered with 4 after the restart; on to Q3
     for reply in ("4", "4", "3", "5", "6"):  # Q3 to Q7, the last "not applicable"
         await resident.say(reply)
-    await resident.say("1")  # O1: very satisfied
+    await resident.say("3")  # O1: very satisfied (the highest number, as 5 on the 5-point scale)
     await resident.say("1 3")  # M1
     await resident.say("Xin niêm yết thời gian trả kết quả.")  # F1
     [review] = await resident.say("Không")  # F2: no

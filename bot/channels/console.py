@@ -8,9 +8,11 @@ import sys
 from collections.abc import Callable
 
 from bot import db as database
+from bot import i18n
 from bot.channels.text import split_text
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
+from bot.i18n import _
 from bot.notify import Notifier
 from bot.settings import Settings
 from bot.startup import prepare
@@ -33,7 +35,14 @@ async def run_console(
     conversation = TextConversation(
         sessionmaker, survey, settings, on_question=notifier.question_filed
     )
-    write(f"doithoai console: you are resident '{user}'. Type a message; Ctrl-D to quit.")
+    # The first line in the ward's language, like the notice that follows; "English" switches.
+    with i18n.use_locale(settings.default_locale):
+        write(
+            _(
+                "doithoai console: you are the resident “{user}”. Type a message and press "
+                "Enter; Ctrl-D to quit; “English” switches the language."
+            ).format(user=user)
+        )
     try:
         while True:
             line = await asyncio.to_thread(read_line)

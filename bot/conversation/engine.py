@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,9 +37,11 @@ from bot.survey.definition import Question, QuestionType, Survey
 from bot.texts import (
     CONSENT_QUESTIONS,
     NOTICE,
+    NOTICE_SHORT,
     consent_action,
     data_report,
     plain,
+    procedure_line,
     rating_summary,
     session_entry,
     ward_committee,
@@ -47,6 +50,9 @@ from models import utcnow
 from models.conversations import claim_delivery, load_state, save_state
 
 log = logging.getLogger(__name__)
+
+# Words that ask for the full notice, besides "9" (read with or without diacritics).
+DETAILS_WORDS = ["chi tiết", "đầy đủ", "details", "more"]
 
 Clock = Callable[[], datetime]
 
@@ -250,10 +256,15 @@ class TextConversation(QuestionScreens):
     # --- consent -----------------------------------------------------------------------
 
     async def _show_notice(self, turn: Turn) -> str:
-        notice = _(NOTICE).format(
+        """The notice in one phone screen; "9" shows it in full, once, above the question."""
+        details = turn.state.pop("notice_details", False)
+        notice = _(NOTICE if details else NOTICE_SHORT).format(
             ward=ward_committee(self.settings), months=self.settings.retention_months
         )
-        return "\n\n".join([notice, self._consent_question(Purpose.SURVEY), self._yes_no_hint()])
+        parts = [notice]
+        if not details:
+            parts.append(_("9 = read the full notice"))
+        return "\n\n".join([*parts, self._consent_question(Purpose.SURVEY), self._yes_no_hint()])
 
     def _consent_question(self, purpose: Purpose) -> str:
         return plain(_(CONSENT_QUESTIONS[purpose]))
@@ -268,6 +279,9 @@ class TextConversation(QuestionScreens):
         return meaning.choices == {0}
 
     async def _on_notice(self, turn: Turn, text: str, word: Keyword | None) -> None:
+        if parsing.parse_number(text) == 9 or parsing.match_label(text, DETAILS_WORDS) is not None:
+            turn.state["notice_details"] = True
+            return
         await self._record_consent(turn, Purpose.SURVEY, self._yes_or_no(text, word))
         given = turn.state.pop("given", False)
         turn.go("consent:reminders" if given else "declined")
@@ -639,20 +653,24 @@ class TextConversation(QuestionScreens):
 
     @staticmethod
     def option_keys(question: Question) -> list[int]:
-        """The number a resident types for each option. On a score scale whose codes are the
-        scores (5 = very satisfied … 1), the number is the score itself, and unscored options
-        such as "not applicable" follow the highest; otherwise options count 1, 2, 3 in order."""
-        scored = [o for o in question.options if o.score is not None]
-        if scored and all(o.code.isdigit() and int(o.code) == o.score >= 1 for o in scored):
-            keys, next_free = [], max(int(o.code) for o in scored)
-            for option in question.options:
-                if option.score is not None:
-                    keys.append(int(option.code))
-                else:
-                    next_free += 1
-                    keys.append(next_free)
-            return keys
-        return list(range(1, len(question.options) + 1))
+        """The number a resident types for each option. Every rating scale runs the same way,
+        best first and numbered from the top down, so the best is the highest number: 5 = very
+        satisfied … 1 on the 5-point scale, 3 = very satisfied … 1 = not satisfied on the
+        3-level one; unscored options such as "not applicable" follow the highest. Other
+        questions count 1, 2, 3 in order. (Only the numbers differ: the stored codes do not.)"""
+        scores = [o.score for o in question.options if o.score is not None]
+        best_first = all(a > b for a, b in pairwise(scores))
+        if question.scale is None or len(scores) < 2 or not best_first:
+            return list(range(1, len(question.options) + 1))
+        keys, rank, above = [], len(scores), len(scores)
+        for option in question.options:
+            if option.score is not None:
+                keys.append(rank)
+                rank -= 1
+            else:
+                above += 1
+                keys.append(above)
+        return keys
 
     async def _show_question(self, turn: Turn) -> str:
         draft = await self._draft(turn)
@@ -691,13 +709,15 @@ class TextConversation(QuestionScreens):
                         max=question.max
                     )
                 )
-            else:
+            elif number == 1:
                 parts.append(_("Reply with one number."))
-        extras = [_("0 = back")]
+        # How to go back or leave is said once, on the first question; later screens add
+        # only what is new there (skipping an optional question). "giúp" repeats it all.
+        extras = [_("0 = back"), _('"menu" = save and exit')] if number == 1 else []
         if question.optional:
-            extras.append(_('"bỏ qua" = skip'))
-        extras.append(_('"menu" = save and exit'))
-        parts.append(" · ".join(extras))
+            extras.insert(1 if extras else 0, _('"bỏ qua" = skip'))
+        if extras:
+            parts.append(" · ".join(extras))
         return "\n".join(parts)
 
     async def _on_question(self, turn: Turn, text: str, word: Keyword | None) -> None:
@@ -821,6 +841,7 @@ class TextConversation(QuestionScreens):
         ):
             label = flow.answer_label(question, draft.answers.get(question.code), turn.locale)
             lines.append(f"{number}. {question.title(turn.locale)}: {label or _('(skipped)')}")
+        procedure = procedure_line(self.survey, draft.field, draft.procedure, turn.locale)
         return "\n".join(
             [
                 plain(
@@ -828,6 +849,7 @@ class TextConversation(QuestionScreens):
                         field=field.label.get(turn.locale)
                     )
                 ),
+                *([procedure] if procedure else []),
                 *lines,
                 "",
                 _('Reply "gửi" to submit, the number of an answer to change it, or 0 to go back.'),

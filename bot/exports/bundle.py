@@ -147,7 +147,7 @@ async def write_export(
 ) -> ExportResult:
     """Writes every file of the export into the existing directory `out_dir`."""
     from bot.exports.chart import satisfaction_chart
-    from bot.exports.report import conference_report_streamed
+    from bot.exports.report import Signer, conference_report_streamed
 
     locale = locale or settings.default_locale
     stem = file_stem(scope, now, settings)
@@ -177,6 +177,7 @@ async def write_export(
                 locale=locale,
                 zone=settings.zone,
                 chart=png,
+                signer=Signer.from_settings(settings),
             )
         )
     result.files = [sheets.xlsx_path, report, chart, *sheets.csv_paths]

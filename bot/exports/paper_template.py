@@ -24,6 +24,7 @@ import io
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from bot.exports.printing import print_setup, row_height
 from bot.i18n import N_, _, use_locale
 from bot.survey.definition import Question, QuestionType, Survey
 
@@ -33,6 +34,8 @@ MAX_ROWS = 5000  # forms per file; the dropdowns cover as many rows
 MAX_BYTES = 5 * 1024 * 1024
 FORM_NO_LENGTH = 32  # as stored (survey_responses.form_no)
 DATA_WIDTH, TEXT_WIDTH = 14, 40
+HELP_COLUMNS = 8  # the instructions span this many data columns
+CODES_WIDTHS = (8, 50, 32, 8, 50)  # code, question, how to fill in, value, meaning
 
 TEXTS = {
     "sheet_forms": N_("Forms"),
@@ -172,6 +175,7 @@ def _styles(book) -> dict:
             {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
         ),
         "text": book.add_format({"num_format": "@"}),
+        "example": book.add_format({"num_format": "@", "text_wrap": True, "valign": "top"}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         "bold": book.add_format({"bold": True}),
         "title": book.add_format({"bold": True, "font_size": 14}),
@@ -210,22 +214,18 @@ def _lists(sheet, survey: Survey, locale: str) -> dict[str, str]:
 
 def _data_sheet(sheet, survey, locale, t, styles, ranges: dict[str, str]) -> None:
     questions = {q.code: q for q in paper_questions(survey)}
-    sheet.set_row(0, 45)
+    headers = _headers(survey, locale, t)
+    widths = _data_widths(survey)
+    sheet.set_row(0, row_height(headers, widths))
     sheet.freeze_panes(1, 1)
+    print_setup(sheet, widths, title=t["sheet_forms"], last_row=None)
     invalid = t["invalid"].format(sheet=t["sheet_codes"])
-    for col, (code, header) in enumerate(
-        zip(column_codes(survey), _headers(survey, locale, t), strict=True)
-    ):
+    for col, (code, header) in enumerate(zip(column_codes(survey), headers, strict=True)):
         sheet.write(0, col, header, styles["header"])
         question = questions.get(code)
         is_text = question is not None and question.type is QuestionType.TEXT
         # Form numbers as text, so "007" stays "007".
-        sheet.set_column(
-            col,
-            col,
-            TEXT_WIDTH if is_text else DATA_WIDTH,
-            styles["text"] if code == FORM else None,
-        )
+        sheet.set_column(col, col, widths[col], styles["text"] if code == FORM else None)
         cells = (1, col, MAX_ROWS, col)
         prompt = {"input_title": _clip(header.replace("\n", " "), 32)}
         if question is not None:
@@ -255,6 +255,12 @@ def _data_sheet(sheet, survey, locale, t, styles, ranges: dict[str, str]) -> Non
             )
         elif question is not None:
             sheet.data_validation(*cells, {"validate": "any", **prompt})
+
+
+def _data_widths(survey: Survey) -> list[int]:
+    """The data sheet's column widths: wider for the typed-in opinions."""
+    texts = {q.code for q in paper_questions(survey) if q.type is QuestionType.TEXT}
+    return [TEXT_WIDTH if code in texts else DATA_WIDTH for code in column_codes(survey)]
 
 
 def _how(question: Question, survey: Survey, locale: str, t: dict[str, str]) -> str:
@@ -308,22 +314,31 @@ def _codes_sheet(sheet, survey: Survey, locale: str, t: dict[str, str], styles) 
         0, 0, [t["code"], t["question"], t["how"], t["value"], t["meaning"]], styles["header"]
     )
     for number, row in enumerate(rows, start=1):
+        sheet.set_row(number, row_height(row, CODES_WIDTHS))
         sheet.write_row(number, 0, row, styles["wrap"])
-    sheet.set_column(0, 0, 8)
-    sheet.set_column(1, 1, 50)
-    sheet.set_column(2, 2, 32)
-    sheet.set_column(3, 3, 8, styles["text"])
-    sheet.set_column(4, 4, 50)
+    for column, width in enumerate(CODES_WIDTHS):
+        sheet.set_column(column, column, width, styles["text"] if column == 3 else None)
     sheet.freeze_panes(1, 0)
+    print_setup(sheet, CODES_WIDTHS, title=t["sheet_codes"], last_row=len(rows))
 
 
 def _help_sheet(
     sheet, survey: Survey, locale: str, t: dict[str, str], styles, session_title
 ) -> None:
+    codes = column_codes(survey)
+    widths = _data_widths(survey)
+    span = min(HELP_COLUMNS, len(codes)) - 1
+    text_width = sum(widths[: span + 1])
+
+    def line(row: int, text: str, style=None) -> None:
+        """A line of the instructions across the first columns, wrapped to their width."""
+        sheet.set_row(row, row_height([text], [text_width]))
+        sheet.merge_range(row, 0, row, span, text, style or styles["wrap"])
+
     sheet.write(0, 0, t["title"], styles["title"])
     row = 1
     if session_title:
-        sheet.write(row, 0, t["session"].format(title=session_title))
+        line(row, t["session"].format(title=session_title))
         row += 1
     steps = t["steps"].format(
         forms=t["sheet_forms"],
@@ -331,17 +346,23 @@ def _help_sheet(
         rows=thousands(MAX_ROWS, locale),
         mb=MAX_BYTES // (1024 * 1024),
     )
-    for line in steps.split("\n"):
+    for step in steps.split("\n"):
         row += 1
-        sheet.write(row, 0, line)
+        line(row, step)
+    # Printed: the instructions, at full size (the example row, as wide as the data sheet,
+    # would shrink the page to an unreadable scale; it is there to look at on screen).
+    print_setup(sheet, widths[: span + 1], title=t["sheet_help"], last_row=row, header_rows=0)
     row += 2
     sheet.write(row, 0, t["example"], styles["bold"])
     example = example_row(survey, locale)
-    codes = column_codes(survey)
-    sheet.write_row(row + 1, 0, _headers(survey, locale, t), styles["header"])
-    sheet.set_row(row + 1, 45)
-    sheet.write_row(row + 2, 0, [example.get(code, "") for code in codes], styles["text"])
-    sheet.set_column(0, len(codes) - 1, DATA_WIDTH)
+    headers = _headers(survey, locale, t)
+    sheet.set_row(row + 1, row_height(headers, widths))
+    sheet.write_row(row + 1, 0, headers, styles["header"])
+    values = [example.get(code, "") for code in codes]
+    sheet.set_row(row + 2, row_height(values, widths))
+    sheet.write_row(row + 2, 0, values, styles["example"])
+    for column, width in enumerate(widths):
+        sheet.set_column(column, column, width)
 
 
 def thousands(number: int, locale: str) -> str:

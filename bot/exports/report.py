@@ -3,7 +3,8 @@ document (Nghị định 30/2020/NĐ-CP): national header, title, then
 I. overview (responses by field and channel, questions by status), II. satisfaction (field ×
 element table, the chart, the overall 3-level rating and its reasons, the residents' priorities,
 how the figures are computed), III. the residents' questions by field with status and answer,
-IV. proposals, the recipients and the signature block.
+IV. proposals, the recipients and the signature block, then the chart as an appendix on a page
+of its own (placed in the text, a picture too tall for the rest of page 1 left half of it empty).
 
 Figures come from a `Summary`, so the report, the chart and the workbook always agree. The
 questions arrive as a stream (already ordered by field, then code) and are written as they come.
@@ -16,6 +17,7 @@ import io
 import re
 import struct
 from collections.abc import AsyncIterable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,7 +41,8 @@ from bot.texts import RATING_LABELS, ROLE_LABELS, STATUS_LABELS, channel_label
 TABLE_SIZE = Pt(11)
 NOTE_SIZE = Pt(11)
 FIELD_COLUMN = Cm(4)
-CHART_MAX_HEIGHT = Cm(21)
+CHART_MAX_HEIGHT = Cm(22)  # the appendix page: the text height less its two heading lines
+SIGNATURE_SPACE = Cm(3)  # between the signer's title and name: the signature and the seal
 SMALL_MARK = "*"
 # Characters XML 1.0 cannot hold (python-docx refuses them); a pasted text may carry some.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -54,6 +57,23 @@ RECIPIENTS = (
 )
 
 
+@dataclass(frozen=True)
+class Signer:
+    """Who signs for the People's Committee: SIGNER_TITLE ("|" between lines; empty: the
+    Chairperson) and SIGNER_NAME."""
+
+    title: str = ""
+    name: str = ""
+
+    @classmethod
+    def from_settings(cls, settings) -> Signer:
+        return cls(settings.signer_title.strip(), settings.signer_name.strip())
+
+    def title_lines(self) -> list[str]:
+        lines = [line.strip().upper() for line in self.title.split("|") if line.strip()]
+        return lines or [_("CHAIRPERSON")]
+
+
 def conference_report(
     summary: Summary,
     survey: Survey,
@@ -63,11 +83,12 @@ def conference_report(
     locale: str,
     zone: ZoneInfo,
     chart: bytes | None = None,
+    signer: Signer | None = None,
 ) -> bytes:
     """The report as DOCX bytes. `questions` is read once, row by row; `chart` is the PNG of
     `satisfaction_chart` if the caller has already drawn it."""
     with use_locale(locale):
-        report = _Report(summary, survey, ward_name, locale, zone)
+        report = _Report(summary, survey, ward_name, locale, zone, signer)
         report.begin(chart)
         for row in questions:
             report.question(row)
@@ -83,10 +104,11 @@ async def conference_report_streamed(
     locale: str,
     zone: ZoneInfo,
     chart: bytes | None = None,
+    signer: Signer | None = None,
 ) -> bytes:
     """The same, reading the questions straight from `rows.question_rows` (no list of them)."""
     with use_locale(locale):
-        report = _Report(summary, survey, ward_name, locale, zone)
+        report = _Report(summary, survey, ward_name, locale, zone, signer)
         report.begin(chart)
         async for row in questions:
             report.question(row)
@@ -103,10 +125,18 @@ def _capital(text: str) -> str:
 
 class _Report:
     def __init__(
-        self, summary: Summary, survey: Survey, ward_name: str, locale: str, zone: ZoneInfo
+        self,
+        summary: Summary,
+        survey: Survey,
+        ward_name: str,
+        locale: str,
+        zone: ZoneInfo,
+        signer: Signer | None = None,
     ) -> None:
         self.summary, self.survey, self.locale, self.zone = summary, survey, locale, zone
-        self.ward = style.ward_short(ward_name) or "……"
+        self.ward = style.ward_short(ward_name)  # empty: the texts name no ward, no "……"
+        self.signer = signer or Signer()
+        self.chart: bytes | None = None  # drawn in the appendix, after the signature
         self.doc = Document()
         self.field: str | None = None  # the field of the last question written
         self.fields_seen = 0
@@ -157,12 +187,22 @@ class _Report:
         _repeat_as_header(table.rows[0])
         return table
 
-    def row(self, table, values: Sequence[str | Sequence[str]], *, bold: bool = False) -> None:
-        """A row; a value given as several strings becomes several lines, the later ones small."""
-        cells = table.add_row().cells
+    def row(
+        self,
+        table,
+        values: Sequence[str | Sequence[str]],
+        *,
+        bold: bool = False,
+        text_columns: int = 1,
+    ) -> None:
+        """A row; a value given as several strings becomes several lines, the later ones small.
+        The first `text_columns` columns are text read left to right, the others figures."""
+        added = table.add_row()
+        _keep_whole(added)  # a row split over two pages leaves its figures without their field
+        cells = added.cells
         for i, (cell, value) in enumerate(zip(cells, values, strict=True)):
             cell.width = table.rows[0].cells[i].width
-            align = WD_ALIGN_PARAGRAPH.LEFT if i == 0 else style.CENTER
+            align = WD_ALIGN_PARAGRAPH.LEFT if i < text_columns else style.CENTER
             lines = [value] if isinstance(value, str) else list(value)
             _write(cell, lines[0], bold=bold, align=align)
             for line in lines[1:]:
@@ -186,15 +226,20 @@ class _Report:
     def header(self) -> None:
         day = self.local(self.summary.generated_at)
         # Nghị định 30/2020: a zero before days 1-9 and months 1-2.
-        place_date = _("{ward} Ward, {day}/{month}/{year}").format(
-            ward=self.ward,
-            day=f"{day.day:02d}",
-            month=f"{day.month:02d}" if day.month < 3 else str(day.month),
-            year=day.year,
-        )
+        parts = {
+            "day": f"{day.day:02d}",
+            "month": f"{day.month:02d}" if day.month < 3 else str(day.month),
+            "year": day.year,
+        }
+        if self.ward:
+            place_date = _("{ward} Ward, {day}/{month}/{year}").format(ward=self.ward, **parts)
+            agency = _("PEOPLE'S COMMITTEE\nOF {ward} WARD").format(ward=self.ward.upper())
+        else:
+            place_date = _("On {day}/{month}/{year}").format(**parts)
+            agency = _("WARD PEOPLE'S\nCOMMITTEE")
         style.national_header(
             self.doc,
-            agency=_("PEOPLE'S COMMITTEE\nOF {ward} WARD").format(ward=self.ward.upper()),
+            agency=agency,
             nation=_("SOCIALIST REPUBLIC OF VIET NAM"),
             motto=_("Independence - Freedom - Happiness"),
             left_below=(_("No.:        /BC-UBND"),),
@@ -220,7 +265,7 @@ class _Report:
         if summary.session is not None:
             session = summary.session
             when = (
-                _("date to be announced")
+                _("to be announced")
                 if session.starts_at is None
                 else _("{time} on {date}").format(
                     time=self.local(session.starts_at).strftime("%H:%M"),
@@ -335,7 +380,8 @@ class _Report:
                 _("{n}. Satisfaction by field and criterion").format(n=next(number_of)), level=2
             )
             self.element_table()
-            self.picture(chart or satisfaction_chart(summary, self.survey, locale=self.locale))
+            self.chart = chart or satisfaction_chart(summary, self.survey, locale=self.locale)
+            self.note(_("The chart of these figures is in the appendix."))
         code = overall_code(self.survey)
         if summary.overall_all and code is not None:
             question = self.survey.question(code)
@@ -453,7 +499,9 @@ class _Report:
             self.row(
                 table,
                 [str(rank), label, self.num(share.respondents), self.pct(share.share_pct)],
+                text_columns=0,
             )
+            table.rows[-1].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
         table.rows[0].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
         self.note(
             _(
@@ -563,12 +611,18 @@ class _Report:
                 "The Office of the People's Council and People's Committee will propose to the Chairperson which official answers each question and recommendation at the dialogue conference; the results of handling them will be made public as the rules require."
             )
         )
-        self.text(
-            _(
+        if self.ward:
+            closing = _(
                 "This is the summary of residents' and businesses' opinions for the dialogue conference of the People's Committee of {ward} Ward./."
             ).format(ward=self.ward)
-        )
+        else:
+            closing = _(
+                "This is the summary of residents' and businesses' opinions for the dialogue conference of the Ward People's Committee./."
+            )
+        self.text(closing).paragraph_format.keep_with_next = True
         self.closing()
+        if self.chart is not None:
+            self.appendix(self.chart)
         properties = self.doc.core_properties
         properties.title = _("Summary of residents' and businesses' opinions")
         properties.language = "en-GB" if self.locale == "en" else "vi-VN"
@@ -580,20 +634,39 @@ class _Report:
         return out.getvalue()
 
     def closing(self) -> None:
-        """Recipients (Nơi nhận) on the left, the signature block on the right."""
+        """Recipients (Nơi nhận) on the left; on the right the signature block: for the
+        People's Committee, the signer's title, room for the signature and the seal, the
+        signer's name. One row that never splits across pages."""
         table = self.doc.add_table(rows=1, cols=2)
         table.autofit = False
+        widths = (Cm(7.5), style.TEXT_WIDTH - Cm(7.5))
+        for column, cell, width in zip(table.columns, table.rows[0].cells, widths, strict=True):
+            column.width = cell.width = width  # the grid (LibreOffice) and the cell (Word)
         left, right = table.rows[0].cells
-        left.width, right.width = Cm(7.5), style.TEXT_WIDTH - Cm(7.5)
         _write(left, _("Recipients:"), bold=True, italic=True, size=Pt(12))
         for recipient in RECIPIENTS:
             style.para(left, "- " + _(recipient), size=Pt(11))
-        _write(right, _("ON BEHALF OF THE PEOPLE'S COMMITTEE"), bold=True, align=style.CENTER)
-        style.para(right, _("CHAIRPERSON"), bold=True, align=style.CENTER)
-        for _line in range(4):  # room for the signature and the seal
-            style.para(right)
-        table.rows[0].cells[0].paragraphs[0].paragraph_format.space_before = Pt(12)
+        _write(
+            right,
+            _("ON BEHALF OF THE PEOPLE'S COMMITTEE"),
+            bold=True,
+            align=style.CENTER,
+            size=style.SIZE,
+        )
+        for line in self.signer.title_lines():
+            style.para(right, line, bold=True, align=style.CENTER)
+        name = style.para(right, self.signer.name, bold=True, align=style.CENTER)
+        name.paragraph_format.space_before = SIGNATURE_SPACE
+        left.paragraphs[0].paragraph_format.space_before = Pt(12)
         right.paragraphs[0].paragraph_format.space_before = Pt(12)
+        _keep_whole(table.rows[0])
+
+    def appendix(self, png: bytes) -> None:
+        """The chart on a page of its own after the signature (Phụ lục)."""
+        heading = style.para(self.doc, _("APPENDIX"), bold=True, align=style.CENTER)
+        heading.paragraph_format.page_break_before = True
+        style.para(self.doc, _("(Attached to this report)"), italic=True, align=style.CENTER)
+        self.picture(png)
 
 
 def _write(cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_SIZE) -> None:
@@ -609,5 +682,12 @@ def _write(cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_
 def _repeat_as_header(row) -> None:
     """The header row is repeated on every page a long table runs over."""
     flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)
+
+
+def _keep_whole(row) -> None:
+    """The row is never split across two pages."""
+    flag = OxmlElement("w:cantSplit")
     flag.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(flag)

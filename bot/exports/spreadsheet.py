@@ -15,6 +15,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.format import Format
 
+from bot.exports.printing import print_setup, row_height
 from bot.exports.tables import Cell, Table
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -47,6 +48,7 @@ class Spreadsheets:
         self._book.set_properties({"created": datetime(2000, 1, 1)})  # noqa: DTZ001
         self._bold = self._book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         self._wrap = self._book.add_format({"text_wrap": True, "valign": "top"})
+        self._top = self._book.add_format({"valign": "top"})  # beside a wrapped, taller cell
         self._percent = self._book.add_format({"num_format": "0.0", "valign": "top"})
         self._mean = self._book.add_format({"num_format": "0.00", "valign": "top"})
         self._time = self._book.add_format({"num_format": "dd/mm/yyyy hh:mm", "valign": "top"})
@@ -55,10 +57,14 @@ class Spreadsheets:
         """Writes the table's rows to its sheet and its CSV file; returns how many."""
         sheet = self._book.add_worksheet(table.title[:31])
         sheet.freeze_panes(1, 0)
-        for column, width in enumerate(table.widths):
+        widths = _widths(table)
+        for column, width in enumerate(widths):
             sheet.set_column(column, column, width)
+        # Rows are flushed as they are written: a row's height is set before its cells.
+        sheet.set_row(0, row_height(table.header, widths))
         sheet.write_row(0, 0, table.header, self._bold)
         styles = self._styles(table)
+        wrapped = table.wrap
         path = self.csv_prefix.with_name(f"{self.csv_prefix.name}-{table.name}.csv")
         self.csv_paths.append(path)
         count = 0
@@ -69,9 +75,15 @@ class Spreadsheets:
                 count += 1
                 writer.writerow([_csv_cell(value) for value in row])
                 if count < EXCEL_MAX_ROWS:  # the CSV keeps every row beyond Excel's limit
+                    if wrapped:
+                        height = row_height(row, widths, wrapped)
+                        if height is not None:
+                            sheet.set_row(count, height)
                     self._write_row(sheet, count, row, styles)
+        last_row = min(count, EXCEL_MAX_ROWS - 1)
         if table.header:
-            sheet.autofilter(0, 0, min(count, EXCEL_MAX_ROWS - 1), len(table.header) - 1)
+            sheet.autofilter(0, 0, last_row, len(table.header) - 1)
+        print_setup(sheet, widths, title=table.title, last_row=last_row)
         self.rows_written[table.name] = count
         return count
 
@@ -85,7 +97,7 @@ class Spreadsheets:
                 else self._mean
                 if column in table.decimals
                 else None,
-                self._wrap if column in table.wrap else None,
+                self._wrap if column in table.wrap else self._top if table.wrap else None,
             )
             for column in range(len(table.header))
         ]
@@ -96,7 +108,9 @@ class Spreadsheets:
         for column, value in enumerate(row):
             kind = type(value)
             if kind is int or kind is float:
-                sheet.write_number(row_number, column, value, styles[column][0])
+                sheet.write_number(
+                    row_number, column, value, styles[column][0] or styles[column][1]
+                )
             elif kind is str:
                 if value:
                     # write_string: a resident's "=…" stays text, never a formula.
@@ -110,6 +124,12 @@ class Spreadsheets:
 
     def close(self) -> None:
         self._book.close()
+
+
+def _widths(table: Table) -> list[float]:
+    """Every column's width: as the table says, else Excel's default."""
+    given = list(table.widths)
+    return given + [8.43] * (len(table.header) - len(given))
 
 
 def _csv_cell(value: Cell) -> str | int | float:

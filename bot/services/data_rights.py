@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,8 @@ class StoredData:
     responses: dict[str, int]  # status -> count
     answers: int
     questions: int
+    # The names and phone numbers given with questions to be answered by name, each once.
+    contacts: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
@@ -44,6 +46,18 @@ async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
     questions = await db.scalar(
         select(func.count(ResidentQuestion.id)).where(ResidentQuestion.resident_id == resident.id)
     )
+    contacts = (
+        await db.execute(
+            select(ResidentQuestion.contact_name, ResidentQuestion.contact_phone)
+            .where(
+                ResidentQuestion.resident_id == resident.id,
+                (ResidentQuestion.contact_name.is_not(None))
+                | (ResidentQuestion.contact_phone.is_not(None)),
+            )
+            .group_by(ResidentQuestion.contact_name, ResidentQuestion.contact_phone)
+            .order_by(ResidentQuestion.contact_name, ResidentQuestion.contact_phone)
+        )
+    ).all()
     return StoredData(
         accounts=[(channel, external) for channel, external in accounts],
         locale=resident.locale,
@@ -51,6 +65,7 @@ async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
         responses={status: count for status, count in by_status},
         answers=answers or 0,
         questions=questions or 0,
+        contacts=[(name or "", phone or "") for name, phone in contacts],
     )
 
 
