@@ -196,13 +196,13 @@ def test_on_a_score_scale_the_number_and_the_stars_are_the_score(reply: str, sco
 
 @pytest.mark.parametrize("reply", ["3 sao", "1 sao", "⭐⭐⭐", "3*", "2/3", "3 điểm"])
 def test_stars_are_never_read_on_a_screen_whose_numbers_are_not_scores(reply: str) -> None:
-    """On the 3-level rating "3" is option 3 (not satisfied), but "3 sao" could be three stars
-    of three (very satisfied): it is asked again."""
+    """On the 3-level rating the numbers are option keys (3 = very satisfied … 1 = not
+    satisfied), not scores: a star count is never read there, it is asked again."""
     screen = row_screen("O1")
     assert not screen.scale
     reading = understand(reply, screen)
     assert reading.meaning is None and not reading.conflict
-    assert understand("3", screen).meaning.choices == {2}  # the number alone is the option
+    assert understand("3", screen).meaning.choices == {0}  # the number alone is the option
 
 
 @pytest.mark.parametrize(
@@ -224,8 +224,8 @@ def test_several_options_in_conflict_are_all_named() -> None:
     with i18n.use_locale("vi"), pytest.raises(Retry) as asked:
         understood("1 2 3", row_screen("O1"), "hint")
     assert str(asked.value) == (
-        "Ông/Bà muốn chọn lựa chọn nào trong số: “1. Rất hài lòng”; “2. Hài lòng”;"
-        " “3. Không hài lòng”? Ông/Bà vui lòng trả lời bằng số của lựa chọn."
+        "Ông/Bà muốn chọn lựa chọn nào trong số: “3. Rất hài lòng”; “2. Hài lòng”;"
+        " “1. Không hài lòng”? Ông/Bà vui lòng trả lời bằng số của lựa chọn."
     )
 
 
