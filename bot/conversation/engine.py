@@ -65,6 +65,8 @@ class Turn:
     account_id: int | None = None
     # Run once the turn's transaction has committed (e.g. telling staff of a new question).
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # An image the message links to, fetched before the turn's transaction began.
+    image: bytes | None = None
 
     @property
     def screen(self) -> str:
@@ -100,9 +102,12 @@ class TextConversation(QuestionScreens):
         lock = self._locks.setdefault(key, asyncio.Lock())
         # One message at a time per resident, whatever the driver does.
         after: list[Callable[[], Awaitable[None]]] = []
-        async with lock, self.sessionmaker() as db:
-            replies = await self._handle(db, inbound, after)
-            await db.commit()
+        async with lock:
+            # Network first, with no database connection held: SQLite has only one.
+            image = await self._fetch_image(inbound)
+            async with self.sessionmaker() as db:
+                replies = await self._handle(db, inbound, after, image)
+                await db.commit()
         if not lock.locked():
             self._locks.pop(key, None)
         for job in after:  # outside the resident's lock: these may wait on other services
@@ -119,10 +124,12 @@ class TextConversation(QuestionScreens):
         db: AsyncSession,
         inbound: Inbound,
         after: list[Callable[[], Awaitable[None]]] | None = None,
+        image: bytes | None = None,
     ) -> list[str]:
         if inbound.message_id and not await claim_delivery(db, inbound.channel, inbound.message_id):
             return []  # the platform delivered this message before
         turn = await self._load(db, inbound)
+        turn.image = image
         if after is not None:
             turn.after_commit = after
         with i18n.use_locale(turn.locale):
