@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.xml.functions import iterparse
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,6 +56,10 @@ ACTION = "paper_import"  # in the audit log
 SEPARATORS = re.compile(r"[\s,;]+")
 # What reading a damaged sheet raises (ElementTree's and lxml's ParseError are SyntaxErrors).
 BROKEN = (zipfile.BadZipFile, zlib.error, SyntaxError, KeyError, ValueError, OSError, EOFError)
+# An .xlsx is a zip: a small file may unpack to a huge sheet, and reading that takes gigabytes
+# and minutes. A full template (5,000 forms, every cell filled) unpacks to about 5 MB.
+MAX_UNPACKED = 25 * 1024 * 1024
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,11 @@ def read_forms(survey: Survey, data: bytes) -> Reading:
     there is none). Form numbers are checked within the file, not against the database."""
     if len(data) > MAX_BYTES:
         return Reading(problems=[too_large()])
+    unpacked = _unpacked_size(data)
+    if unpacked is None:
+        return Reading(problems=[_not_xlsx()])
+    if unpacked > MAX_UNPACKED:
+        return Reading(problems=[_too_large_unpacked()])
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # whatever openpyxl finds wrong (zip, XML, content types): not a workbook
@@ -141,23 +151,41 @@ def read_forms(survey: Survey, data: bytes) -> Reading:
         book.close()
 
 
+def _unpacked_size(data: bytes) -> int | None:
+    """What the zip's members add up to once unpacked (as the zip declares it: reading a
+    member never yields more), or None when `data` is not a zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except BROKEN:
+        return None
+
+
 def _read_book(survey: Survey, book) -> Reading:
     sheet = _data_sheet(book)
-    rows = sheet.iter_rows(values_only=True)
-    columns, problems = _columns(survey, next(rows, None))
+    header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+    columns, problems = _columns(survey, header)
     if problems:
         return Reading(problems=problems)
     questions = paper_questions(survey)
+    unvalued = _formulas_without_value(sheet)
     reading = Reading()
     count = 0
     # Read-only sheets yield missing rows as empty ones, so counting gives the row number.
+    # Rows are cut at the template's last column: a stray cell far to the right would make
+    # every row that wide.
+    rows = sheet.iter_rows(min_row=2, max_col=max(columns.values()) + 1, values_only=True)
     for number, values in enumerate(rows, start=2):
         cells = {code: _cell(values, index) for code, index in columns.items()}
-        if all(value is None for value in cells.values()):
+        formulas = [code for code, index in columns.items() if (number, index + 1) in unvalued]
+        if all(value is None for value in cells.values()) and not formulas:
             continue  # an empty row
         count += 1
         if count > MAX_ROWS:
             return Reading(problems=[_too_many_rows()])
+        if formulas:  # read as blank, they would silently drop answers
+            reading.problems += [_formula_without_value(number, code) for code in formulas]
+            continue
         form_no = _form_number(cells[FORM])
         if form_no is not None and form_no in reading.numbers:
             reading.problems.append(
@@ -179,6 +207,51 @@ def _read_book(survey: Survey, book) -> Reading:
     if not count and not reading.problems:
         reading.problems.append(Problem(_("The file has no filled rows.")))
     return reading
+
+
+def _formulas_without_value(sheet) -> set[tuple[int, int]]:
+    """(row, column) of the cells holding a formula but no computed value (or an empty one): a
+    file written by a program that does not calculate (Excel and LibreOffice store the value
+    with the formula).
+    Reading with `data_only` gives these as blank, so the sheet's XML is scanned for them."""
+    found: set[tuple[int, int]] = set()
+    row = column = 0
+    with sheet._get_source() as source:  # the worksheet's XML, as openpyxl itself opens it
+        for event, element in iterparse(source, events=("start", "end")):
+            if element.tag == _SHEET_NS + "row":
+                if event == "start":
+                    row = int(element.get("r") or row + 1)
+                    column = 0
+                else:
+                    element.clear()  # keep memory flat on a long sheet
+            elif element.tag == _SHEET_NS + "c" and event == "end":
+                reference = element.get("r")
+                column = _column_index(reference) if reference else column + 1
+                value = element.find(_SHEET_NS + "v")
+                if element.find(_SHEET_NS + "f") is not None and (value is None or not value.text):
+                    found.add((row, column))  # openpyxl, for one, writes an empty <v/>
+    return found
+
+
+def _column_index(reference: str) -> int:
+    """1 for "A7", 27 for "AA7"."""
+    index = 0
+    for char in reference:
+        if not char.isalpha():
+            break
+        index = index * 26 + ord(char.upper()) - ord("A") + 1
+    return index
+
+
+def _formula_without_value(row: int, column: str) -> Problem:
+    return Problem(
+        _(
+            "the cell holds a formula without a computed value. Please type the value itself, "
+            "or open the file in Excel and save it again."
+        ),
+        row,
+        column,
+    )
 
 
 def _form_number(raw: str | None) -> str | None:
@@ -448,6 +521,15 @@ def too_large() -> Problem:
     )
 
 
+def _too_large_unpacked() -> Problem:
+    return Problem(
+        _(
+            "The file unpacks to more than {mb} MB of data, more than paper forms need. Please "
+            "type the forms into the template the bot sends, or split them into several files."
+        ).format(mb=MAX_UNPACKED // (1024 * 1024))
+    )
+
+
 def _not_xlsx() -> Problem:
     return Problem(
         _(
@@ -468,11 +550,19 @@ def _too_many_rows() -> Problem:
 # --- storing ----------------------------------------------------------------------------------
 
 
+async def read_file(survey: Survey, data: bytes) -> Reading:
+    """`read_forms` off the event loop (reading a large workbook takes seconds of CPU; the
+    locale goes along, as to_thread copies the context). Call it while no transaction is open:
+    nobody else waits on the database meanwhile."""
+    return await asyncio.to_thread(read_forms, survey, data)
+
+
 async def import_forms(
-    db: AsyncSession, survey: Survey, data: bytes, *, session_id: int, now: datetime
+    db: AsyncSession, survey: Survey, reading: Reading, *, session_id: int, now: datetime
 ) -> PaperImport:
-    """Validate the file and, when it has no problem, store its forms in `db`'s transaction.
-    Nothing is stored from a file with problems. No permission check: see `import_upload`."""
+    """Check the file's `reading` (from `read_file`) against the session and, when it has no
+    problem, store its forms in `db`'s transaction. Nothing is stored from a file with
+    problems. No permission check: see `import_upload`."""
     session = await db.get(DialogueSession, session_id)
     result = PaperImport(session_id, session.title if session else None)
     if session is None:
@@ -485,10 +575,7 @@ async def import_forms(
             Problem(_("The session “{title}” was cancelled.").format(title=session.title))
         )
         return result
-    # Parsing a large workbook takes seconds of CPU: off the event loop (the locale goes along,
-    # to_thread copies the context).
-    reading = await asyncio.to_thread(read_forms, survey, data)
-    problems = reading.problems
+    problems = list(reading.problems)
     imported = set(
         (
             await db.execute(
@@ -582,12 +669,18 @@ def _detail(result: PaperImport) -> dict:
 
 
 async def import_upload(
-    db: AsyncSession, survey: Survey, actor: Actor, data: bytes, *, session_id: int, now: datetime
+    db: AsyncSession,
+    survey: Survey,
+    actor: Actor,
+    reading: Reading,
+    *,
+    session_id: int,
+    now: datetime,
 ) -> PaperImport:
     """`import_forms` for a staff member who may upload paper answers (front, admin); audited.
     Raises PermissionDenied (audited too) for anyone else."""
     by = await staff.require(db, actor, Permission.UPLOAD_PAPER, now=now, action=ACTION)
-    result = await import_forms(db, survey, data, session_id=session_id, now=now)
+    result = await import_forms(db, survey, reading, session_id=session_id, now=now)
     await staff.record_action(
         db, by, ACTION, now=now, target=f"session:{session_id}", detail=_detail(result)
     )
@@ -610,9 +703,9 @@ async def import_paper_file(
     with use_locale(locale or current_locale()):
         if path.stat().st_size > MAX_BYTES:
             return PaperImport(session_id, None, [too_large()])
-        data = path.read_bytes()
+        reading = await read_file(survey, path.read_bytes())  # before the transaction
         async with sessionmaker() as db, db.begin():
-            result = await import_forms(db, survey, data, session_id=session_id, now=now)
+            result = await import_forms(db, survey, reading, session_id=session_id, now=now)
             await audit.record(
                 db,
                 actor_telegram_id=None,
