@@ -30,7 +30,12 @@ from bot.notify import Notifier
 from bot.settings import Settings
 from bot.storage import conversation_storage
 from bot.survey.definition import Survey, load_survey
-from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware, commit_before_request
+from handlers.middlewares import (
+    DbSessionMiddleware,
+    ResidentMiddleware,
+    commit_before_request,
+    refuse_invisible_text,
+)
 from models import utcnow
 
 Clock = Callable[[], datetime]
@@ -108,6 +113,7 @@ def build_dispatcher(
     dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
     dp.include_router(reachability.create_router())
     handlers.include_routers(dp)
+    dp.message.outer_middleware(refuse_invisible_text)  # before the dialogs' own
     setup_dialogs(dp, message_manager=message_manager, events_isolation=events_isolation)
     return dp
 

@@ -11,11 +11,13 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import TelegramMethod
-from aiogram.types import TelegramObject, User
+from aiogram.types import Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
+from bot.i18n import _
 from bot.services import residents
+from bot.services.questions import clean_text
 from bot.services.residents import ResidentRef
 
 CHANNEL = "telegram"
@@ -97,3 +99,15 @@ class ResidentMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         await load_resident(data["db"], data, self.default_locale)
         return await handler(event, data)
+
+
+async def refuse_invisible_text(
+    handler: Handler, event: TelegramObject, data: dict[str, Any]
+) -> Any:
+    """A message of blanks and invisible characters only (zero-width spaces and joiners, byte-
+    order marks, fillers) is no answer: ask again, whatever screen the resident is on. Checked
+    before aiogram-dialog, which would read some of these characters as a tap on a keyboard."""
+    if isinstance(event, Message) and event.text is not None and not clean_text(event.text):
+        await event.answer(_("Please type your answer as a text message."))
+        return None
+    return await handler(event, data)

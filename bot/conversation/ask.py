@@ -104,6 +104,8 @@ class QuestionScreens:
             turn.go("ask:field")
             return
         cleaned = question_service.clean_text(text)
+        if not cleaned:  # only invisible characters
+            raise Retry(_("Please write your question or recommendation as a text message."))
         if len(cleaned) > question_service.MAX_TEXT:
             raise Retry(
                 _(

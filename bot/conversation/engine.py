@@ -27,6 +27,7 @@ from bot.i18n import _
 from bot.services import consent, data_rights, residents, sessions
 from bot.services import survey as survey_service
 from bot.services.consent import PURPOSES, Purpose
+from bot.services.questions import clean_text
 from bot.services.residents import ResidentRef
 from bot.services.survey import Draft, IncompleteSurvey, InvalidAnswer
 from bot.settings import Settings
@@ -174,7 +175,7 @@ class TextConversation(QuestionScreens):
             return
         if await self._take_image(turn):
             return
-        if inbound.kind is not Kind.TEXT or not (inbound.text or "").strip():
+        if inbound.kind is not Kind.TEXT or not clean_text(inbound.text):
             turn.replies.append(_("Please type your answer as a text message."))
             return
         text = inbound.text or ""
