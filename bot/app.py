@@ -35,6 +35,7 @@ from handlers.middlewares import (
     ResidentMiddleware,
     commit_before_request,
     refuse_invisible_text,
+    retry_replies_after_429,
 )
 from models import utcnow
 
@@ -147,6 +148,7 @@ def build_app(
     bot = build_bot(settings, bot_session) if settings.token else None
     if bot is not None:
         bot.session.middleware(commit_before_request)
+        bot.session.middleware(retry_replies_after_429)  # inside: nothing is held while it waits
     notifier.bot = bot  # the engine's Telegram sender
     if settings.zalo_token:
         quiet_http_logs()  # Zalo's URLs carry the token

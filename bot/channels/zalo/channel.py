@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,11 +17,16 @@ from bot.channels.zalo.polling import poll_updates
 from bot.channels.zalo.webhook import ZaloWebhook, add_webhook_route
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound
+from bot.delivery import outbox
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.outbox import Message, Recipient
 from bot.metrics import Metrics
 from bot.services.questions import MAX_ATTACHMENT_BYTES as MAX_DOWNLOAD
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
 
 
 class ZaloChannel:
@@ -30,6 +36,7 @@ class ZaloChannel:
         conversation: TextConversation,
         client: ZaloClient | None = None,
         metrics: Metrics | None = None,
+        delivery: DeliveryEngine | None = None,
     ) -> None:
         assert settings.zalo_token, "the Zalo channel needs ZALO_BOT_TOKEN"
         quiet_http_logs()  # httpx would log every URL, and Zalo's URLs carry the token
@@ -38,6 +45,7 @@ class ZaloChannel:
         self.client = client or ZaloClient(settings.zalo_token, settings.zalo_api_base)
         self.webhook: ZaloWebhook | None = None
         self.metrics = metrics
+        self.delivery = delivery  # woken when replies are handed to the outbox
         self._http = httpx.AsyncClient(timeout=20, follow_redirects=True)
         conversation.download = self.download
 
@@ -76,12 +84,32 @@ class ZaloChannel:
 
     async def _answer(self, inbound: Inbound) -> None:
         replies = await self.conversation.handle(inbound)
-        for reply in replies:
+        for sent, reply in enumerate(replies):
             try:
                 await self.client.send_text(inbound.chat_id, reply)
             except ZaloAPIError as exc:  # logged without the reply, which may quote the resident
                 log.warning("Zalo reply not delivered: %s %s", exc.code, exc.description)
+                if exc.retryable:  # quota, server or network: the outbox tries again later
+                    await self._hand_over(inbound, replies[sent:])
                 return
+
+    async def _hand_over(self, inbound: Inbound, replies: list[str]) -> None:
+        """Replies the client gave up on after its own retries become outbox deliveries: the
+        delivery engine sends them, in order, when Zalo takes messages again."""
+        key = inbound.message_id or uuid.uuid4().hex
+        rows = [
+            (
+                Recipient(CHANNEL, inbound.chat_id, self.settings.default_locale),
+                Message(text=reply),
+                f"reply:{CHANNEL}:{key}:{number}",
+            )
+            for number, reply in enumerate(replies)
+        ]
+        async with self.conversation.sessionmaker() as db, db.begin():
+            await outbox.add_many(db, rows)
+        log.info("%d Zalo replies left to the delivery engine", len(rows))
+        if self.delivery is not None:
+            self.delivery.wake()
 
     async def poll(self, stop: asyncio.Event) -> None:
         await poll_updates(self.client, self.handle, stop=stop)
