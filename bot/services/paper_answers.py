@@ -19,8 +19,11 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -550,11 +553,39 @@ def _too_many_rows() -> Problem:
 # --- storing ----------------------------------------------------------------------------------
 
 
+_reader: ProcessPoolExecutor | None = None
+
+
+def _reader_process() -> ProcessPoolExecutor:
+    global _reader
+    if _reader is None:
+        # Spawned, not forked: the bot's process has threads (SQLite, the event loop's).
+        _reader = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    return _reader
+
+
 async def read_file(survey: Survey, data: bytes) -> Reading:
-    """`read_forms` off the event loop (reading a large workbook takes seconds of CPU; the
-    locale goes along, as to_thread copies the context). Call it while no transaction is open:
-    nobody else waits on the database meanwhile."""
-    return await asyncio.to_thread(read_forms, survey, data)
+    """`read_forms` in a separate process: reading a large workbook takes seconds of CPU, and
+    in a thread of the bot's process it would slow every resident's reply (the GIL). Call it
+    while no transaction is open: nobody else waits on the database meanwhile."""
+    global _reader
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(
+            _reader_process(), _read_in, survey, data, current_locale(), MAX_ROWS
+        )
+    except BrokenProcessPool:  # the reader died (killed, out of memory): a new one next time
+        _reader = None
+        return Reading(problems=[_not_xlsx()])
+
+
+def _read_in(survey: Survey, data: bytes, locale: str, max_rows: int) -> Reading:
+    """The reader process's work: the problems in the staff's language, the row limit as set
+    in the bot's process."""
+    global MAX_ROWS
+    MAX_ROWS = max_rows
+    with use_locale(locale):
+        return read_forms(survey, data)
 
 
 async def import_forms(
