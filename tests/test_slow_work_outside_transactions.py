@@ -151,3 +151,18 @@ async def test_files_of_a_cancelled_or_erased_question_are_removed(app, settings
     async with app.sessionmaker() as db:
         assert await db.scalar(select(func.count()).select_from(DraftAttachment)) == 0
     await channel.close()
+
+
+async def test_an_image_that_never_finishes_is_given_up_politely(app, settings, clock, zalo):
+    channel = make_channel(app, settings, clock, zalo)
+    channel.download_deadline = 0.5
+    asker = ZaloResident(channel, zalo, "zu1")
+    await to_evidence_step(asker)
+    zalo.image_gate = asyncio.Event()  # never opened
+    await asyncio.wait_for(asker.send_image(PICTURE), timeout=10)
+    refusal, screen = asker.replies()[-2:]
+    assert refusal == "Không thể lưu tệp này. Ông/Bà vui lòng gửi ảnh hoặc tài liệu."
+    assert "tối đa 5 ảnh" in screen and "Đã nhận" not in screen
+    assert await draft_rows(app) == []
+    zalo.image_gate.set()
+    await channel.close()

@@ -30,6 +30,8 @@ CHANNEL = "zalo"
 
 
 class ZaloChannel:
+    download_deadline = 120.0  # seconds for one image, however slowly it arrives
+
     def __init__(
         self,
         settings: Settings,
@@ -50,9 +52,13 @@ class ZaloChannel:
         conversation.download = self.download
 
     async def download(self, url: str) -> bytes | None:
-        """An image a resident sent, fetched at once: Zalo's links may expire."""
+        """An image a resident sent, fetched at once: Zalo's links may expire. A link that
+        trickles is given up after `download_deadline` seconds (the sender waits meanwhile)."""
         try:
-            async with self._http.stream("GET", url) as response:
+            async with (
+                asyncio.timeout(self.download_deadline),
+                self._http.stream("GET", url) as response,
+            ):
                 if response.status_code != 200:
                     return None
                 content = bytearray()
@@ -61,7 +67,7 @@ class ZaloChannel:
                     if len(content) > MAX_DOWNLOAD:
                         return None
                 return bytes(content)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, TimeoutError):
             log.warning("An image from Zalo could not be fetched")
             return None
 
