@@ -97,6 +97,9 @@ class PaperForm:
     field: str
     procedure: str | None
     answers: dict[str, str]  # question code -> stored value (blank cells are not answers)
+    # question code -> score, as `flow.score_of` gives it: worked out while the file is read,
+    # not while the storing transaction holds the database.
+    scores: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -405,7 +408,8 @@ def _read_row(
     if problems:
         return None, problems
     assert form_no is not None and field_id is not None
-    return PaperForm(row, form_no, field_id, procedure, answers), []
+    scores = {code: flow.score_of(survey.question(code), value) for code, value in answers.items()}
+    return PaperForm(row, form_no, field_id, procedure, answers, scores), []
 
 
 def _hidden_answers(
@@ -635,7 +639,7 @@ async def import_forms(
         return result
     try:
         async with db.begin_nested():  # a concurrent import of the same numbers loses cleanly
-            await _store(db, survey, session_id, reading.forms, now)
+            await _store(db, session_id, reading.forms, now)
     except IntegrityError:
         result.problems.append(
             Problem(_("Some of these forms were imported a moment ago. Please check and retry."))
@@ -645,9 +649,7 @@ async def import_forms(
     return result
 
 
-async def _store(
-    db: AsyncSession, survey: Survey, session_id: int, forms: list[PaperForm], now: datetime
-) -> None:
+async def _store(db: AsyncSession, session_id: int, forms: list[PaperForm], now: datetime) -> None:
     """Two multi-row INSERTs (responses with their ids back, then answers): thousands of forms
     in one round trip each, on SQLite and PostgreSQL."""
     if not forms:
@@ -678,7 +680,7 @@ async def _store(
             "response_id": ids[form.form_no],
             "question": code,
             "value": value,
-            "score": flow.score_of(survey.question(code), value),
+            "score": form.scores[code],
             "answered_at": now,
         }
         for form in forms
