@@ -177,7 +177,7 @@ async def run(settings: Settings) -> None:
             conversation = TextConversation(
                 app.sessionmaker, survey, settings, on_question=app.notifier.question_filed
             )
-            zalo = ZaloChannel(settings, conversation, metrics=app.metrics)
+            zalo = ZaloChannel(settings, conversation, metrics=app.metrics, delivery=app.delivery)
             name = await start_zalo(zalo)
             if not zalo.uses_webhook:
                 services.append(asyncio.create_task(zalo.poll(stop)))

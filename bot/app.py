@@ -29,7 +29,13 @@ from bot.notify import Notifier
 from bot.settings import Settings
 from bot.storage import ChatLocks, conversation_storage
 from bot.survey.definition import Survey, load_survey
-from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware, commit_before_request
+from handlers.middlewares import (
+    DbSessionMiddleware,
+    ResidentMiddleware,
+    commit_before_request,
+    refuse_invisible_text,
+    retry_replies_after_429,
+)
 from models import utcnow
 
 Clock = Callable[[], datetime]
@@ -107,6 +113,7 @@ def build_dispatcher(
     dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
     dp.include_router(reachability.create_router())
     handlers.include_routers(dp)
+    dp.message.outer_middleware(refuse_invisible_text)  # before the dialogs' own
     setup_dialogs(dp, message_manager=message_manager, events_isolation=events_isolation)
     return dp
 
@@ -140,6 +147,7 @@ def build_app(
     bot = build_bot(settings, bot_session) if settings.token else None
     if bot is not None:
         bot.session.middleware(commit_before_request)
+        bot.session.middleware(retry_replies_after_429)  # inside: nothing is held while it waits
     notifier.bot = bot  # the engine's Telegram sender
     if settings.zalo_token:
         quiet_http_logs()  # Zalo's URLs carry the token

@@ -4,19 +4,26 @@ language known before any handler runs, for every update type (dialog background
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import TelegramMethod
-from aiogram.types import TelegramObject, User
+from aiogram.types import Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
+from bot.i18n import _
 from bot.services import residents
+from bot.services.questions import clean_text
 from bot.services.residents import ResidentRef
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 LOCALE_KEY = "locale"  # FSM data: the language chosen by someone not yet stored as a resident
@@ -59,6 +66,37 @@ async def commit_before_request(
     return await make_request(bot, method)
 
 
+# A reply Telegram refuses with 429 is sent again after the wait it asks for, this many times,
+# if that wait is short; beyond that it is given up like any failed request.
+REPLY_RETRIES = 3
+MAX_REPLY_WAIT = 30  # seconds
+
+
+async def retry_replies_after_429(
+    make_request: Callable[[Bot, TelegramMethod[Any]], Awaitable[Any]],
+    bot: Bot,
+    method: TelegramMethod[Any],
+) -> Any:
+    """A Bot API session middleware, inside `commit_before_request` (nothing is held while it
+    waits). Only requests made while an update is handled are retried: a resident who wrote
+    must get the answer. The delivery engine's own sends are left alone: it pauses the whole
+    channel on a 429 and retries from the outbox."""
+    attempt = 0
+    while True:
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as refused:
+            attempt += 1
+            if (
+                _update_db.get() is None
+                or attempt > REPLY_RETRIES
+                or refused.retry_after > MAX_REPLY_WAIT
+            ):
+                raise
+            log.info("Telegram asked to wait %s s before a reply", refused.retry_after)
+            await asyncio.sleep(refused.retry_after)
+
+
 async def remember_resident(data: dict[str, Any], resident: ResidentRef | None) -> None:
     data["resident"] = resident
     state: FSMContext | None = data.get("state")
@@ -97,3 +135,15 @@ class ResidentMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         await load_resident(data["db"], data, self.default_locale)
         return await handler(event, data)
+
+
+async def refuse_invisible_text(
+    handler: Handler, event: TelegramObject, data: dict[str, Any]
+) -> Any:
+    """A message of blanks and invisible characters only (zero-width spaces and joiners, byte-
+    order marks, fillers) is no answer: ask again, whatever screen the resident is on. Checked
+    before aiogram-dialog, which would read some of these characters as a tap on a keyboard."""
+    if isinstance(event, Message) and event.text is not None and not clean_text(event.text):
+        await event.answer(_("Please type your answer as a text message."))
+        return None
+    return await handler(event, data)

@@ -127,10 +127,14 @@ async def on_upload(
             db, now, settings.zone, settings.default_locale
         )
         session_id = session.id
+    # The download and the reading are slow: no transaction stays open meanwhile (SQLite has
+    # one connection, shared by every resident).
+    await db.commit()
     data = (await bot.download(message.document)).getvalue()
+    reading = await paper_answers.read_file(survey, data)
     try:
         result = await paper_answers.import_upload(
-            db, survey, me, data, session_id=session_id, now=now
+            db, survey, me, reading, session_id=session_id, now=now
         )
     except PermissionDenied as denied:  # removed or demoted since the filter looked
         await message.answer(esc(denied))

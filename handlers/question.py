@@ -98,10 +98,10 @@ async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 
 async def on_text(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
     manager.show_mode = ShowMode.SEND
-    if not message.text:
+    text = question_service.clean_text(message.text)
+    if not text:  # no text, or only blanks and invisible characters
         await message.answer(_("Please write your question or recommendation as a text message."))
         return
-    text = question_service.clean_text(message.text)
     if len(text) > question_service.MAX_TEXT:
         await message.answer(
             _("Your text has {count} characters; the limit is {limit}. Please shorten it.").format(

@@ -12,6 +12,7 @@ from models.deliveries import (
     Delivery,
     DeliveryStatus,
 )
+from models.draft_attachments import DraftAttachment
 from models.questions import (
     CodeCounter,
     QuestionAttachment,
@@ -38,6 +39,7 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "DialogueSession",
+    "DraftAttachment",
     "InboundMessage",
     "QuestionAttachment",
     "QuestionStatus",

@@ -59,6 +59,10 @@ class FakeZalo:
         self.actions: list[tuple[str, str]] = []  # (chat_id, action)
         self.webhook_url = ""
         self.images = {}
+        # Set when an image is asked for; while `image_gate` is set and not open, the image
+        # download hangs there (a slow link on Zalo's side).
+        self.image_requested = asyncio.Event()
+        self.image_gate: asyncio.Event | None = None
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._failures: dict[str, deque[tuple[int, dict[str, Any] | None]]] = defaultdict(deque)
         self._ids = itertools.count(1)
@@ -88,6 +92,9 @@ class FakeZalo:
     images: dict[str, bytes]
 
     async def _image(self, request: web.Request) -> web.Response:
+        self.image_requested.set()
+        if self.image_gate is not None:
+            await self.image_gate.wait()
         content = self.images.get(request.match_info["name"])
         if content is None:
             return web.Response(status=404)

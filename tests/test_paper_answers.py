@@ -7,6 +7,7 @@ anyone else left to the dialogs."""
 from __future__ import annotations
 
 import io
+import zipfile
 from collections import Counter
 
 import pytest
@@ -507,3 +508,73 @@ async def test_import_from_the_command_line(app, data, tmp_path, clock):
         ("system", None, 5),
         ("system", None, 1),
     ]
+
+
+# --- files that would be slow or misleading to read -------------------------------------------
+
+
+def rewrite_member(workbook: bytes, name: str, change) -> bytes:
+    """The workbook with the zip member `name` passed through `change` (bytes -> bytes)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in source.infolist():
+            content = source.read(member.filename)
+            target.writestr(member, change(content) if member.filename == name else content)
+    return out.getvalue()
+
+
+async def test_a_file_that_unpacks_to_too_much_is_refused_with_nothing_stored(app, front, data):
+    template = await get_template(front)
+    filled = fill(template, TYPED)
+    # A valid workbook whose sheet XML is padded with 40 MB of blanks: a 100 KB upload.
+    sheet = "xl/worksheets/sheet1.xml"
+    bomb = rewrite_member(
+        filled,
+        sheet,
+        lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + b" " * 40_000_000, 1),
+    )
+    assert len(bomb) < 200_000
+    await front.send_document(bomb, "phieu.xlsx", XLSX)
+    assert front.last().text == "\n".join(
+        [
+            "❌ Chưa lưu phiếu nào: tệp có 1 lỗi. Đồng chí vui lòng sửa rồi gửi lại tệp.",
+            "• Tệp sau khi giải nén chứa hơn 25 MB dữ liệu, nhiều hơn mức cần cho phiếu giấy. "
+            "Đồng chí vui lòng nhập phiếu vào mẫu do bot gửi, hoặc chia thành nhiều tệp.",
+        ]
+    )
+    assert await paper_rows(app) == []
+    # The same forms without the padding are stored.
+    await front.send_document(filled, "phieu.xlsx", XLSX)
+    assert front.last().text.startswith("✅ Đã lưu 5 phiếu giấy")
+
+
+async def test_formula_cells_without_a_value_are_errors(app, front, data):
+    template = await get_template(front)
+    forms = [
+        {"FORM": "F-1", "C1": "tp", "C2": "có", "Q1": "=2+3"},  # openpyxl stores no result
+        {"FORM": "F-2", "C1": "tp", "C2": "có", "Q1": 4},
+    ]
+    written = fill(template, forms)
+    await front.send_document(written, "phieu.xlsx", XLSX)
+    assert front.last().text == "\n".join(
+        [
+            "❌ Chưa lưu phiếu nào: tệp có 1 lỗi. Đồng chí vui lòng sửa rồi gửi lại tệp.",
+            "• Dòng 2, cột Q1: ô này chứa công thức nhưng chưa có giá trị tính sẵn. Đồng chí "
+            "vui lòng gõ trực tiếp giá trị, hoặc mở tệp bằng Excel rồi lưu lại.",
+        ]
+    )
+    assert await paper_rows(app) == []
+
+    # Saved by Excel, the formula keeps its result: that value is read.
+    calculated = rewrite_member(
+        written,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"<f>2+3</f><v></v>", b"<f>2+3</f><v>5</v>"),
+    )
+    await front.send_document(calculated, "phieu.xlsx", XLSX)
+    assert front.last().text.startswith("✅ Đã lưu 2 phiếu giấy")
+    first = (await paper_rows(app))[0]
+    assert (await stored_answers(app, first.id))["Q1"] == ("5", 5.0)

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.conversation import asides, parsing
 from bot.conversation.errors import Retry
-from bot.conversation.inbound import Kind
+from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.parsing import Keyword
 from bot.i18n import _
 from bot.services import consent
 from bot.services import questions as question_service
 from bot.services.consent import Purpose
 from bot.services.drafts import file_draft
-from bot.services.questions import QuestionError
+from bot.services.questions import MAX_ATTACHMENTS, QuestionError
 from bot.texts import (
     CLARIFY,
     STATUS_LABELS,
@@ -29,6 +29,8 @@ from bot.texts import (
     signature,
 )
 from bot.triage import Handling, triage
+from models.conversations import load_state
+from models.draft_attachments import add_draft_attachment, discard_draft_attachments
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Turn
@@ -51,6 +53,7 @@ class QuestionScreens:
     # _log_consent, _on_screen.
     survey: Any
     settings: Any
+    sessionmaker: Any
 
     def _field_text(self, turn: Turn, field_id: str | None) -> str:
         field = self.survey.field(field_id) if field_id else None
@@ -103,6 +106,8 @@ class QuestionScreens:
             turn.go("ask:field")
             return
         cleaned = question_service.clean_text(text)
+        if not cleaned:  # only invisible characters
+            raise Retry(_("Please write your question or recommendation as a text message."))
         if len(cleaned) > question_service.MAX_TEXT:
             raise Retry(
                 _(
@@ -155,7 +160,7 @@ class QuestionScreens:
         elif number == 2:
             turn.go("ask:text")
         elif number == 3:
-            turn.state["ask"] = {}
+            await self._drop_ask(turn)
             turn.go("menu")
         else:
             raise Retry(_("Please reply with a number from 1 to {last}.").format(last=3))
@@ -196,34 +201,55 @@ class QuestionScreens:
         else:
             raise Retry(_("Please send a photo or a document, or reply 1 to continue."))
 
+    async def _fetch_image(self, inbound: Inbound) -> bytes | None:
+        """The image of a message sent on the evidence step, downloaded at once (Zalo's links
+        expire) and before the turn's transaction: a slow download holds up only its sender.
+        None when it is not wanted or could not be fetched."""
+        if inbound.kind is not Kind.IMAGE or not inbound.photo_url or self.download is None:
+            return None
+        async with self.sessionmaker() as db:  # a short read, closed before the download
+            stored = await load_state(db, inbound.channel, inbound.user_id)
+        state = stored[1] if stored else {}
+        items = (state.get("ask") or {}).get("attachments") or []
+        if state.get("screen") != "ask:attachments" or len(items) >= MAX_ATTACHMENTS:
+            return None
+        return await self.download(inbound.photo_url)
+
     async def _take_image(self, turn: Turn) -> bool:
-        """An image on the evidence step is kept (downloaded at once: Zalo's links expire)."""
+        """An image on the evidence step is kept: its bytes in `draft_attachments`, its row's
+        id in the conversation state, until the question is sent."""
         inbound = turn.inbound
         if turn.screen != "ask:attachments" or inbound.kind is not Kind.IMAGE:
             return False
         ask = self._ask(turn)
         items = list(ask.get("attachments") or [])
-        if len(items) >= question_service.MAX_ATTACHMENTS:
+        if len(items) >= MAX_ATTACHMENTS:
             turn.replies.append(
                 _("You can attach at most {limit} photos or documents.").format(
                     limit=question_service.MAX_ATTACHMENTS
                 )
             )
             return True
-        content = (
-            await self.download(inbound.photo_url) if self.download and inbound.photo_url else None
-        )
-        if content is None:
+        content = turn.image
+        if content is None or turn.account_id is None:
             turn.replies.append(
                 _("This attachment cannot be stored. Please send a photo or a document.")
             )
             return True
-        # Kept in the conversation state until the question is sent, as hex (state is JSON).
+        draft_id = await add_draft_attachment(
+            turn.db, turn.account_id, "photo", content, "image/jpeg"
+        )
         items.append(
-            {"kind": "photo", "content": content.hex(), "mime": "image/jpeg", "size": len(content)}
+            {"kind": "photo", "draft_id": draft_id, "mime": "image/jpeg", "size": len(content)}
         )
         ask["attachments"] = items
         return True
+
+    async def _drop_ask(self, turn: Turn) -> None:
+        """The question is cancelled: its text, choices and files go."""
+        turn.state["ask"] = {}
+        if turn.account_id is not None:
+            await discard_draft_attachments(turn.db, [turn.account_id])
 
     # --- named or anonymous -------------------------------------------------------------------
 
@@ -343,7 +369,7 @@ class QuestionScreens:
         elif number == 3:
             turn.go("ask:identity")
         elif number == 4:
-            turn.state["ask"] = {}
+            await self._drop_ask(turn)
             turn.go("menu")
         else:
             raise Retry(_("Please reply with a number from 1 to {last}.").format(last=4))

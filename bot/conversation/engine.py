@@ -28,6 +28,7 @@ from bot.i18n import _
 from bot.services import consent, data_rights, residents, sessions
 from bot.services import survey as survey_service
 from bot.services.consent import PURPOSES, Purpose
+from bot.services.questions import clean_text
 from bot.services.residents import ResidentRef
 from bot.services.survey import Draft, IncompleteSurvey, InvalidAnswer
 from bot.settings import Settings
@@ -72,6 +73,8 @@ class Turn:
     account_id: int | None = None
     # Run once the turn's transaction has committed (e.g. telling staff of a new question).
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # An image the message links to, fetched before the turn's transaction began.
+    image: bytes | None = None
 
     @property
     def screen(self) -> str:
@@ -108,9 +111,12 @@ class TextConversation(QuestionScreens):
         lock = self._locks.setdefault(key, asyncio.Lock())
         # One message at a time per resident, whatever the driver does.
         after: list[Callable[[], Awaitable[None]]] = []
-        async with lock, self.sessionmaker() as db:
-            replies = await self._handle(db, inbound, after)
-            await db.commit()
+        async with lock:
+            # Network first, with no database connection held: SQLite has only one.
+            image = await self._fetch_image(inbound)
+            async with self.sessionmaker() as db:
+                replies = await self._handle(db, inbound, after, image)
+                await db.commit()
         if not lock.locked():
             self._locks.pop(key, None)
         for job in after:  # outside the resident's lock: these may wait on other services
@@ -127,10 +133,12 @@ class TextConversation(QuestionScreens):
         db: AsyncSession,
         inbound: Inbound,
         after: list[Callable[[], Awaitable[None]]] | None = None,
+        image: bytes | None = None,
     ) -> list[str]:
         if inbound.message_id and not await claim_delivery(db, inbound.channel, inbound.message_id):
             return []  # the platform delivered this message before
         turn = await self._load(db, inbound)
+        turn.image = image
         if after is not None:
             turn.after_commit = after
         with i18n.use_locale(turn.locale):
@@ -181,7 +189,7 @@ class TextConversation(QuestionScreens):
                 return
         if await self._take_image(turn):
             return
-        if inbound.kind is not Kind.TEXT or not (inbound.text or "").strip():
+        if inbound.kind is not Kind.TEXT or not clean_text(inbound.text):
             turn.replies.append(_("Please type your answer as a text message."))
             return
         text = inbound.text or ""

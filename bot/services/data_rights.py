@@ -11,6 +11,7 @@ from bot.services import consent, residents
 from bot.services.consent import Decision, Purpose
 from bot.services.residents import ResidentRef
 from models import Account, Answer, ResidentQuestion, SurveyResponse
+from models.draft_attachments import discard_draft_attachments
 
 
 @dataclass(frozen=True)
@@ -70,4 +71,10 @@ async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
 
 
 async def erase_everything(db: AsyncSession, resident_id: str) -> None:
+    # Files of an unsent question go too (the accounts' cascade would take them; said here so
+    # that no store of the resident's data depends on a foreign key being enforced).
+    accounts = (
+        await db.scalars(select(Account.id).where(Account.resident_id == resident_id))
+    ).all()
+    await discard_draft_attachments(db, accounts)
     await residents.erase(db, resident_id)

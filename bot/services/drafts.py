@@ -2,7 +2,8 @@
 
 A draft is a plain dict (field, text, flag, named, name, phone, attachments) kept in the
 channel's own state. Its attachments are dicts too: a Telegram one carries "file_id", a text
-channel's one "content" as hex (that state is JSON); both are read here.
+channel's one "draft_id", the row of `draft_attachments` holding its bytes (states saved by
+earlier versions may still carry them as hex "content"); all are read here.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from bot.conversation.language import detect_language
 from bot.services import residents, sessions
 from bot.services.questions import AttachmentIn, FiledQuestion, file_question
 from bot.settings import Settings
+from models.draft_attachments import discard_draft_attachments, draft_contents
 
 
-def attachment_in(item: dict[str, Any]) -> AttachmentIn:
+def attachment_in(item: dict[str, Any], stored: dict[int, bytes] | None = None) -> AttachmentIn:
+    """`stored`: the bytes of the draft's `draft_attachments` rows, by id."""
+    if item.get("draft_id") is not None:
+        content = (stored or {}).get(item["draft_id"])
+    else:
+        content = bytes.fromhex(item["content"]) if item.get("content") else None
     return AttachmentIn(
         kind=item["kind"],
         telegram_file_id=item.get("file_id"),
-        content=bytes.fromhex(item["content"]) if item.get("content") else None,
+        content=content,
         mime=item.get("mime"),
         filename=item.get("filename"),
         size=item.get("size"),
@@ -44,7 +51,11 @@ async def file_draft(
     `file_question` does. `locale` is the language when the text does not tell."""
     session = await sessions.session_for_answers(db, now, settings.zone, settings.default_locale)
     account = await residents.account_id(db, channel, external_id)
-    return await file_question(
+    items = draft.get("attachments") or []
+    stored = await draft_contents(
+        db, account, [item["draft_id"] for item in items if item.get("draft_id") is not None]
+    )
+    filed = await file_question(
         db,
         resident_id=resident_id,
         account_id=account,
@@ -57,7 +68,9 @@ async def file_draft(
         contact_phone=draft.get("phone"),
         complaint_flag=bool(draft.get("flag")),
         channel=channel,
-        attachments=[attachment_in(item) for item in draft.get("attachments") or []],
+        attachments=[attachment_in(item, stored) for item in items],
         now=now,
         zone=settings.zone,
     )
+    await discard_draft_attachments(db, [account])  # their bytes are the question's now
+    return filed

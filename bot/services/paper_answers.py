@@ -19,11 +19,15 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.xml.functions import iterparse
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,6 +59,10 @@ ACTION = "paper_import"  # in the audit log
 SEPARATORS = re.compile(r"[\s,;]+")
 # What reading a damaged sheet raises (ElementTree's and lxml's ParseError are SyntaxErrors).
 BROKEN = (zipfile.BadZipFile, zlib.error, SyntaxError, KeyError, ValueError, OSError, EOFError)
+# An .xlsx is a zip: a small file may unpack to a huge sheet, and reading that takes gigabytes
+# and minutes. A full template (5,000 forms, every cell filled) unpacks to about 5 MB.
+MAX_UNPACKED = 25 * 1024 * 1024
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,9 @@ class PaperForm:
     field: str
     procedure: str | None
     answers: dict[str, str]  # question code -> stored value (blank cells are not answers)
+    # question code -> score, as `flow.score_of` gives it: worked out while the file is read,
+    # not while the storing transaction holds the database.
+    scores: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +140,11 @@ def read_forms(survey: Survey, data: bytes) -> Reading:
     there is none). Form numbers are checked within the file, not against the database."""
     if len(data) > MAX_BYTES:
         return Reading(problems=[too_large()])
+    unpacked = _unpacked_size(data)
+    if unpacked is None:
+        return Reading(problems=[_not_xlsx()])
+    if unpacked > MAX_UNPACKED:
+        return Reading(problems=[_too_large_unpacked()])
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # whatever openpyxl finds wrong (zip, XML, content types): not a workbook
@@ -141,23 +157,41 @@ def read_forms(survey: Survey, data: bytes) -> Reading:
         book.close()
 
 
+def _unpacked_size(data: bytes) -> int | None:
+    """What the zip's members add up to once unpacked (as the zip declares it: reading a
+    member never yields more), or None when `data` is not a zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except BROKEN:
+        return None
+
+
 def _read_book(survey: Survey, book) -> Reading:
     sheet = _data_sheet(book)
-    rows = sheet.iter_rows(values_only=True)
-    columns, problems = _columns(survey, next(rows, None))
+    header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+    columns, problems = _columns(survey, header)
     if problems:
         return Reading(problems=problems)
     questions = paper_questions(survey)
+    unvalued = _formulas_without_value(sheet)
     reading = Reading()
     count = 0
     # Read-only sheets yield missing rows as empty ones, so counting gives the row number.
+    # Rows are cut at the template's last column: a stray cell far to the right would make
+    # every row that wide.
+    rows = sheet.iter_rows(min_row=2, max_col=max(columns.values()) + 1, values_only=True)
     for number, values in enumerate(rows, start=2):
         cells = {code: _cell(values, index) for code, index in columns.items()}
-        if all(value is None for value in cells.values()):
+        formulas = [code for code, index in columns.items() if (number, index + 1) in unvalued]
+        if all(value is None for value in cells.values()) and not formulas:
             continue  # an empty row
         count += 1
         if count > MAX_ROWS:
             return Reading(problems=[_too_many_rows()])
+        if formulas:  # read as blank, they would silently drop answers
+            reading.problems += [_formula_without_value(number, code) for code in formulas]
+            continue
         form_no = _form_number(cells[FORM])
         if form_no is not None and form_no in reading.numbers:
             reading.problems.append(
@@ -179,6 +213,51 @@ def _read_book(survey: Survey, book) -> Reading:
     if not count and not reading.problems:
         reading.problems.append(Problem(_("The file has no filled rows.")))
     return reading
+
+
+def _formulas_without_value(sheet) -> set[tuple[int, int]]:
+    """(row, column) of the cells holding a formula but no computed value (or an empty one): a
+    file written by a program that does not calculate (Excel and LibreOffice store the value
+    with the formula).
+    Reading with `data_only` gives these as blank, so the sheet's XML is scanned for them."""
+    found: set[tuple[int, int]] = set()
+    row = column = 0
+    with sheet._get_source() as source:  # the worksheet's XML, as openpyxl itself opens it
+        for event, element in iterparse(source, events=("start", "end")):
+            if element.tag == _SHEET_NS + "row":
+                if event == "start":
+                    row = int(element.get("r") or row + 1)
+                    column = 0
+                else:
+                    element.clear()  # keep memory flat on a long sheet
+            elif element.tag == _SHEET_NS + "c" and event == "end":
+                reference = element.get("r")
+                column = _column_index(reference) if reference else column + 1
+                value = element.find(_SHEET_NS + "v")
+                if element.find(_SHEET_NS + "f") is not None and (value is None or not value.text):
+                    found.add((row, column))  # openpyxl, for one, writes an empty <v/>
+    return found
+
+
+def _column_index(reference: str) -> int:
+    """1 for "A7", 27 for "AA7"."""
+    index = 0
+    for char in reference:
+        if not char.isalpha():
+            break
+        index = index * 26 + ord(char.upper()) - ord("A") + 1
+    return index
+
+
+def _formula_without_value(row: int, column: str) -> Problem:
+    return Problem(
+        _(
+            "the cell holds a formula without a computed value. Please type the value itself, "
+            "or open the file in Excel and save it again."
+        ),
+        row,
+        column,
+    )
 
 
 def _form_number(raw: str | None) -> str | None:
@@ -329,7 +408,8 @@ def _read_row(
     if problems:
         return None, problems
     assert form_no is not None and field_id is not None
-    return PaperForm(row, form_no, field_id, procedure, answers), []
+    scores = {code: flow.score_of(survey.question(code), value) for code, value in answers.items()}
+    return PaperForm(row, form_no, field_id, procedure, answers, scores), []
 
 
 def _hidden_answers(
@@ -448,6 +528,15 @@ def too_large() -> Problem:
     )
 
 
+def _too_large_unpacked() -> Problem:
+    return Problem(
+        _(
+            "The file unpacks to more than {mb} MB of data, more than paper forms need. Please "
+            "type the forms into the template the bot sends, or split them into several files."
+        ).format(mb=MAX_UNPACKED // (1024 * 1024))
+    )
+
+
 def _not_xlsx() -> Problem:
     return Problem(
         _(
@@ -468,11 +557,47 @@ def _too_many_rows() -> Problem:
 # --- storing ----------------------------------------------------------------------------------
 
 
+_reader: ProcessPoolExecutor | None = None
+
+
+def _reader_process() -> ProcessPoolExecutor:
+    global _reader
+    if _reader is None:
+        # Spawned, not forked: the bot's process has threads (SQLite, the event loop's).
+        _reader = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    return _reader
+
+
+async def read_file(survey: Survey, data: bytes) -> Reading:
+    """`read_forms` in a separate process: reading a large workbook takes seconds of CPU, and
+    in a thread of the bot's process it would slow every resident's reply (the GIL). Call it
+    while no transaction is open: nobody else waits on the database meanwhile."""
+    global _reader
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(
+            _reader_process(), _read_in, survey, data, current_locale(), MAX_ROWS
+        )
+    except BrokenProcessPool:  # the reader died (killed, out of memory): a new one next time
+        _reader = None
+        return Reading(problems=[_not_xlsx()])
+
+
+def _read_in(survey: Survey, data: bytes, locale: str, max_rows: int) -> Reading:
+    """The reader process's work: the problems in the staff's language, the row limit as set
+    in the bot's process."""
+    global MAX_ROWS
+    MAX_ROWS = max_rows
+    with use_locale(locale):
+        return read_forms(survey, data)
+
+
 async def import_forms(
-    db: AsyncSession, survey: Survey, data: bytes, *, session_id: int, now: datetime
+    db: AsyncSession, survey: Survey, reading: Reading, *, session_id: int, now: datetime
 ) -> PaperImport:
-    """Validate the file and, when it has no problem, store its forms in `db`'s transaction.
-    Nothing is stored from a file with problems. No permission check: see `import_upload`."""
+    """Check the file's `reading` (from `read_file`) against the session and, when it has no
+    problem, store its forms in `db`'s transaction. Nothing is stored from a file with
+    problems. No permission check: see `import_upload`."""
     session = await db.get(DialogueSession, session_id)
     result = PaperImport(session_id, session.title if session else None)
     if session is None:
@@ -485,10 +610,7 @@ async def import_forms(
             Problem(_("The session “{title}” was cancelled.").format(title=session.title))
         )
         return result
-    # Parsing a large workbook takes seconds of CPU: off the event loop (the locale goes along,
-    # to_thread copies the context).
-    reading = await asyncio.to_thread(read_forms, survey, data)
-    problems = reading.problems
+    problems = list(reading.problems)
     imported = set(
         (
             await db.execute(
@@ -517,7 +639,7 @@ async def import_forms(
         return result
     try:
         async with db.begin_nested():  # a concurrent import of the same numbers loses cleanly
-            await _store(db, survey, session_id, reading.forms, now)
+            await _store(db, session_id, reading.forms, now)
     except IntegrityError:
         result.problems.append(
             Problem(_("Some of these forms were imported a moment ago. Please check and retry."))
@@ -527,9 +649,7 @@ async def import_forms(
     return result
 
 
-async def _store(
-    db: AsyncSession, survey: Survey, session_id: int, forms: list[PaperForm], now: datetime
-) -> None:
+async def _store(db: AsyncSession, session_id: int, forms: list[PaperForm], now: datetime) -> None:
     """Two multi-row INSERTs (responses with their ids back, then answers): thousands of forms
     in one round trip each, on SQLite and PostgreSQL."""
     if not forms:
@@ -560,7 +680,7 @@ async def _store(
             "response_id": ids[form.form_no],
             "question": code,
             "value": value,
-            "score": flow.score_of(survey.question(code), value),
+            "score": form.scores[code],
             "answered_at": now,
         }
         for form in forms
@@ -582,12 +702,18 @@ def _detail(result: PaperImport) -> dict:
 
 
 async def import_upload(
-    db: AsyncSession, survey: Survey, actor: Actor, data: bytes, *, session_id: int, now: datetime
+    db: AsyncSession,
+    survey: Survey,
+    actor: Actor,
+    reading: Reading,
+    *,
+    session_id: int,
+    now: datetime,
 ) -> PaperImport:
     """`import_forms` for a staff member who may upload paper answers (front, admin); audited.
     Raises PermissionDenied (audited too) for anyone else."""
     by = await staff.require(db, actor, Permission.UPLOAD_PAPER, now=now, action=ACTION)
-    result = await import_forms(db, survey, data, session_id=session_id, now=now)
+    result = await import_forms(db, survey, reading, session_id=session_id, now=now)
     await staff.record_action(
         db, by, ACTION, now=now, target=f"session:{session_id}", detail=_detail(result)
     )
@@ -610,9 +736,9 @@ async def import_paper_file(
     with use_locale(locale or current_locale()):
         if path.stat().st_size > MAX_BYTES:
             return PaperImport(session_id, None, [too_large()])
-        data = path.read_bytes()
+        reading = await read_file(survey, path.read_bytes())  # before the transaction
         async with sessionmaker() as db, db.begin():
-            result = await import_forms(db, survey, data, session_id=session_id, now=now)
+            result = await import_forms(db, survey, reading, session_id=session_id, now=now)
             await audit.record(
                 db,
                 actor_telegram_id=None,

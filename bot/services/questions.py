@@ -58,6 +58,9 @@ UNSATISFIED = "unsatisfied"
 # number (03, 05, 07, 08, 09 + 8 digits) or a landline (02 + 9 digits).
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 _NATIONAL = re.compile(r"[35789]\d{8}|2\d{9}")
+# Letters that show as nothing (Hangul fillers, the blank Braille pattern): some keyboards and
+# "empty message" tricks use them. Format characters (zero-width, marks) are found by category.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 class QuestionError(Exception):
@@ -256,9 +259,21 @@ class StaffQuestionView:
 # --- values ---------------------------------------------------------------------------------
 
 
-def clean_text(text: str) -> str:
-    """NFC (phones may send decomposed Vietnamese) with surrounding blanks removed."""
-    return unicodedata.normalize("NFC", text or "").strip()
+def _blank(char: str) -> bool:
+    return char.isspace() or char in _FILLERS or unicodedata.category(char) in ("Cf", "Cc")
+
+
+def clean_text(text: str | None) -> str:
+    """NFC (phones may send decomposed Vietnamese) with surrounding blanks removed, the
+    invisible ones too: zero-width spaces and joiners, byte-order and direction marks, soft
+    hyphens, blank fillers. A text made only of them is empty, and refused as such."""
+    text = unicodedata.normalize("NFC", text or "")
+    start, end = 0, len(text)
+    while start < end and _blank(text[start]):
+        start += 1
+    while end > start and _blank(text[end - 1]):
+        end -= 1
+    return text[start:end]
 
 
 def _check_length(text: str, limit: int, error: type[QuestionError] = InvalidQuestion) -> None:

@@ -9,7 +9,6 @@ always rebuild it (`load`) after a restart.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
+from bot.services.questions import clean_text
 from bot.survey import flow
 from bot.survey.definition import Question, QuestionType, Survey
 from models import ResponseStatus, SurveyResponse, utcnow
@@ -166,11 +166,6 @@ async def start(
         reviewed=response.reviewed,
         answers=answers,
     )
-
-
-def clean_text(text: str) -> str:
-    """NFC (phones may send decomposed Vietnamese) with surrounding blanks removed."""
-    return unicodedata.normalize("NFC", text).strip()
 
 
 def validate(question: Question, value: str | list[str]) -> str:

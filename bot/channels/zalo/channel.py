@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,20 +17,28 @@ from bot.channels.zalo.polling import poll_updates
 from bot.channels.zalo.webhook import ZaloWebhook, add_webhook_route
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound
+from bot.delivery import outbox
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.outbox import Message, Recipient
 from bot.metrics import Metrics
 from bot.services.questions import MAX_ATTACHMENT_BYTES as MAX_DOWNLOAD
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+CHANNEL = "zalo"
+
 
 class ZaloChannel:
+    download_deadline = 120.0  # seconds for one image, however slowly it arrives
+
     def __init__(
         self,
         settings: Settings,
         conversation: TextConversation,
         client: ZaloClient | None = None,
         metrics: Metrics | None = None,
+        delivery: DeliveryEngine | None = None,
     ) -> None:
         assert settings.zalo_token, "the Zalo channel needs ZALO_BOT_TOKEN"
         quiet_http_logs()  # httpx would log every URL, and Zalo's URLs carry the token
@@ -38,13 +47,18 @@ class ZaloChannel:
         self.client = client or ZaloClient(settings.zalo_token, settings.zalo_api_base)
         self.webhook: ZaloWebhook | None = None
         self.metrics = metrics
+        self.delivery = delivery  # woken when replies are handed to the outbox
         self._http = httpx.AsyncClient(timeout=20, follow_redirects=True)
         conversation.download = self.download
 
     async def download(self, url: str) -> bytes | None:
-        """An image a resident sent, fetched at once: Zalo's links may expire."""
+        """An image a resident sent, fetched at once: Zalo's links may expire. A link that
+        trickles is given up after `download_deadline` seconds (the sender waits meanwhile)."""
         try:
-            async with self._http.stream("GET", url) as response:
+            async with (
+                asyncio.timeout(self.download_deadline),
+                self._http.stream("GET", url) as response,
+            ):
                 if response.status_code != 200:
                     return None
                 content = bytearray()
@@ -53,7 +67,7 @@ class ZaloChannel:
                     if len(content) > MAX_DOWNLOAD:
                         return None
                 return bytes(content)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, TimeoutError):
             log.warning("An image from Zalo could not be fetched")
             return None
 
@@ -76,12 +90,32 @@ class ZaloChannel:
 
     async def _answer(self, inbound: Inbound) -> None:
         replies = await self.conversation.handle(inbound)
-        for reply in replies:
+        for sent, reply in enumerate(replies):
             try:
                 await self.client.send_text(inbound.chat_id, reply)
             except ZaloAPIError as exc:  # logged without the reply, which may quote the resident
                 log.warning("Zalo reply not delivered: %s %s", exc.code, exc.description)
+                if exc.retryable:  # quota, server or network: the outbox tries again later
+                    await self._hand_over(inbound, replies[sent:])
                 return
+
+    async def _hand_over(self, inbound: Inbound, replies: list[str]) -> None:
+        """Replies the client gave up on after its own retries become outbox deliveries: the
+        delivery engine sends them, in order, when Zalo takes messages again."""
+        key = inbound.message_id or uuid.uuid4().hex
+        rows = [
+            (
+                Recipient(CHANNEL, inbound.chat_id, self.settings.default_locale),
+                Message(text=reply),
+                f"reply:{CHANNEL}:{key}:{number}",
+            )
+            for number, reply in enumerate(replies)
+        ]
+        async with self.conversation.sessionmaker() as db, db.begin():
+            await outbox.add_many(db, rows)
+        log.info("%d Zalo replies left to the delivery engine", len(rows))
+        if self.delivery is not None:
+            self.delivery.wake()
 
     async def poll(self, stop: asyncio.Event) -> None:
         await poll_updates(self.client, self.handle, stop=stop)
