@@ -30,8 +30,14 @@ from bot.notify import Notifier
 from bot.settings import Settings
 from bot.storage import conversation_storage
 from bot.survey.definition import Survey, load_survey
-from handlers.middlewares import DbSessionMiddleware, ResidentMiddleware, commit_before_request
+from handlers.middlewares import (
+    AfterUpdateMiddleware,
+    DbSessionMiddleware,
+    ResidentMiddleware,
+    commit_before_request,
+)
 from models import utcnow
+from scheduler import config
 
 Clock = Callable[[], datetime]
 
@@ -101,9 +107,12 @@ def build_dispatcher(
         clock=clock,
         notifier=notifier,
         delivery=notifier.delivery,
+        # Where the day-before files are written; an erasure rewrites those holding the resident.
+        export_dir=config.export_dir(settings),
     )
     if metrics is not None:  # first, so it times everything the update goes through
         dp.update.outer_middleware(TelegramMetrics(metrics))
+    dp.update.outer_middleware(AfterUpdateMiddleware())  # outside: runs after the commit
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
     dp.include_router(reachability.create_router())

@@ -4,6 +4,9 @@
 What must survive a restart (answers, the position in the survey) is in the database either way;
 Redis holds the aiogram FSM data and the aiogram-dialog stacks, and the per-chat lock that keeps
 two workers from handling one resident's taps at the same time (event isolation).
+
+That state quotes the resident (a question being written, with name and phone; answers of a
+rating in progress): `forget_user` removes all of it when they erase their data.
 """
 
 from __future__ import annotations
@@ -26,6 +29,37 @@ LOCK_TIMEOUT = 60
 # a tenth of a second to every other tap (the previous update still finishing after its reply
 # was sent); bench/webhook.py.
 LOCK_POLL = 0.005
+
+
+def _names_user(parts: list[str], user: str) -> bool:
+    """prefix:chat:user:… (DefaultKeyBuilder without bot id): the user's own chats and keys."""
+    return len(parts) > 3 and user in (parts[1], parts[2]) and parts[-1] != "lock"
+
+
+async def forget_user(storage: BaseStorage, user_id: int) -> int:
+    """Deletes every conversation key of this Telegram user: FSM data and dialog stacks, in
+    memory or in Redis (the lock of the update being handled stays; it holds no data and goes
+    when the update ends). Returns how many keys went."""
+    user = str(user_id)
+    if isinstance(storage, RedisStorage):
+        builder = storage.key_builder
+        prefix = getattr(builder, "prefix", PREFIX)
+        separator = getattr(builder, "separator", ":")
+        doomed = [
+            key
+            async for key in storage.redis.scan_iter(match=f"{prefix}{separator}*{user}*")
+            if _names_user(key.decode().split(separator), user)
+        ]
+        if doomed:
+            await storage.redis.delete(*doomed)
+        return len(doomed)
+    records = getattr(storage, "storage", None)  # aiogram's MemoryStorage and its test twin
+    if not isinstance(records, dict):
+        return 0
+    doomed = [key for key in records if user in (str(key.user_id), str(key.chat_id))]
+    for key in doomed:
+        del records[key]
+    return len(doomed)
 
 
 def conversation_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
