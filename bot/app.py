@@ -36,6 +36,7 @@ from handlers.middlewares import (
     ResidentMiddleware,
     commit_before_request,
 )
+from handlers.private_only import PrivateChatsOnly
 from models import utcnow
 from scheduler import config
 
@@ -115,6 +116,8 @@ def build_dispatcher(
     dp.update.outer_middleware(AfterUpdateMiddleware())  # outside: runs after the commit
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
+    # Last: a group gets one polite line, in the language just found, and no handler runs.
+    dp.update.outer_middleware(PrivateChatsOnly())
     dp.include_router(reachability.create_router())
     handlers.include_routers(dp)
     setup_dialogs(dp, message_manager=message_manager, events_isolation=events_isolation)
