@@ -30,13 +30,16 @@ from bot.settings import Settings
 from bot.storage import ChatLocks, conversation_storage
 from bot.survey.definition import Survey, load_survey
 from handlers.middlewares import (
+    AfterUpdateMiddleware,
     DbSessionMiddleware,
     ResidentMiddleware,
     commit_before_request,
     refuse_invisible_text,
     retry_replies_after_429,
 )
+from handlers.private_only import PrivateChatsOnly
 from models import utcnow
+from scheduler import config
 
 Clock = Callable[[], datetime]
 
@@ -106,11 +109,16 @@ def build_dispatcher(
         clock=clock,
         notifier=notifier,
         delivery=notifier.delivery,
+        # Where the day-before files are written; an erasure rewrites those holding the resident.
+        export_dir=config.export_dir(settings),
     )
     if metrics is not None:  # first, so it times everything the update goes through
         dp.update.outer_middleware(TelegramMetrics(metrics))
+    dp.update.outer_middleware(AfterUpdateMiddleware())  # outside: runs after the commit
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ResidentMiddleware(settings.default_locale))
+    # Last: a group gets one polite line, in the language just found, and no handler runs.
+    dp.update.outer_middleware(PrivateChatsOnly())
     dp.include_router(reachability.create_router())
     handlers.include_routers(dp)
     dp.message.outer_middleware(refuse_invisible_text)  # before the dialogs' own

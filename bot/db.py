@@ -27,6 +27,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs) -> AsyncEngine:
+    # A failed statement's parameters are residents' text, names and phones: SQLAlchemy leaves
+    # them out of its exceptions, hence out of every log (bot/logs.py cuts what drivers quote).
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
 

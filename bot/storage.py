@@ -11,6 +11,9 @@ holds something, at most MEMORY_CHATS chats (the least recently used beyond are 
 restart would forget them: the resident's next tap on an old screen says so and /start resumes
 from the database), and a lock only while an update holds or awaits it. bench/first_contacts.py
 measures it.
+
+That state quotes the resident (a question being written, with name and phone; answers of a
+rating in progress): `forget_user` removes all of it when they erase their data.
 """
 
 from __future__ import annotations
@@ -44,6 +47,39 @@ LOCK_POLL = 0.005
 # Conversations kept in memory without Redis: a few hundred residents are mid-survey at once on a
 # conference day; the least recently used conversation beyond this is forgotten.
 MEMORY_CHATS = 2000
+
+
+def _names_user(parts: list[str], user: str) -> bool:
+    """prefix:chat:user:… (DefaultKeyBuilder without bot id): the user's own chats and keys."""
+    return len(parts) > 3 and user in (parts[1], parts[2]) and parts[-1] != "lock"
+
+
+async def forget_user(storage: BaseStorage, user_id: int) -> int:
+    """Deletes every conversation key of this Telegram user: FSM data and dialog stacks, in
+    memory or in Redis (the lock of the update being handled stays; it holds no data and goes
+    when the update ends). Returns how many keys went."""
+    user = str(user_id)
+    if isinstance(storage, RedisStorage):
+        builder = storage.key_builder
+        prefix = getattr(builder, "prefix", PREFIX)
+        separator = getattr(builder, "separator", ":")
+        doomed = [
+            key
+            async for key in storage.redis.scan_iter(match=f"{prefix}{separator}*{user}*")
+            if _names_user(key.decode().split(separator), user)
+        ]
+        if doomed:
+            await storage.redis.delete(*doomed)
+        return len(doomed)
+    if isinstance(storage, BoundedMemoryStorage):
+        return storage.forget(user)
+    records = getattr(storage, "storage", None)  # aiogram's MemoryStorage and its test twin
+    if not isinstance(records, dict):
+        return 0
+    doomed = [key for key in records if user in (str(key.user_id), str(key.chat_id))]
+    for key in doomed:
+        del records[key]
+    return len(doomed)
 
 
 def conversation_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
@@ -103,6 +139,11 @@ class BoundedMemoryStorage(BaseStorage):
 
     async def close(self) -> None:
         self._chats.clear()
+
+    def forget(self, user: str) -> int:
+        """Drops every record of the chats of this user (or chat) id; returns how many."""
+        doomed = [chat for chat in self._chats if user in (str(chat[1]), str(chat[2]))]
+        return sum(len(self._chats.pop(chat)) for chat in doomed)
 
     @staticmethod
     def _chat(key: StorageKey) -> ChatKey:

@@ -28,11 +28,13 @@ def include_routers(dp: Dispatcher) -> None:
     # residents' router would take its typed buttons for foreign ones. The announcement wizard
     # comes before /paper, which reads any document an admin sends as paper forms. The buttons
     # under reminders and drafted-session notices (handlers.reminders) come before the residents'
-    # router for the same reason.
+    # router for the same reason, and so does the button under "all your data deleted", which no
+    # dialog owns any more.
     dp.include_routers(
         sessions.create_router(),
         broadcasts.create_router(),
         reminders.create_router(),
+        mydata.create_router(),
         start.create_router(),
         staff.create_router(),
         broadcasts.create_dialog(),

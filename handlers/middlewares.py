@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 LOCALE_KEY = "locale"  # FSM data: the language chosen by someone not yet stored as a resident
 RESIDENT_KEY = "resident"  # FSM data: the resident's id and language, to skip a query per update
+AFTER_UPDATE = "after_update"  # handler data: jobs to run once the update was committed
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 _update_db: ContextVar[AsyncSession | None] = ContextVar("doithoai_update_db", default=None)
@@ -50,6 +51,24 @@ class DbSessionMiddleware(BaseMiddleware):
                 return result
             finally:
                 _update_db.reset(token)
+
+
+class AfterUpdateMiddleware(BaseMiddleware):
+    """Runs the jobs handlers queued in `data[AFTER_UPDATE]` once the update ended well: after
+    its transaction was committed and the dialogs saved their state (e.g. forgetting an erased
+    resident's conversation state, which the dialogs would otherwise save again). Registered
+    outside the session middleware."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        jobs: list[Callable[[], Awaitable[Any]]] = []
+        data[AFTER_UPDATE] = jobs
+        result = await handler(event, data)
+        for job in jobs:
+            try:
+                await job()
+            except Exception as exc:  # what was committed stays; the resident had the reply
+                log.warning("After-update job failed: %s", type(exc).__name__)
+        return result
 
 
 async def commit_before_request(

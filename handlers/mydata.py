@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from aiogram import F
-from aiogram.types import CallbackQuery
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from bot.i18n import _
 from bot.services import consent, data_rights
 from bot.services.consent import PURPOSES, Purpose
+from bot.storage import forget_user
 from bot.texts import consent_action, data_report
 from handlers.common import deps, open_home, record_consent, to_menu
 from handlers.fallback import wrong_input
-from handlers.middlewares import remember_resident
+from handlers.middlewares import AFTER_UPDATE
 from handlers.states import DataV1
 from handlers.widgets import Tr, choice_list
+from scheduler.digests import refresh_exports
+
+# The button under "all deleted": plain callback data, since no dialog is left to own it.
+START_AGAIN = "erased:start"
 
 
 async def overview_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -39,16 +46,44 @@ async def on_toggle(_cb: CallbackQuery, _w: Any, manager: DialogManager, item: s
     await record_consent(d, purpose, not consent.granted(decisions, purpose))
 
 
-async def on_delete(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+async def on_delete(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    """Erase, then, once that is committed, the chat's conversation state (dialogs, a question
+    being written) and the resident's rows in the day-before files: nothing is left."""
     d = deps(manager)
+    data = manager.middleware_data
+    after = data[AFTER_UPDATE]
     if d.resident is not None:
-        await data_rights.erase_everything(d.db, d.resident.id)
-        await remember_resident(manager.middleware_data, None)
-    await manager.switch_to(DataV1.deleted)
+        erased = await data_rights.erase_everything(
+            d.db, d.resident.id, staff_locale=d.settings.default_locale
+        )
+        after.append(
+            partial(
+                refresh_exports,
+                data["sessionmaker"],
+                d.settings,
+                d.survey,
+                data["export_dir"],
+                sorted(erased.sessions),
+            )
+        )
+    await manager.reset_stack()
+    after.append(partial(forget_user, data["fsm_storage"], callback.from_user.id))
+    again = InlineKeyboardButton(text=_("Start again"), callback_data=START_AGAIN)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _("All your data has been deleted. Thank you for taking part."),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[again]]),
+        )
 
 
-async def on_restart(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    await open_home(manager)
+async def on_start_again(_callback: CallbackQuery, dialog_manager: DialogManager) -> None:
+    await open_home(dialog_manager)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(on_start_again, F.data == START_AGAIN)
+    return router
 
 
 def create_dialog() -> Dialog:
@@ -74,11 +109,5 @@ def create_dialog() -> Dialog:
             SwitchTo(Tr("No, keep my data"), id="no", state=DataV1.overview),
             wrong_input(),
             state=DataV1.confirm_delete,
-        ),
-        Window(
-            Tr("All your data has been deleted. Thank you for taking part."),
-            Button(Tr("Start again"), id="again", on_click=on_restart),
-            wrong_input(),
-            state=DataV1.deleted,
         ),
     )

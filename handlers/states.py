@@ -29,7 +29,6 @@ class SurveyV1(StatesGroup):
 class DataV1(StatesGroup):
     overview = State()
     confirm_delete = State()
-    deleted = State()
 
 
 class QuestionV1(StatesGroup):

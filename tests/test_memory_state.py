@@ -12,7 +12,7 @@ from aiogram.fsm.storage.base import StorageKey
 from bot import db as database
 from bot.app import build_app
 from bot.conversation.engine import TextConversation
-from bot.storage import BoundedMemoryStorage, ChatLocks, conversation_storage
+from bot.storage import BoundedMemoryStorage, ChatLocks, conversation_storage, forget_user
 from tests.journey import RATE, consent_all
 from tests.resident import Resident
 from tests.text_resident import TextResident
@@ -43,6 +43,17 @@ async def test_reading_stores_nothing_and_an_emptied_chat_is_dropped() -> None:
     await storage.set_state(key(1), None)
     await storage.set_data(key(1, "aiogd_stack"), {})
     assert storage.chats == 0
+
+
+async def test_erasing_a_resident_forgets_their_chat_and_no_other() -> None:
+    storage = BoundedMemoryStorage(max_chats=10)
+    for chat in (1, 2):
+        await storage.set_state(key(chat), "Question:text")
+        await storage.set_data(key(chat, "aiogd_stack"), {"intents": [f"draft{chat}"]})
+    assert await forget_user(storage, 1) == 2
+    assert await storage.get_data(key(1, "aiogd_stack")) == {}
+    assert await storage.get_state(key(1)) is None
+    assert await storage.get_data(key(2, "aiogd_stack")) == {"intents": ["draft2"]}
 
 
 async def test_the_least_recently_used_chats_are_forgotten_together() -> None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -49,6 +50,8 @@ from bot.texts import (
 )
 from models import utcnow
 from models.conversations import claim_delivery, load_state, save_state
+from scheduler.config import export_dir
+from scheduler.digests import refresh_exports
 
 log = logging.getLogger(__name__)
 
@@ -968,7 +971,20 @@ class TextConversation(QuestionScreens):
         if not self._yes_or_no(text, word):
             turn.go("data")
             return
-        await data_rights.erase_everything(turn.db, turn.resident.id)
+        erased = await data_rights.erase_everything(
+            turn.db, turn.resident.id, staff_locale=self.settings.default_locale
+        )
+        # Once committed, the day-before files holding the resident are written without them.
+        turn.after_commit.append(
+            partial(
+                refresh_exports,
+                self.sessionmaker,
+                self.settings,
+                self.survey,
+                export_dir(self.settings),
+                sorted(erased.sessions),
+            )
+        )
         turn.resident = None
         turn.go("deleted")
         # Nothing is kept after this: the next message starts again with the notice.

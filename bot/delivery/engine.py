@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limits import ChannelLimiter
 from bot.delivery.senders import Outcome, Sender, SendFailed
+from bot.services import consent
 from bot.settings import Settings
 from models import Account, Delivery, DeliveryStatus, Resident, utcnow
 from models.conversations import load_state, save_state
@@ -323,6 +324,7 @@ class DeliveryEngine:
                 for row in sorted(rows, key=lambda r: r.id)
             ]
             claims = await self._skip_unreachable(db, claims)
+            claims = await self._skip_withdrawn(db, claims)
             await self._resident_locales(db, claims)
         for claim in claims:
             self._claimed[claim.id] = claim
@@ -351,6 +353,36 @@ class DeliveryEngine:
         for claim in skipped:
             self.stats[claim.channel]["unreachable"] += 1
         return [c for c in claims if (c.channel, c.chat_id) not in gone]
+
+    async def _skip_withdrawn(self, db: AsyncSession, claims: list[Claim]) -> list[Claim]:
+        """Reminders and announcements to a resident who withdrew that consent (perhaps while
+        their round was being created) are cancelled, unsent."""
+        ids = [c.id for c in claims if self._needs_consent(c)]
+        withdrawn = await consent.without_consent(db, ids)
+        if not withdrawn:
+            return claims
+        await db.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(withdrawn))
+            .values(
+                status=DeliveryStatus.CANCELLED,
+                claimed_until=None,
+                last_error=consent.WITHDRAWN_ERROR,
+            )
+        )
+        return [c for c in claims if c.id not in withdrawn]
+
+    @staticmethod
+    def _needs_consent(claim: Claim) -> bool:
+        return claim.resident_id is not None and claim.broadcast_id is not None
+
+    async def _withdrawn(self, claim: Claim) -> bool:
+        """Just before a resident's reminder or announcement goes: was the consent withdrawn
+        (or the row cancelled) since it was claimed?"""
+        if not self._needs_consent(claim):
+            return False
+        async with self.sessionmaker() as db:
+            return bool(await consent.without_consent(db, [claim.id], or_cancelled=True))
 
     async def _resident_locales(self, db: AsyncSession, claims: list[Claim]) -> None:
         """A text channel writes its own line for a file it cannot send: in whose language."""
@@ -447,6 +479,7 @@ class DeliveryEngine:
             return Result(claim, DeliveryStatus.FAILED, claim.attempts + 1, type(exc).__name__)
         done = int(claim.payload.get(SENT_PARTS, 0))
         attempts = claim.attempts
+        checked = False  # the consent, once the limits let this message go
         task = asyncio.current_task()
         assert task is not None
         while done < len(parts):
@@ -460,6 +493,11 @@ class DeliveryEngine:
                     left = self._time_left(claim)
                     if left < self.guard:  # the wait was too long (a 429's pause): no more time
                         return Result(claim, RELEASE, attempts, parts_done=done)
+                    if not checked:
+                        checked = True
+                        if await self._withdrawn(claim):
+                            error = consent.WITHDRAWN_ERROR
+                            return Result(claim, DeliveryStatus.CANCELLED, attempts, error)
                     try:
                         async with asyncio.timeout(left - self.guard / 3):
                             await sender.send_part(claim.chat_id, parts[done])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditEntry
@@ -46,3 +46,17 @@ async def entries(db: AsyncSession, *, limit: int = 100) -> list[AuditEntry]:
     """The latest entries, newest first."""
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
     return list((await db.execute(stmt)).scalars())
+
+
+async def forget_targets(db: AsyncSession, targets: list[str], replacement: str) -> int:
+    """Entries about something erased (a question whose resident erased their data) keep who
+    did what and when, but no longer name it."""
+    if not targets:
+        return 0
+    result = await db.execute(
+        update(AuditEntry)
+        .where(AuditEntry.target.in_(targets))
+        .values(target=replacement)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Consent, ResponseStatus, SurveyResponse
+from models import (
+    Broadcast,
+    BroadcastKind,
+    Consent,
+    Delivery,
+    DeliveryStatus,
+    ResponseStatus,
+    SurveyResponse,
+)
 from models.residents import consent_log
 
 
@@ -22,6 +30,12 @@ class Purpose(StrEnum):
 
 # The order in which a new resident is asked.
 PURPOSES = (Purpose.SURVEY, Purpose.REMINDERS, Purpose.CONTACT)
+
+# Messages a resident gets only while their consent to reminders stands: withdrawing it cancels
+# those still waiting, and the delivery engine checks it again when it claims and before it
+# sends one (bot/delivery/engine.py), so a message queued a moment earlier is not sent either.
+NEEDS_REMINDERS = (BroadcastKind.ANNOUNCEMENT, BroadcastKind.REMINDER, BroadcastKind.CANCELLATION)
+WITHDRAWN_ERROR = "consent withdrawn"  # last_error of a delivery cancelled for that reason
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,58 @@ async def record(
                 SurveyResponse.status == ResponseStatus.DRAFT,
             )
         )
+    if purpose is Purpose.REMINDERS and not given:
+        await cancel_reminders(db, resident_id)
     await db.flush()
+
+
+async def cancel_reminders(db: AsyncSession, resident_id: str) -> int:
+    """The resident's reminders and announcements not sent yet are cancelled (a row being sent
+    right now is checked again by the engine just before it goes)."""
+    result = await db.execute(
+        update(Delivery)
+        .where(
+            Delivery.resident_id == resident_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.broadcast_id.in_(
+                select(Broadcast.id).where(Broadcast.kind.in_(NEEDS_REMINDERS))
+            ),
+        )
+        .values(status=DeliveryStatus.CANCELLED, last_error=WITHDRAWN_ERROR)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def _reminders_not_given():
+    """SQL, on a delivery row: it needs the consent to reminders, and the resident's latest
+    decision on it is not a yes (withdrawn, or erased with the resident)."""
+    latest = (
+        select(Consent.given)
+        .where(Consent.resident_id == Delivery.resident_id, Consent.purpose == Purpose.REMINDERS)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+        .correlate(Delivery)
+        .scalar_subquery()
+    )
+    needs = Delivery.broadcast_id.in_(
+        select(Broadcast.id).where(Broadcast.kind.in_(NEEDS_REMINDERS))
+    )
+    return and_(Delivery.resident_id.is_not(None), needs, func.coalesce(latest, false()) == false())
+
+
+async def without_consent(
+    db: AsyncSession, delivery_ids: list[int], *, or_cancelled: bool = False
+) -> set[int]:
+    """Of these deliveries, those the resident no longer consents to (with `or_cancelled`, also
+    those no longer pending: cancelled meanwhile)."""
+    if not delivery_ids:
+        return set()
+    unwanted = _reminders_not_given()
+    if or_cancelled:
+        unwanted = or_(unwanted, Delivery.status != DeliveryStatus.PENDING)
+    stmt = select(Delivery.id).where(Delivery.id.in_(delivery_ids), unwanted)
+    return set((await db.execute(stmt)).scalars())
 
 
 async def decisions(db: AsyncSession, resident_id: str) -> dict[Purpose, Decision]:

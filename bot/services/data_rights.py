@@ -1,17 +1,27 @@
-"""What the resident can see and erase about themselves (/dulieu)."""
+"""What the resident can see and erase about themselves (/dulieu).
+
+Erasing leaves nothing linkable to the resident: their rows go (the foreign keys cascade from
+the resident to accounts, consents, responses, answers, questions, attachments, conversation
+state and every delivery addressed to them or about their questions); staff digests lose the
+lines quoting their questions; the audit log keeps who did what and when, without the codes of
+their questions. What lives outside the database is the caller's to clear once this is
+committed: the conversation state of the chat (Telegram: `bot.storage.forget_user`) and the
+day-before export folders of the sessions returned (`scheduler.digests.refresh_exports`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import consent, residents
+from bot.services import audit, consent, residents
 from bot.services.consent import Decision, Purpose
 from bot.services.residents import ResidentRef
 from models import Account, Answer, ResidentQuestion, SurveyResponse
 from models.draft_attachments import discard_draft_attachments
+from scheduler.digests import forget_questions
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,39 @@ async def stored_data(db: AsyncSession, resident: ResidentRef) -> StoredData:
     )
 
 
-async def erase_everything(db: AsyncSession, resident_id: str) -> None:
+@dataclass(frozen=True)
+class Erased:
+    """What an erasure leaves to clear outside the database once committed."""
+
+    sessions: frozenset[int]  # whose exported files held the resident's answers or questions
+
+
+async def erase_everything(db: AsyncSession, resident_id: str, *, staff_locale: str) -> Erased:
+    """Everything stored about the resident, in the caller's transaction. `staff_locale` is
+    the language of the staff digests whose lines about their questions are replaced."""
+    codes = list(
+        (
+            await db.execute(
+                select(ResidentQuestion.code).where(ResidentQuestion.resident_id == resident_id)
+            )
+        ).scalars()
+    )
+    sessions = frozenset(
+        (
+            await db.execute(
+                union(
+                    select(SurveyResponse.session_id).where(
+                        SurveyResponse.resident_id == resident_id
+                    ),
+                    select(ResidentQuestion.session_id).where(
+                        ResidentQuestion.resident_id == resident_id
+                    ),
+                )
+            )
+        ).scalars()
+    )
+    await forget_questions(db, codes, staff_locale)
+    await audit.forget_targets(db, [f"question:{code}" for code in codes], "question:erased")
     # Files of an unsent question go too (the accounts' cascade would take them; said here so
     # that no store of the resident's data depends on a foreign key being enforced).
     accounts = (
@@ -78,3 +120,4 @@ async def erase_everything(db: AsyncSession, resident_id: str) -> None:
     ).all()
     await discard_draft_attachments(db, accounts)
     await residents.erase(db, resident_id)
+    return Erased(sessions)
