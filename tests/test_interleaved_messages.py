@@ -264,6 +264,13 @@ def test_the_words_are_no_option_of_any_screen_of_the_survey(app):
         Aside.RATE,
     ]
     assert asides.read("xem 1") is None and asides.read("1") is None
+    # As older residents write them: with a polite word before or after.
+    assert [asides.read(w) for w in ("xem ạ", "Dạ xem", "dạ hỏi ạ", "đánh giá nhé")] == [
+        Aside.VIEW_ANSWER,
+        Aside.VIEW_ANSWER,
+        Aside.ASK,
+        Aside.RATE,
+    ]
 
 
 async def test_on_telegram_what_arrives_leaves_the_question_being_written(app, person):

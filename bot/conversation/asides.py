@@ -38,5 +38,10 @@ BACK_TO = "back_to"  # state: the screen the resident was on when they typed "xe
 
 
 def read(text: str) -> Aside | None:
-    """The aside the whole message asks for, typed with or without diacritics."""
-    return _FOLDED.get(parsing.fold(text))
+    """The aside the whole message asks for, typed with or without diacritics, with or
+    without polite words around it ("xem ạ", "dạ hỏi")."""
+    for core in parsing.cores(text):
+        found = _FOLDED.get(parsing.fold(core))
+        if found is not None:
+            return found
+    return None
