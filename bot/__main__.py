@@ -442,7 +442,8 @@ STABLE_AFTER = 60.0  # a worker that ran this long starts the back-off from the 
 
 def supervise(count: int) -> int:
     """Starts `count` workers (`python -m bot run`, sharing the port), restarts one that
-    exits unexpectedly (after a back-off, so a worker that cannot start does not spin), and
+    exits unexpectedly (killed, or an error; after a back-off, so a worker that cannot start
+    does not spin; one stopped cleanly on its own, exit code 0, stays stopped), and
     stops them together on Ctrl-C or SIGTERM. Each restart is logged and counted in every
     worker's /metrics (`doithoai_worker_restarts`, read from a file the workers are told of)."""
     # WORKERS: each worker sends at its share of the channels' rates.
@@ -466,6 +467,7 @@ def supervise(count: int) -> int:
     started = [monotonic()] * count
     failures = [0] * count  # exits in a row, for the back-off
     restart_at: list[float | None] = [None] * count
+    stopped = [False] * count  # exited cleanly: not restarted
 
     def forward(signal_number: int, _frame: object) -> None:
         nonlocal stopping
@@ -489,7 +491,11 @@ def supervise(count: int) -> int:
                         log.warning("Worker %d restarted (pid %d)", slot + 1, children[slot].pid)
                     continue
                 code = child.poll()
-                if code is None:
+                if code is None or stopped[slot]:
+                    continue
+                if code == 0:  # stopped on purpose (SIGTERM to it alone): left stopped
+                    stopped[slot] = True
+                    log.info("Worker %d (pid %d) stopped; it is not restarted", slot + 1, child.pid)
                     continue
                 if now - started[slot] >= STABLE_AFTER:
                     failures[slot] = 0
@@ -503,6 +509,8 @@ def supervise(count: int) -> int:
                     exit_reason(code),
                     delay,
                 )
+            if all(stopped):
+                break
             sleep(0.2)
         codes = [child.wait() for child in children]
     finally:
