@@ -39,6 +39,9 @@ from tests.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
 from tests.fake_zalo import TOKEN as ZALO_TOKEN
 from tests.fake_zalo import FakeZalo
 
+# Each test runs real servers and engines: a hung one fails in two minutes, not five.
+pytestmark = pytest.mark.timeout(120)
+
 CHANNELS = ["telegram", "zalo"]
 
 

@@ -17,9 +17,12 @@ from models import Account, DialogueSession, Resident, ResidentQuestion
 from models.residents import new_resident_key
 from tests.filing_worker import FILED_AT, file_one
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL: set TEST_DATABASE_URL"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL: set TEST_DATABASE_URL"
+    ),
+    pytest.mark.timeout(120),
+]
 
 FILINGS = 200
 FIRST_ACCOUNT = 900_000
@@ -66,7 +69,6 @@ async def test_200_filings_at_once_on_several_connections_get_consecutive_codes(
     assert len(connections) > 1  # the filings ran side by side, not one after the other
 
 
-@pytest.mark.timeout(120)
 async def test_200_filings_from_two_processes_get_consecutive_codes(app, database_url):
     session_id = await residents_and_session(app)
     half = FILINGS // 2

@@ -19,10 +19,13 @@ import pytest
 from tests.conftest import TEST_TOKEN
 from tests.fake_bot_api import FakeBotApi
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")),
-    reason="needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")),
+        reason="needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL",
+    ),
+    pytest.mark.timeout(240),  # worker processes: a start-up, a kill, a stop
+]
 
 WORKERS_LOG = "workers.log"  # in the directory the workers run in
 

@@ -36,7 +36,7 @@ from tests.fake_bot_api import FakeBotApi
 from tests.test_workers import WORKERS_LOG, elected, health_client, until_leader, workers
 
 pytestmark = [
-    test_workers.pytestmark,
+    *test_workers.pytestmark,
     pytest.mark.skipif(
         not Path("/proc/net/tcp").exists(), reason="tells workers apart through Linux's /proc"
     ),
