@@ -512,6 +512,9 @@ def supervise(count: int) -> int:
             if all(stopped):
                 break
             sleep(0.2)
+        for child in children:  # one started as the signal came was not told yet
+            if stopping and child.poll() is None:
+                child.send_signal(signal.SIGTERM)
         codes = [child.wait() for child in children]
     finally:
         state.unlink(missing_ok=True)
