@@ -6,14 +6,17 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 
 import httpx
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -27,6 +30,7 @@ from bot.channels.zalo.client import ZaloAPIError
 from bot.conversation.engine import TextConversation
 from bot.leader import Leadership
 from bot.logs import configure as configure_logging
+from bot.metrics import SUPERVISOR_STATE
 from bot.services import staff
 from bot.services.figures import Scope
 from bot.settings import ConfigError, Settings, load_settings
@@ -475,26 +479,106 @@ def several_workers(settings: Settings, count: int) -> str | None:
     return None
 
 
+RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # seconds, after each further exit
+STABLE_AFTER = 60.0  # a worker that ran this long starts the back-off from the beginning
+
+
 def supervise(count: int) -> int:
-    """Starts `count` workers (`python -m bot run`, sharing the port) and stops them together
-    on Ctrl-C or SIGTERM; if one dies the others go on (restart the service to get it back)."""
+    """Starts `count` workers (`python -m bot run`, sharing the port), restarts one that
+    exits unexpectedly (killed, or an error; after a back-off, so a worker that cannot start
+    does not spin; one stopped cleanly on its own, exit code 0, stays stopped), and
+    stops them together on Ctrl-C or SIGTERM. Each restart is logged and counted in every
+    worker's /metrics (`doithoai_worker_restarts`, read from a file the workers are told of)."""
     # WORKERS: each worker sends at its share of the channels' rates.
-    env = {**os.environ, "DOITHOAI_WORKER": "1", "WORKERS": str(count)}
+    state = Path(tempfile.mkdtemp(prefix="doithoai-")) / "supervisor.json"
+    env = {
+        **os.environ,
+        "DOITHOAI_WORKER": "1",
+        "WORKERS": str(count),
+        SUPERVISOR_STATE: str(state),
+    }
     # Migrations once, before the workers: two processes upgrading one schema would collide.
     asyncio.run(migrate(load_settings()))
-    children = [
-        subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env) for _ in range(count)
-    ]
+    restarts = 0
+    write_supervisor_state(state, restarts)
+    stopping = False
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env)
+
+    children = [start() for _ in range(count)]
+    started = [monotonic()] * count
+    failures = [0] * count  # exits in a row, for the back-off
+    restart_at: list[float | None] = [None] * count
+    stopped = [False] * count  # exited cleanly: not restarted
 
     def forward(signal_number: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal_number)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    codes = [child.wait() for child in children]
-    return max(codes, default=0)
+    try:
+        while not stopping:
+            now = monotonic()
+            for slot, child in enumerate(children):
+                if restart_at[slot] is not None:
+                    if now >= restart_at[slot] and not stopping:
+                        children[slot], started[slot] = start(), now
+                        restart_at[slot] = None
+                        restarts += 1
+                        write_supervisor_state(state, restarts)
+                        log.warning("Worker %d restarted (pid %d)", slot + 1, children[slot].pid)
+                    continue
+                code = child.poll()
+                if code is None or stopped[slot]:
+                    continue
+                if code == 0:  # stopped on purpose (SIGTERM to it alone): left stopped
+                    stopped[slot] = True
+                    log.info("Worker %d (pid %d) stopped; it is not restarted", slot + 1, child.pid)
+                    continue
+                if now - started[slot] >= STABLE_AFTER:
+                    failures[slot] = 0
+                delay = RESTART_DELAYS[min(failures[slot], len(RESTART_DELAYS) - 1)]
+                failures[slot] += 1
+                restart_at[slot] = now + delay
+                log.warning(
+                    "Worker %d (pid %d) exited unexpectedly (%s); restarting it in %.0f s",
+                    slot + 1,
+                    child.pid,
+                    exit_reason(code),
+                    delay,
+                )
+            if all(stopped):
+                break
+            sleep(0.2)
+        for child in children:  # one started as the signal came was not told yet
+            if stopping and child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        codes = [child.wait() for child in children]
+    finally:
+        state.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            state.parent.rmdir()
+    return max((c for c in codes if c > 0), default=0)
+
+
+def write_supervisor_state(path: Path, restarts: int) -> None:
+    """Replaced at once, so a worker reading it never sees half a file."""
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps({"restarts": restarts}), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def exit_reason(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Prometheus metrics, served at /metrics by the web application (bot/web.py): updates handled
 per channel and type, handler latency, deliveries by status and open dialogs (both counted in
-SQL when scraped), and the time of the last handled update for /healthz.
+SQL when scraped), the workers the supervisor restarted (`--workers N`), and the time of the
+last handled update for /healthz.
 
 One registry per process; with several workers, Prometheus scrapes each one (the database
 figures are the same from every worker, the counters add up).
@@ -8,6 +9,8 @@ figures are the same from every worker, the counters add up).
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +25,9 @@ from models import Delivery, ResponseStatus, SurveyResponse
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+# Set by the `--workers` supervisor: the file where it counts the workers it restarted.
+SUPERVISOR_STATE = "DOITHOAI_SUPERVISOR_STATE"
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -53,6 +59,11 @@ class Metrics:
             "Survey responses started and not yet submitted",
             registry=self.registry,
         )
+        self.worker_restarts = Gauge(
+            "doithoai_worker_restarts",
+            "Worker processes the supervisor restarted after they exited unexpectedly",
+            registry=self.registry,
+        )
         self.in_flight = 0
         self.last_update_at: float | None = None  # time.time() of the last handled update
 
@@ -73,6 +84,7 @@ class Metrics:
             .where(SurveyResponse.status == ResponseStatus.DRAFT)
         )
         self.open_dialogs.set(drafts or 0)
+        self.worker_restarts.set(supervisor_restarts())
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -94,3 +106,16 @@ class TelegramMetrics(BaseMiddleware):
         finally:
             self.metrics.in_flight -= 1
             self.metrics.observe("telegram", kind, time.perf_counter() - started)
+
+
+def supervisor_restarts() -> int:
+    """How many workers the `--workers` supervisor restarted, from the file it keeps (0 for a
+    single process)."""
+    path = os.environ.get(SUPERVISOR_STATE)
+    if not path:
+        return 0
+    try:
+        with open(path, encoding="utf-8") as state:
+            return int(json.load(state).get("restarts", 0))
+    except (OSError, ValueError):
+        return 0

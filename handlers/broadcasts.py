@@ -64,6 +64,9 @@ Clock = Callable[[], datetime]
 
 TRACKER = "broadcast_progress"  # the dispatcher's ProgressTracker
 EDIT_INTERVAL = 3.0  # seconds between two edits of a progress message, at least
+# How often each worker looks for announcements nobody follows any more (the worker that did
+# died) whose deliveries are all settled, to finish them and show their summary.
+SWEEP_INTERVAL = 20.0
 FIRST_WORDS = 60  # characters of an announcement in /broadcasts
 
 # dialog_data keys: the audience's field (None: everyone), the text, the photo or document
@@ -182,7 +185,12 @@ class ProgressTracker:
     """One task per announcement being sent: it reads the delivery figures, edits the admin's
     progress message when they change (never faster than `interval`), and once nothing is
     pending marks the broadcast done and shows the summary. A restart loses the tasks, not
-    the progress: `resume_progress` starts them again for what is still unfinished."""
+    the progress: `resume_progress` starts them again for what is still unfinished.
+
+    The task lives in the worker that sent the announcement (or was started after it). If
+    that worker dies and is not restarted, the others' sweeps (every `sweep_interval`) finish
+    the announcement once its deliveries are settled: whichever worker finishes it first
+    shows the summary, exactly once."""
 
     def __init__(
         self,
@@ -190,13 +198,16 @@ class ProgressTracker:
         settings: Settings,
         clock: Clock,
         interval: float = EDIT_INTERVAL,
+        sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.clock = clock
         self.interval = interval
+        self.sweep_interval = sweep_interval
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.pokes: dict[int, asyncio.Event] = {}
+        self._sweeping: asyncio.Task[None] | None = None
 
     def start(self, bot: Bot | None, broadcast_id: int) -> None:
         """Follow the broadcast; if it is followed already, look again now."""
@@ -220,8 +231,39 @@ class ProgressTracker:
         if task is not None:
             await task
 
+    async def sweep(self, bot: Bot | None) -> list[int]:
+        """Follow, to their summary, the unfinished announcements whose deliveries are all
+        settled and that no task here follows; their ids."""
+        async with self.sessionmaker() as db:
+            found = [b.id for b in await broadcasts.unfinished(db)]
+            settled = []
+            for broadcast_id in found:
+                task = self.tasks.get(broadcast_id)
+                if task is not None and not task.done():
+                    continue
+                if not (await broadcasts.figures(db, broadcast_id)).pending:
+                    settled.append(broadcast_id)
+        for broadcast_id in settled:
+            self.start(bot, broadcast_id)
+        return settled
+
+    def start_sweeping(self, bot: Bot | None) -> None:
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.create_task(self._sweep_forever(bot), name="broadcast-sweep")
+
+    async def _sweep_forever(self, bot: Bot | None) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            try:
+                await self.sweep(bot)
+            except Exception as exc:  # the database went away a moment: the next sweep
+                log.warning("Announcements not swept: %s", type(exc).__name__)
+
     async def close(self) -> None:
         tasks = list(self.tasks.values())
+        if self._sweeping is not None:
+            tasks.append(self._sweeping)
+            self._sweeping = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -245,8 +287,11 @@ class ProgressTracker:
                         return
                 except Exception:  # the database went away a moment: try again later
                     log.exception("Progress of broadcast %s not followed", broadcast_id)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can drop a
+                # cancellation that comes as the poke does, and close() would wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(poke.wait(), timeout=max(self.interval, 0.01))
+                    async with asyncio.timeout(max(self.interval, 0.01)):
+                        await poke.wait()
                 poke.clear()
         finally:
             if self.pokes.get(broadcast_id) is poke:
@@ -260,16 +305,20 @@ class ProgressTracker:
                 if figures.pending:
                     return False, progress_text(figures, self.settings), stop_markup(broadcast_id)
             async with self.sessionmaker() as db, db.begin():
-                broadcast = await broadcasts.finish(db, broadcast_id, now=self.clock())
-            if broadcast is None:  # a delivery came back to pending (a retry): go on
+                finished = await broadcasts.finish(db, broadcast_id, now=self.clock())
+            if finished is None:  # a delivery came back to pending (a retry): go on
                 return False, None, None
-            return True, summary_text(broadcast, figures), None
+            if not finished.now:  # another worker finished it and shows the summary
+                return True, None, None
+            return True, summary_text(finished.broadcast, figures), None
 
     async def _edit(self, bot: Bot | None, broadcast_id: int, text: str, markup: Any) -> None:
         async with self.sessionmaker() as db:
             broadcast = await db.get(Broadcast, broadcast_id)
         if bot is None or broadcast is None or broadcast.progress_message_id is None:
             return
+        if markup is not None and broadcast.finished_at is not None:
+            return  # finished meanwhile, elsewhere: its summary stays
         try:
             await bot.edit_message_text(
                 text=text,
@@ -299,12 +348,14 @@ def tracker_of(data: dict[str, Any]) -> ProgressTracker | None:
 
 async def resume_progress(app: App) -> int:
     """At start-up: follow again every announcement still being sent (or stopped just before
-    the restart), so its progress message reaches the summary. Returns how many."""
+    the restart), so its progress message reaches the summary, and from then on sweep up those
+    another worker followed and died with. Returns how many are followed."""
     tracker: ProgressTracker = app.dispatcher[TRACKER]
     async with app.sessionmaker() as db:
         found = await broadcasts.unfinished(db)
     for broadcast in found:
         tracker.start(app.bot, broadcast.id)
+    tracker.start_sweeping(app.bot)
     return len(found)
 
 

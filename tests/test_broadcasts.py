@@ -591,3 +591,36 @@ async def test_outbox_recipients_match_the_counts(app, admin, town):
         found = await outbox.opted_in(db)
         counts = await broadcasts.recipients(db, ADMIN, now=datetime.now(UTC))
     assert (counts.telegram, counts.zalo) == (2, 1) and len(found) == 3
+
+
+async def test_a_settled_announcement_nobody_follows_is_finished_by_one_sweep(
+    app, make_app, admin, town, telegram
+):
+    await to_preview(admin)
+    await admin.tap(SEND)
+    [broadcast] = await stored(app, Broadcast)
+    progress = admin.last("thông báo tới 3 người dân")
+    await eventually(lambda: progress.text.startswith("📤"))
+    await app.dispatcher[TRACKER].close()  # the worker that followed it died, for good
+    await deliver(app, {str(VI): "sent", str(EN): "sent", ZALO_VI: "sent"})
+
+    # Two live workers sweep at the same moment: one finishes it and shows the summary.
+    first, second = await make_app(), await make_app()
+    swept = await asyncio.gather(
+        first.dispatcher[TRACKER].sweep(first.bot), second.dispatcher[TRACKER].sweep(second.bot)
+    )
+    assert swept == [[broadcast.id], [broadcast.id]]
+    for worker in (first, second):
+        await worker.dispatcher[TRACKER].wait(broadcast.id)
+
+    assert progress.text.startswith("✅ Đã gửi xong thông báo")
+    assert "Đã gửi 3 · lỗi 0 · không liên lạc được 0" in progress.text
+    summaries = [
+        form
+        for method, form in telegram.calls
+        if method == "editMessageText" and str(form.get("text", "")).startswith("✅")
+    ]
+    assert len(summaries) == 1
+    [broadcast] = await stored(app, Broadcast)
+    assert (broadcast.status, broadcast.finished_at is not None) == ("done", True)
+    assert await first.dispatcher[TRACKER].sweep(first.bot) == []  # nothing left to finish

@@ -21,7 +21,7 @@ from aiogram.types import (
     Update,
     User,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot import db as database
 from bot import i18n
@@ -29,6 +29,7 @@ from bot.app import App, build_app
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
 from bot.delivery import outbox
+from bot.delivery.engine import STOP_GRACE
 from bot.delivery.outbox import Message, Recipient
 from bot.settings import ConfigError, Settings, load_settings
 from models import Account, Delivery, Resident, utcnow
@@ -37,6 +38,9 @@ from tests.conftest import TEST_TOKEN, FakeClock
 from tests.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
 from tests.fake_zalo import TOKEN as ZALO_TOKEN
 from tests.fake_zalo import FakeZalo
+
+# Each test runs real servers and engines: a hung one fails in two minutes, not five.
+pytestmark = pytest.mark.timeout(120)
 
 CHANNELS = ["telegram", "zalo"]
 
@@ -401,7 +405,7 @@ async def test_a_claim_that_ends_while_the_limits_hold_it_is_left_to_another_wor
 
     async with first.delivery.limits["telegram"].chat("8001"):  # first's message waits here
         sending = asyncio.create_task(first.delivery.drain())
-        await until(lambda: _claimed(first))
+        await until(lambda: _waiting_for_chat(first, "8001"))  # claimed, held by the limits
         clock.advance(seconds=60)  # meanwhile its claim ended: the row is the second's now
         await second.delivery.drain()
     await sending
@@ -411,8 +415,9 @@ async def test_a_claim_that_ends_while_the_limits_hold_it_is_left_to_another_wor
     assert (await statuses(first)) == {"sent": 1}
 
 
-async def _claimed(app: App) -> bool:
-    return any(d.claimed_until is not None for d in await deliveries(app))
+async def _waiting_for_chat(app: App, chat: str) -> bool:
+    """Its message to the chat is claimed and waits behind the one holding the chat."""
+    return app.delivery.limits["telegram"].queued(chat) == 2
 
 
 async def test_the_running_engine_sends_as_soon_as_it_is_woken(build, servers):
@@ -425,6 +430,37 @@ async def test_the_running_engine_sends_as_soon_as_it_is_woken(build, servers):
     await until(lambda: _at_least(servers.telegram, 1))
     await app.delivery.stop()
     assert servers.telegram.texts_to("7001") == ["Thông báo 0"]
+
+
+async def test_the_engine_stops_within_seconds_while_it_waits_on_the_database(
+    build, servers, database_url
+):
+    app = await build()
+    await queue(app, "telegram", ["7101"])
+    limiter = app.delivery.limits["telegram"]
+    holder = database.create_engine(database_url)
+    try:
+        async with holder.connect() as connection:
+            async with limiter.chat("7101"):  # the engine's message waits here, claimed
+                app.delivery.start()
+                await until(lambda: _waiting_for_chat(app, "7101"))
+                # Another session holds the row: the engine sends, then waits to record it.
+                if database.is_sqlite(database_url):
+                    await connection.execute(text("UPDATE deliveries SET attempts = attempts"))
+                else:
+                    await connection.execute(text("SELECT id FROM deliveries FOR UPDATE"))
+            await until(lambda: _at_least(servers.telegram, 1))
+            async with asyncio.timeout(STOP_GRACE + 3):  # a few seconds, not until it is free
+                await app.delivery.stop()
+            await connection.rollback()
+    finally:
+        await holder.dispose()
+
+    # Accepted but not recorded, as if the process had died: its claim keeps it from other
+    # workers until the lease ends, then it is sent again (the one case of a double).
+    assert servers.telegram.texts_to("7101") == ["Thông báo 0"]
+    [row] = await deliveries(app)
+    assert (row.status, row.claimed_until is not None) == ("pending", True)
 
 
 # --- what is sent ---------------------------------------------------------------------------------

@@ -118,9 +118,9 @@ async def test_stars_on_the_three_level_rating_are_asked_again(app, an):
     await to_first_rating(an)
     for reply in ("5", "5", "5", "5", "5", "5", "5"):  # Q1 to Q7
         await an.say(reply)
-    assert "Câu 10/13" in an.last  # O1: 1 very satisfied, 2 satisfied, 3 not satisfied
+    assert "Câu 10/13" in an.last  # O1: 3 very satisfied, 2 satisfied, 1 not satisfied
     reply = await an.say("3 sao")
-    assert reply.startswith("Ông/Bà vui lòng trả lời bằng một trong các số: 1, 2, 3.")
+    assert reply.startswith("Ông/Bà vui lòng trả lời bằng một trong các số: 3, 2, 1.")
     [draft] = await responses(app)
     assert "O1" not in await answers(app, draft.id)
     await an.say("1")

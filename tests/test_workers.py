@@ -19,10 +19,13 @@ import pytest
 from tests.conftest import TEST_TOKEN
 from tests.fake_bot_api import FakeBotApi
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")),
-    reason="needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")),
+        reason="needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL",
+    ),
+    pytest.mark.timeout(240),  # worker processes: a start-up, a kill, a stop
+]
 
 WORKERS_LOG = "workers.log"  # in the directory the workers run in
 
@@ -70,7 +73,7 @@ def health_client(port: int) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2, limits=fresh)
 
 
-async def states(client: httpx.AsyncClient, seconds: float = 60) -> dict[int, str]:
+async def states(client: httpx.AsyncClient, seconds: float = 120) -> dict[int, str]:
     """{worker pid: scheduler state}, asking until both workers have answered."""
     seen: dict[int, str] = {}
     async with asyncio.timeout(seconds):
@@ -129,3 +132,30 @@ async def test_one_scheduler_leader_among_workers_and_a_takeover(database_url, t
     assert {form["url"] for form in webhooks} == {
         "https://bot.phuong.example.gov.vn/telegram/webhook"
     }
+
+
+@pytest.mark.timeout(360)  # two start-ups in a row: the workers', then the restarted one's
+async def test_a_worker_that_dies_is_restarted_and_counted(database_url, tmp_path):
+    api = FakeBotApi()
+    await api.start()
+    try:
+        async with workers(api, database_url, tmp_path) as port, health_client(port) as client:
+            first = set(await states(client))
+            victim = min(first)
+            os.kill(victim, signal.SIGKILL)
+            # The supervisor starts another in its place: two workers answer again, one new
+            # (after a second's back-off and its start-up, slow on a busy machine).
+            async with asyncio.timeout(150):
+                while True:
+                    now = set(await states(client))
+                    if victim not in now and now - first:
+                        break
+                    await asyncio.sleep(0.2)
+            metrics = (await client.get("/metrics")).text
+    finally:
+        await api.stop()
+    assert "doithoai_worker_restarts 1.0" in metrics
+    log = (tmp_path / WORKERS_LOG).read_text(encoding="utf-8")
+    assert f"(pid {victim}) exited unexpectedly (killed by SIGKILL); restarting it in 1 s" in log
+    assert "restarted (pid" in log
+    assert "Traceback" not in log, log

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -26,7 +27,8 @@ from bot import db as database
 from bot.delivery import outbox
 from bot.delivery.outbox import Message
 from bot.services.consent import Purpose
-from models import Account, BroadcastKind, BroadcastStatus, Consent, Delivery, Resident
+from handlers.broadcasts import EDIT_INTERVAL
+from models import Account, Broadcast, BroadcastKind, BroadcastStatus, Consent, Delivery, Resident
 from models.residents import new_resident_key
 from tests import test_workers
 from tests.conftest import TEST_TOKEN
@@ -34,7 +36,7 @@ from tests.fake_bot_api import FakeBotApi
 from tests.test_workers import WORKERS_LOG, elected, health_client, until_leader, workers
 
 pytestmark = [
-    test_workers.pytestmark,
+    *test_workers.pytestmark,
     pytest.mark.skipif(
         not Path("/proc/net/tcp").exists(), reason="tells workers apart through Linux's /proc"
     ),
@@ -68,9 +70,10 @@ async def sessions(database_url: str) -> AsyncIterator[Sessions]:
     await engine.dispose()
 
 
-async def announce(sessions: Sessions) -> int:
+async def announce(sessions: Sessions, **progress: int) -> int:
     """RESIDENTS residents on Telegram who agreed to announcements, and one announcement to all
-    of them put into the outbox as /broadcast does; its id."""
+    of them put into the outbox as /broadcast does (with `progress_chat_id` and
+    `progress_message_id`: the admin's progress message); its id."""
     residents = [new_resident_key() for _ in range(RESIDENTS)]
     async with sessions() as db, db.begin():
         await db.execute(insert(Resident), [{"id": r, "locale": "vi"} for r in residents])
@@ -96,7 +99,12 @@ async def announce(sessions: Sessions) -> int:
         )
         recipients = await outbox.opted_in(db)
         broadcast = await outbox.new_broadcast(
-            db, kind=BroadcastKind.ANNOUNCEMENT, status=BroadcastStatus.SENDING, text=TEXT
+            db,
+            kind=BroadcastKind.ANNOUNCEMENT,
+            status=BroadcastStatus.SENDING,
+            text=TEXT,
+            started_at=datetime.now(UTC),
+            **progress,
         )
         assert broadcast is not None
         rows = [(r, Message(TEXT), outbox.delivery_key(broadcast.id, r)) for r in recipients]
@@ -192,3 +200,50 @@ async def test_the_leader_stopped_mid_broadcast(api, sessions, database_url, tmp
     assert received == {str(FIRST_CHAT + n): 1 for n in range(RESIDENTS)}  # once each, exactly
     assert api.limits.refused == []  # the two workers together kept under the API's limit
     clean_log(tmp_path)
+
+
+ADMIN_CHAT, PROGRESS_MESSAGE = 1, 555
+
+
+async def test_an_announcement_is_finished_whichever_worker_dies(
+    api, sessions, database_url, tmp_path
+):
+    async with (
+        workers(api, database_url, tmp_path, **WORKER_SETTINGS) as port,
+        health_client(port) as client,
+    ):
+        pids = await elected(client)
+        # Made once the workers run: no worker follows its progress, as when the one that
+        # sent it (and followed it) died.
+        broadcast_id = await announce(
+            sessions, progress_chat_id=ADMIN_CHAT, progress_message_id=PROGRESS_MESSAGE
+        )
+        await both_sending(api, pids)
+        os.kill(random.choice(pids), signal.SIGKILL)
+        await all_sent(sessions, broadcast_id)
+        # Within a minute of the last delivery, a live worker shows the final figures.
+        async with asyncio.timeout(60):
+            while True:
+                if summaries := final_edits(api):
+                    break
+                await asyncio.sleep(0.5)
+        await asyncio.sleep(EDIT_INTERVAL * 2)  # no worker shows it a second time
+
+    assert final_edits(api) == summaries and len(summaries) == 1
+    assert summaries[0].startswith("✅ Đã gửi xong thông báo")
+    assert f"Đã gửi {RESIDENTS} · lỗi 0 · không liên lạc được 0" in summaries[0]
+    async with sessions() as db:
+        broadcast = await db.get(Broadcast, broadcast_id)
+    assert broadcast.status == BroadcastStatus.DONE and broadcast.finished_at is not None
+    clean_log(tmp_path)
+
+
+def final_edits(api: FakeBotApi) -> list[str]:
+    """The summaries shown in the admin's progress message (the texts without a Stop button)."""
+    return [
+        form["text"]
+        for name, form in api.calls
+        if name == "editMessageText"
+        and form.get("message_id") == str(PROGRESS_MESSAGE)
+        and "reply_markup" not in form
+    ]

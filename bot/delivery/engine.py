@@ -16,7 +16,9 @@ small groups, so the window is one commit). A message a killed process had sent 
 recorded (its requests in flight, its last group) is sent again after the restart, or by
 another worker once the claim ends; nothing else is lost or doubled. Stopping the engine (task
 cancellation) finishes the requests in flight, records them and releases the other claims,
-so a clean restart resumes exactly where it stopped. Claims of a killed process expire after
+so a clean restart resumes exactly where it stopped; it takes a few seconds at most (STOP_GRACE),
+whatever the engine was waiting on: what could not be finished in time waits for its claim to
+end, as after a kill. Claims of a killed process expire after
 their lease (DELIVERY_LEASE, a minute and a half by default), then the rows are sent by whoever
 runs.
 
@@ -60,6 +62,11 @@ MAX_BACKOFF = 900.0  # seconds between two tries of one delivery, at most
 # one). The request is cut off a third of this before the claim ends: by default it has 30 s at
 # least, as long as the Zalo client's read timeout and longer than aiogram's 20 s.
 LEASE_GUARD = 45.0
+# Stopping: the requests in flight get this long (in all) to be answered and recorded; then they
+# are cut off (their rows wait for the claim to end), so a stop never waits on a slow API or a
+# stuck database much longer than this.
+STOP_GRACE = 5.0
+CUT_OFF_WAIT = 1.0  # seconds for what was cut off to let go, and for the claims' release
 
 DELIVERIES = Delivery.__table__
 ACCOUNTS = Account.__table__
@@ -206,7 +213,7 @@ class DeliveryEngine:
 
     async def _channel_loop(self, channel: str) -> None:
         changed = self._changed[channel]
-        while channel in self.senders:
+        while channel in self.senders and self._running and not self._stopping:
             try:
                 changed.clear()
                 batch = self._batch(channel)
@@ -219,8 +226,11 @@ class DeliveryEngine:
                 timeout = self.poll_interval
                 if self._inflight[channel] == 0:
                     timeout = await self._until_due(channel)
+                # Not asyncio.wait_for: on Python 3.11 it drops a cancellation that arrives
+                # as the event is set, and the engine would not stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await changed.wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away a moment: try again later
@@ -229,17 +239,32 @@ class DeliveryEngine:
 
     async def _shutdown(self) -> None:
         self._stopping = True
+        deadline = asyncio.get_running_loop().time() + STOP_GRACE
+
+        def left() -> float:
+            return max(0.0, deadline - asyncio.get_running_loop().time())
+
         try:
             loops = list(self._loops.values())
             for loop in loops:
                 loop.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
+            if loops:
+                await asyncio.wait(loops, timeout=left())
             self._loops.clear()
             for task in list(self._waiting):  # not sending yet: nothing to finish
                 task.cancel()
-            if self._tasks:
-                await asyncio.wait(set(self._tasks))
-            await self._release(list(self._claimed.values()))
+            if self._tasks:  # requests in flight: answered and recorded, or cut off
+                _done, late = await asyncio.wait(set(self._tasks), timeout=left())
+                for task in late:
+                    task.cancel()
+                if late:
+                    log.warning("Delivery stop: the messages to %d chats were cut off", len(late))
+                    await asyncio.wait(late, timeout=CUT_OFF_WAIT)
+            try:
+                async with asyncio.timeout(max(left(), CUT_OFF_WAIT)):
+                    await self._release(list(self._claimed.values()))
+            except Exception as exc:  # their claims end by themselves
+                log.warning("Delivery claims not released: %s", type(exc).__name__)
         finally:
             self._stopping = False
 

@@ -149,6 +149,11 @@ class ChannelLimiter:
             if entry.users == 0 and len(self._chats) > 1000:
                 self._forget_idle_chats()
 
+    def queued(self, chat_id: str) -> int:
+        """Messages to this chat that are being sent or waiting for it."""
+        entry = self._chats.get(chat_id)
+        return entry.users if entry is not None else 0
+
     def _forget_idle_chats(self) -> None:
         now = self._clock()
         for chat_id in [c for c, e in self._chats.items() if e.users == 0 and e.ready <= now]:

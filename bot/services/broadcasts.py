@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import outbox
@@ -369,9 +369,16 @@ async def figures(db: AsyncSession, broadcast_id: int) -> Figures:
     return Figures(counts)
 
 
-async def finish(db: AsyncSession, broadcast_id: int, *, now: datetime) -> Broadcast | None:
+@dataclass(frozen=True)
+class Finished:
+    broadcast: Broadcast
+    now: bool  # this call finished it; False: another worker did, and showed the summary
+
+
+async def finish(db: AsyncSession, broadcast_id: int, *, now: datetime) -> Finished | None:
     """Once nothing is pending: a sending broadcast becomes done (a stopped one stays
-    cancelled) and its end time is kept. None while deliveries are still pending."""
+    cancelled) and its end time is kept, by one caller only, whichever worker it runs in.
+    None while deliveries are still pending (or the broadcast is gone)."""
     pending = await db.scalar(
         select(func.count(Delivery.id)).where(
             Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.PENDING
@@ -379,17 +386,23 @@ async def finish(db: AsyncSession, broadcast_id: int, *, now: datetime) -> Broad
     )
     if pending:
         return None
-    await db.execute(
-        update(Broadcast)
-        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
-        .values(status=BroadcastStatus.DONE)
-    )
-    await db.execute(
+    # One statement, on the row's lock: of two workers finishing at once, one sees it done.
+    finished = await db.execute(
         update(Broadcast)
         .where(Broadcast.id == broadcast_id, Broadcast.finished_at.is_(None))
-        .values(finished_at=now)
+        .values(
+            status=case(
+                (Broadcast.status == BroadcastStatus.SENDING, BroadcastStatus.DONE),
+                else_=Broadcast.status,
+            ),
+            finished_at=now,
+        )
+        .execution_options(synchronize_session=False)
     )
-    return await db.get(Broadcast, broadcast_id, populate_existing=True)
+    broadcast = await db.get(Broadcast, broadcast_id, populate_existing=True)
+    if broadcast is None:
+        return None
+    return Finished(broadcast, now=finished.rowcount == 1)
 
 
 async def unfinished(db: AsyncSession) -> list[Broadcast]:
