@@ -126,3 +126,19 @@ def page_numbers(section) -> None:
         if text:
             element.text = text
         run._r.append(element)
+
+
+def repeat_as_header(row) -> None:
+    """The table's row is repeated at the top of every page a long table runs over."""
+    _row_flag(row, "w:tblHeader")
+
+
+def keep_whole(row) -> None:
+    """The row is never split across two pages."""
+    _row_flag(row, "w:cantSplit")
+
+
+def _row_flag(row, tag: str) -> None:
+    flag = OxmlElement(tag)
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)

@@ -22,7 +22,16 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
-from bot.exports.docx_style import GREY, SMALL, TEXT_WIDTH, national_header, setup, ward_short
+from bot.exports.docx_style import (
+    GREY,
+    SMALL,
+    TEXT_WIDTH,
+    keep_whole,
+    national_header,
+    repeat_as_header,
+    setup,
+    ward_short,
+)
 from bot.exports.docx_style import para as _para
 from bot.i18n import N_, _, use_locale
 from bot.survey.definition import Question, QuestionType, Survey
@@ -384,10 +393,10 @@ def _rating_table(doc, survey, group: list[Question], numbers, texts, locale, ru
         header = f"{option.code}\n{option.label.get(locale)}" if digit else option.label.get(locale)
         _cell_text(cell, header, size=HEADER_SIZE, bold=True)
     _cell_text(table.rows[0].cells[0], texts["statement"], size=HEADER_SIZE, bold=True)
-    _repeat_header(table.rows[0])
+    repeat_as_header(table.rows[0])
     for question in group:
         row = table.add_row()
-        _keep_whole(row)
+        keep_whole(row)
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
         paragraph = row.cells[0].paragraphs[0]
@@ -418,18 +427,6 @@ def _cell_margins(table, margin) -> None:
         element.set(qn("w:type"), "dxa")
         margins.append(element)
     table._tbl.tblPr.append(margins)
-
-
-def _repeat_header(row) -> None:
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(flag)
-
-
-def _keep_whole(row) -> None:
-    flag = OxmlElement("w:cantSplit")
-    flag.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(flag)
 
 
 def _dotted(doc, *, keep: bool, label: str = "") -> None:

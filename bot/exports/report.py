@@ -24,8 +24,6 @@ from zoneinfo import ZoneInfo
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from bot.exports import docx_style as style
@@ -184,7 +182,7 @@ class _Report:
         ):
             column.width = cell.width = width  # the grid (LibreOffice) and the cell (Word)
             _write(cell, text, bold=True, align=style.CENTER)
-        _repeat_as_header(table.rows[0])
+        style.repeat_as_header(table.rows[0])
         return table
 
     def row(
@@ -198,7 +196,7 @@ class _Report:
         """A row; a value given as several strings becomes several lines, the later ones small.
         The first `text_columns` columns are text read left to right, the others figures."""
         added = table.add_row()
-        _keep_whole(added)  # a row split over two pages leaves its figures without their field
+        style.keep_whole(added)  # a row split over two pages leaves its figures without their field
         cells = added.cells
         for i, (cell, value) in enumerate(zip(cells, values, strict=True)):
             cell.width = table.rows[0].cells[i].width
@@ -659,7 +657,7 @@ class _Report:
         name.paragraph_format.space_before = SIGNATURE_SPACE
         left.paragraphs[0].paragraph_format.space_before = Pt(12)
         right.paragraphs[0].paragraph_format.space_before = Pt(12)
-        _keep_whole(table.rows[0])
+        style.keep_whole(table.rows[0])
 
     def appendix(self, png: bytes) -> None:
         """The chart on a page of its own after the signature (Phụ lục)."""
@@ -677,17 +675,3 @@ def _write(cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_
     run.font.size = size
     if align is not None:
         paragraph.alignment = align
-
-
-def _repeat_as_header(row) -> None:
-    """The header row is repeated on every page a long table runs over."""
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(flag)
-
-
-def _keep_whole(row) -> None:
-    """The row is never split across two pages."""
-    flag = OxmlElement("w:cantSplit")
-    flag.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(flag)
