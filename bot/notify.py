@@ -271,14 +271,13 @@ class Notifier:
             text = _("Your question {code} is now: {status}.").format(
                 code=change.code, status=_(STATUS_LABELS[change.status])
             )
-        message = Message(esc(text), html=True) if change.channel == TELEGRAM else Message(text)
-        facts = await self._facts(change.question_id)
-        if facts is None:
-            return False
-        resident_id, _answered, changed = facts
-        recipient = Recipient(change.channel, change.external_id, change.locale, resident_id)
-        key = f"status:{change.question_id}:{change.status}:{changed.isoformat()}"
-        return await self._send([(recipient, message, key)], "status notice") == 1
+        return await self._to_asker(
+            change.question_id,
+            Recipient(change.channel, change.external_id, change.locale, None),
+            text,
+            f"status:{change.question_id}:{change.status}",
+            "status notice",
+        )
 
     async def reclassified(self, notice: Redirected) -> bool:
         """Where a question staff found to be a complaint, denunciation or crime report goes:
@@ -293,14 +292,26 @@ class Notifier:
                     redirect_text(self.settings),
                 ]
             )
-        message = Message(esc(text), html=True) if notice.channel == TELEGRAM else Message(text)
-        facts = await self._facts(notice.question_id)
+        return await self._to_asker(
+            notice.question_id,
+            Recipient(notice.channel, notice.external_id, notice.locale, None),
+            text,
+            f"reclassified:{notice.question_id}",
+            "reclassification notice",
+        )
+
+    async def _to_asker(
+        self, question_id: int, chat: Recipient, text: str, key: str, what: str
+    ) -> bool:
+        """One plain notice about a question to the chat it was asked from, once per change of
+        the question (its update time ends the key)."""
+        facts = await self._facts(question_id)
         if facts is None:
             return False
         resident_id, _answered, changed = facts
-        recipient = Recipient(notice.channel, notice.external_id, notice.locale, resident_id)
-        key = f"reclassified:{notice.question_id}:{changed.isoformat()}"
-        return await self._send([(recipient, message, key)], "reclassification notice") == 1
+        message = Message(esc(text), html=True) if chat.channel == TELEGRAM else Message(text)
+        recipient = Recipient(chat.channel, chat.chat_id, chat.locale, resident_id)
+        return await self._send([(recipient, message, f"{key}:{changed.isoformat()}")], what) == 1
 
     # --- sending --------------------------------------------------------------------------
 
