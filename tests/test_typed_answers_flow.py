@@ -123,7 +123,7 @@ async def test_stars_on_the_three_level_rating_are_asked_again(app, an):
     assert reply.startswith("Ông/Bà vui lòng trả lời bằng một trong các số: 3, 2, 1.")
     [draft] = await responses(app)
     assert "O1" not in await answers(app, draft.id)
-    await an.say("1")
+    await an.say("3")  # the number alone is the option: 3 = very satisfied
     assert (await answers(app, draft.id))["O1"] == ("vs", 2.0)
 
 
