@@ -3,6 +3,7 @@
 from aiogram import Dispatcher
 
 from handlers import (
+    answer_rating,
     broadcasts,
     consent,
     errors,
@@ -36,6 +37,7 @@ def include_routers(dp: Dispatcher) -> None:
         reminders.create_router(),
         mydata.create_router(),
         start.create_router(),
+        answer_rating.create_router(),
         staff.create_router(),
         broadcasts.create_dialog(),
         paper.create_router(),

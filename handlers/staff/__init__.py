@@ -1,0 +1,70 @@
+"""Ward staff on Telegram, one module per job:
+
+    permissions      the gate every staff router passes: `me`, the ward's language, refusals
+    questions_list   /questions, page by page
+    card             one question's card and its actions (assign, close, hide, …)
+    answering        the answer (or hiding reason) as the next message, or a reply to a card
+    commands         /staff, /staff_add, /staff_set, /staff_remove (admins)
+    help             the staff part of /help
+
+Staff read these screens in the ward's language (DEFAULT_LOCALE). Authorisation is the
+services' (bot.services.staff, bot.services.questions): buttons are shown only when allowed
+and every action is checked again there. Plain aiogram handlers with typed callback data: each
+button carries the question id, so staff screens survive a restart.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.notify import QuestionCb, RateCb
+from bot.services.staff import Permission
+from handlers.staff import answering, card, commands, questions_list
+from handlers.staff.common import field_label
+from handlers.staff.help import staff_help
+from handlers.staff.permissions import StaffCan, StaffGate
+
+# The buttons of the staff screens (and the rating under a relayed answer): what
+# handlers/start.py's guard against foreign buttons lets through.
+PREFIXES = frozenset(
+    {
+        questions_list.ListCb.__prefix__,
+        card.PickCb.__prefix__,
+        QuestionCb.__prefix__,
+        RateCb.__prefix__,
+    }
+)
+
+
+def owns(data: str | None) -> bool:
+    return bool(data) and data.split(":", 1)[0] in PREFIXES
+
+
+# What handlers/broadcasts.py still imports: the gate under its former names.
+StaffContext = StaffGate
+
+
+def RequirePermission(permission: Permission, action: str) -> StaffGate:
+    return StaffGate(StaffCan(permission, action))
+
+
+def create_router() -> Router:
+    """Staff commands and buttons."""
+    router = Router(name=__name__)
+    router.include_routers(
+        questions_list.create_router(),
+        card.create_router(),
+        commands.create_router(),
+        answering.create_router(),
+    )
+    return router
+
+
+__all__ = [
+    "RequirePermission",
+    "StaffContext",
+    "create_router",
+    "field_label",
+    "owns",
+    "staff_help",
+]
