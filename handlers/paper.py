@@ -31,7 +31,8 @@ from bot.services.paper_answers import PaperImport
 from bot.services.staff import Permission, PermissionDenied, StaffRef
 from bot.settings import Settings
 from bot.survey.definition import Survey
-from handlers.staff import StaffContext, field_label
+from handlers.staff.common import field_label
+from handlers.staff.permissions import can, staff_router
 from handlers.states import QuestionV1
 
 SESSION_ARG = re.compile(r"\bsession\s*=\s*(\d{1,9})\b", re.IGNORECASE)
@@ -42,20 +43,12 @@ MAX_REPLY = 3800  # characters, below Telegram's 4096
 
 async def cmd_paper(
     message: Message,
-    me: StaffRef | None,
     db: AsyncSession,
     survey: Survey,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
     now = clock()
-    try:
-        await staff.require(
-            db, me or message.from_user.id, Permission.UPLOAD_PAPER, now=now, action="paper"
-        )
-    except PermissionDenied as denied:
-        await message.answer(esc(denied))
-        return
     locale = current_locale()
     session = await sessions.session_for_answers(db, now, settings.zone, settings.default_locale)
     template = paper_template(survey, locale=locale, session_title=session.title)
@@ -178,8 +171,9 @@ def report(result: PaperImport, survey: Survey) -> str:
 
 def create_router() -> Router:
     """/paper and paper uploads; included right after the staff router, before the dialogs."""
-    router = Router(name=__name__)
-    router.message.middleware(StaffContext())
-    router.message.register(cmd_paper, Command("paper"))
+    router = staff_router(__name__)
+    router.message.register(
+        cmd_paper, Command("paper"), flags=can(Permission.UPLOAD_PAPER, "paper")
+    )
     router.message.register(on_upload, F.document, paper_uploader)
     return router

@@ -8,21 +8,19 @@ screen sent below them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from typing import Any
 
 from aiogram import Router
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import use_locale
-from bot.services import consent, staff
+from bot.services import consent
 from bot.services.residents import ResidentRef
-from bot.services.staff import Permission, PermissionDenied
-from bot.settings import Settings
+from bot.services.staff import Permission
 from handlers.common import open_home
 from handlers.sessions import SID
+from handlers.staff.permissions import StaffCan, staff_router
 from handlers.states import ConsentV1, QuestionV1, SessionsV1, SurveyV1
 from scheduler.callbacks import ASK, PlanCb, ReminderCb
 
@@ -49,36 +47,30 @@ async def on_reminder(
 async def on_plan(
     callback: CallbackQuery,
     callback_data: PlanCb,
-    db: AsyncSession,
-    settings: Settings,
-    clock: Callable[[], datetime],
     dialog_manager: DialogManager,
 ) -> None:
-    with use_locale(settings.default_locale):  # staff screens are in the ward's language
-        try:
-            await staff.require(
-                db,
-                callback.from_user.id,
-                Permission.MANAGE_SESSIONS,
-                now=clock(),
-                action="sessions",
-                target=f"session:{callback_data.s}",
-            )
-        except PermissionDenied as denied:
-            await callback.answer(str(denied), show_alert=True)
-            return
-        await callback.answer()
-        # The session's screen needs its id in the dialog's data before the first render.
-        await dialog_manager.start(
-            SessionsV1.detail, mode=StartMode.RESET_STACK, show_mode=ShowMode.NO_UPDATE
-        )
-        dialog_manager.dialog_data[SID] = callback_data.s
-        dialog_manager.show_mode = ShowMode.SEND
-        await dialog_manager.show()
+    await callback.answer()
+    # The session's screen needs its id in the dialog's data before the first render.
+    await dialog_manager.start(
+        SessionsV1.detail, mode=StartMode.RESET_STACK, show_mode=ShowMode.NO_UPDATE
+    )
+    dialog_manager.dialog_data[SID] = callback_data.s
+    dialog_manager.show_mode = ShowMode.SEND
+    await dialog_manager.show()
+
+
+def planned_session(data: dict[str, Any]) -> str:
+    return f"session:{data['callback_data'].s}"
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(on_reminder, ReminderCb.filter())
-    router.callback_query.register(on_plan, PlanCb.filter())
+    # Admins only, in the ward's language, whoever taps it (as on the session's screens).
+    plan = staff_router(
+        f"{__name__}.plan",
+        StaffCan(Permission.MANAGE_SESSIONS, "sessions", target=planned_session),
+    )
+    plan.callback_query.register(on_plan, PlanCb.filter())
+    router.include_router(plan)
     return router

@@ -39,10 +39,10 @@ from bot.exports.summary import collect
 from bot.i18n import _, current_locale
 from bot.services import staff
 from bot.services.figures import Scope
-from bot.services.staff import Permission, PermissionDenied, StaffRef
+from bot.services.staff import Permission, StaffRef
 from bot.settings import Settings
 from bot.survey.definition import Survey
-from handlers.staff import StaffContext
+from handlers.staff.permissions import can, staff_router
 from models import DialogueSession
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,6 @@ async def stats_reply(
 async def cmd_stats(
     message: Message,
     command: CommandObject,
-    me: StaffRef | None,
     db: AsyncSession,
     survey: Survey,
     settings: Settings,
@@ -105,9 +104,8 @@ async def cmd_stats(
 ) -> None:
     now = clock()
     try:
-        await staff.require(db, me or message.from_user.id, Permission.VIEW_STATS, now=now)
         session = await chosen_session(db, command.args)
-    except (PermissionDenied, Usage) as refusal:
+    except Usage as refusal:
         await message.answer(str(refusal))
         return
     if session is None:
@@ -120,18 +118,12 @@ async def cmd_stats(
 async def on_stats(
     callback: CallbackQuery,
     callback_data: StatsCb,
-    me: StaffRef | None,
     db: AsyncSession,
     survey: Survey,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
     now = clock()
-    try:
-        await staff.require(db, me or callback.from_user.id, Permission.VIEW_STATS, now=now)
-    except PermissionDenied as denied:
-        await callback.answer(str(denied)[:200], show_alert=True)
-        return
     session = await db.get(DialogueSession, callback_data.s)
     await callback.answer()
     if session is None:
@@ -168,7 +160,7 @@ async def cmd_export(
         if scope.session_id is not None and await db.get(DialogueSession, scope.session_id) is None:
             raise Usage(_("This session was not found."))
         await authorize(db, actor, scope, named=named, now=now)
-    except (PermissionDenied, Usage) as refusal:
+    except Usage as refusal:
         await message.answer(str(refusal))
         return
     await send_export(message, survey, settings, scope, named=named, now=now)
@@ -190,7 +182,7 @@ async def on_export(
         if await db.get(DialogueSession, scope.session_id) is None:
             raise Usage(_("This session was not found."))
         await authorize(db, me or callback.from_user.id, scope, named=named, now=now)
-    except (PermissionDenied, Usage) as refusal:
+    except Usage as refusal:
         await callback.answer(str(refusal)[:200], show_alert=True)
         return
     await callback.answer()  # commits the audit entry first, as every Bot API request does
@@ -246,11 +238,11 @@ async def send_export(
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    router.message.middleware(StaffContext())
-    router.callback_query.middleware(StaffContext())
-    router.message.register(cmd_stats, Command("stats"))
+    # /export is checked by `authorize`, which audits the session or period asked for.
+    router = staff_router(__name__)
+    stats = can(Permission.VIEW_STATS)
+    router.message.register(cmd_stats, Command("stats"), flags=stats)
     router.message.register(cmd_export, Command("export"))
-    router.callback_query.register(on_stats, StatsCb.filter())
+    router.callback_query.register(on_stats, StatsCb.filter(), flags=stats)
     router.callback_query.register(on_export, ExportCb.filter())
     return router

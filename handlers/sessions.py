@@ -25,14 +25,14 @@ from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, _
-from bot.services import sessions, staff
+from bot.services import sessions
 from bot.services.sessions import SessionError
 from bot.services.staff import Permission, PermissionDenied, StaffRef
 from bot.settings import Settings
 from bot.texts import clipped, local_time
 from handlers.common import deps, esc
 from handlers.fallback import wrong_input
-from handlers.staff import RequirePermission, StaffContext
+from handlers.staff.permissions import FLAG, StaffCan, staff_only, staff_router
 from handlers.states import SessionsV1
 from handlers.widgets import Tr
 from models import DialogueSession, SessionStatus
@@ -47,6 +47,7 @@ MODE = "mode"  # NEW while the wizard runs, EDIT while one item of SID is being 
 DRAFT = "draft"  # what was typed so far: title, date (ISO), time (HH:MM), place, agenda
 NOTICE = "notice"  # one line telling what the last tap did (or why not), shown once
 NEW, EDIT = "new", "edit"
+ADMIN_ONLY = StaffCan(Permission.MANAGE_SESSIONS, "sessions")  # /sessions and its screens
 
 STATUS_LABELS = {
     SessionStatus.PLANNED: N_("planned"),
@@ -158,22 +159,10 @@ async def current_values(manager: DialogManager) -> dict[str, Any]:
 
 async def cmd_sessions(
     message: Message,
-    me: StaffRef | None,
     db: AsyncSession,
     clock: Callable[[], datetime],
     dialog_manager: DialogManager,
 ) -> None:
-    try:
-        await staff.require(
-            db,
-            me or message.from_user.id,
-            Permission.MANAGE_SESSIONS,
-            now=clock(),
-            action="sessions",
-        )
-    except PermissionDenied as denied:
-        await message.answer(str(denied))
-        return
     await dialog_manager.start(SessionsV1.list, mode=StartMode.RESET_STACK)
 
 
@@ -653,14 +642,11 @@ def create_dialog() -> Dialog:
             getter=detail_getter,
         ),
     )
-    dialog.message.middleware(RequirePermission(Permission.MANAGE_SESSIONS, "sessions"))
-    dialog.callback_query.middleware(RequirePermission(Permission.MANAGE_SESSIONS, "sessions"))
-    return dialog
+    return staff_only(dialog, ADMIN_ONLY)
 
 
 def create_router() -> Router:
     """/sessions, ahead of the residents' commands (which once took it as an alias of /lich)."""
-    router = Router(name=__name__)
-    router.message.middleware(StaffContext())
-    router.message.register(cmd_sessions, Command("sessions"))
+    router = staff_router(__name__)
+    router.message.register(cmd_sessions, Command("sessions"), flags={FLAG: ADMIN_ONLY})
     return router
