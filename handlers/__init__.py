@@ -1,6 +1,7 @@
-"""Telegram: aiogram routers and aiogram-dialog dialogs for residents."""
+"""Telegram: aiogram routers and aiogram-dialog dialogs, residents' and staff's."""
 
-from aiogram import Dispatcher
+from aiogram import Dispatcher, Router
+from aiogram_dialog import Dialog
 
 from handlers import (
     answer_rating,
@@ -21,17 +22,9 @@ from handlers import (
 )
 
 
-def include_routers(dp: Dispatcher) -> None:
-    # Commands first (residents', then staff's: a staff router cannot shadow /start), then the
-    # dialogs; the catch-all fallback must stay last, or it would swallow updates meant for the
-    # dialogs. /sessions (admins) comes before the residents' commands, which once read it as
-    # an alias of /lich; it handles nothing else. /broadcast's router comes first too: the
-    # residents' router would take its typed buttons for foreign ones. The announcement wizard
-    # comes before /paper, which reads any document an admin sends as paper forms. The buttons
-    # under reminders and drafted-session notices (handlers.reminders) come before the residents'
-    # router for the same reason, and so does the button under "all your data deleted", which no
-    # dialog owns any more.
-    dp.include_routers(
+def feature_routers() -> list[Router]:
+    """Every router and dialog of the bot, in no particular order."""
+    return [
         sessions.create_router(),
         broadcasts.create_router(),
         reminders.create_router(),
@@ -39,16 +32,30 @@ def include_routers(dp: Dispatcher) -> None:
         start.create_router(),
         answer_rating.create_router(),
         staff.create_router(),
-        broadcasts.create_dialog(),
         paper.create_router(),
         reports.create_router(),
+        broadcasts.create_dialog(),
         consent.create_dialog(),
         menu.create_dialog(),
         survey.create_dialog(),
         mydata.create_dialog(),
         *question.create_dialogs(),
         sessions.create_dialog(),
-        fallback.create_router(),
-    )
+    ]
+
+
+def include_routers(dp: Dispatcher) -> None:
+    # The routers may come in any order. Commands and typed buttons come first: an open dialog
+    # reads any message as its input, so a command or a staff member's answer must be tried
+    # before it. Between routers of one kind, order does not matter: commands and button types
+    # are each handled by one router (checked here), a dialog takes only
+    # its own buttons, and each dialog only the updates of its open screen. The fallback takes
+    # what is left, so it comes last.
+    routers = feature_routers()
+    known = fallback.button_types(routers)
+    fallback.command_owners(routers)  # raises if two routers take one command
+    dialogs = [fallback.dialog_buttons_only(r) for r in routers if isinstance(r, Dialog)]
+    others = [r for r in routers if not isinstance(r, Dialog)]
+    dp.include_routers(*others, *dialogs, fallback.create_router(known))
     errors.register(dp)
     broadcasts.setup_progress(dp)

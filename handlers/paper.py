@@ -33,7 +33,7 @@ from bot.settings import Settings
 from bot.survey.definition import Survey
 from handlers.staff.common import field_label
 from handlers.staff.permissions import can, staff_router
-from handlers.states import QuestionV1
+from handlers.states import BroadcastV1, QuestionV1, StaffV1
 
 SESSION_ARG = re.compile(r"\bsession\s*=\s*(\d{1,9})\b", re.IGNORECASE)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,12 +73,17 @@ async def cmd_paper(
 async def paper_uploader(
     message: Message, db: AsyncSession, **data: Any
 ) -> bool | dict[str, StaffRef]:
-    """A document from someone who may upload paper answers, outside the question dialog's
-    attachment step (where a staff member asking as a resident attaches files too)."""
+    """A document from someone who may upload paper answers, unless another screen awaits a
+    file: the question dialog's attachment step (a staff member asking as a resident), the
+    announcement wizard, or a staff member's pending answer (who is asked for text)."""
     if message.document is None or message.from_user is None:
         return False
     context = data.get(CONTEXT_KEY)
-    if context is not None and context.state == QuestionV1.attachments:
+    if context is not None and (
+        context.state == QuestionV1.attachments or context.state in BroadcastV1
+    ):
+        return False
+    if data.get("raw_state") in StaffV1:
         return False
     me = await staff.find(db, message.from_user.id)
     if me is None or not staff.allows(me, Permission.UPLOAD_PAPER):

@@ -59,13 +59,6 @@ class ExportCb(CallbackData, prefix="ex"):
     n: int = 0  # 1: with the contacts of named questions
 
 
-PREFIXES = frozenset({StatsCb.__prefix__, ExportCb.__prefix__})
-
-
-def owns(data: str | None) -> bool:
-    return bool(data) and data.split(":", 1)[0] in PREFIXES
-
-
 def session_buttons(sessions: list[DialogueSession], make: Callable[[int], CallbackData]):
     return InlineKeyboardMarkup(
         inline_keyboard=[

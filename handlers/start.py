@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandStart
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 from aiogram_dialog import DialogManager, StartMode
-from aiogram_dialog.utils import CB_SEP as DIALOG_SEPARATOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, use_locale
 from bot.services import staff
 from bot.settings import Settings
 from bot.survey.definition import Survey
-from handlers import reports
 from handlers import staff as staff_handlers
 from handlers.common import open_home
-from handlers.fallback import unknown_button
 from handlers.states import DataV1, MenuV1
 
 
@@ -52,13 +49,6 @@ async def cmd_help(message: Message, db: AsyncSession, settings: Settings, surve
     await message.answer(text)
 
 
-def foreign_button(callback: CallbackQuery) -> bool:
-    """Data neither from a dialog (intent id + separator) nor from the staff tools' typed
-    buttons: forged, or from another bot version."""
-    data = callback.data or ""
-    return DIALOG_SEPARATOR not in data and not staff_handlers.owns(data) and not reports.owns(data)
-
-
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_start, CommandStart())
@@ -66,8 +56,4 @@ def create_router() -> Router:
     router.message.register(cmd_my_data, Command("dulieu", "data"))
     router.message.register(cmd_sessions, Command("lich"))
     router.message.register(cmd_help, Command("help", "giupdo"))
-    # Dialog buttons carry an intent id before a separator, and the staff router's buttons a
-    # prefix of their own; other data was never sent by this bot (forged, or from another bot
-    # version) and must not reach the open dialog.
-    router.callback_query.register(unknown_button, foreign_button)
     return router

@@ -17,28 +17,11 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.notify import QuestionCb, RateCb
 from bot.services.staff import Permission
 from handlers.staff import answering, card, commands, questions_list
 from handlers.staff.common import field_label
 from handlers.staff.help import staff_help
 from handlers.staff.permissions import StaffCan, StaffGate
-
-# The buttons of the staff screens (and the rating under a relayed answer): what
-# handlers/start.py's guard against foreign buttons lets through.
-PREFIXES = frozenset(
-    {
-        questions_list.ListCb.__prefix__,
-        card.PickCb.__prefix__,
-        QuestionCb.__prefix__,
-        RateCb.__prefix__,
-    }
-)
-
-
-def owns(data: str | None) -> bool:
-    return bool(data) and data.split(":", 1)[0] in PREFIXES
-
 
 # What handlers/broadcasts.py still imports: the gate under its former names.
 StaffContext = StaffGate
@@ -65,6 +48,5 @@ __all__ = [
     "StaffContext",
     "create_router",
     "field_label",
-    "owns",
     "staff_help",
 ]
