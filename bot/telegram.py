@@ -27,7 +27,7 @@ COMMANDS = (
     ("help", N_("Help")),
 )
 
-# Staff commands with the permission each needs (see handlers/staff.py for their syntax).
+# Staff commands with the permission each needs (see handlers/staff/commands.py for their syntax).
 STAFF_COMMANDS = (
     ("questions", N_("Residents' questions"), Permission.VIEW_QUESTIONS),
     ("stats", N_("Survey figures"), Permission.VIEW_STATS),

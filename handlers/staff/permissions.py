@@ -107,18 +107,15 @@ class StaffGate(BaseMiddleware):
             return None
 
 
+def staff_only(router: Router, required: StaffCan | None = None) -> Router:
+    """Put the gate on a router's (or a dialog's) messages and buttons; with `required`, every
+    update needs it."""
+    gate = StaffGate(required)
+    router.message.middleware(gate)
+    router.callback_query.middleware(gate)
+    return router
+
+
 def staff_router(name: str, required: StaffCan | None = None) -> Router:
-    """A router whose messages and buttons all pass the gate."""
-    router = Router(name=name)
-    gate = StaffGate(required)
-    router.message.middleware(gate)
-    router.callback_query.middleware(gate)
-    return router
-
-
-def staff_only(router: Router, required: StaffCan) -> Router:
-    """Gate a staff-only dialog (or router): every update needs `required`."""
-    gate = StaffGate(required)
-    router.message.middleware(gate)
-    router.callback_query.middleware(gate)
-    return router
+    """A new router whose messages and buttons all pass the gate."""
+    return staff_only(Router(name=name), required)
