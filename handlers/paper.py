@@ -175,7 +175,7 @@ def report(result: PaperImport, survey: Survey) -> str:
 
 
 def create_router() -> Router:
-    """/paper and paper uploads; included right after the staff router, before the dialogs."""
+    """/paper and paper uploads; before the dialogs, as every router (handlers.include_routers)."""
     router = staff_router(__name__)
     router.message.register(
         cmd_paper, Command("paper"), flags=can(Permission.UPLOAD_PAPER, "paper")
