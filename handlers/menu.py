@@ -11,9 +11,10 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import _
 from bot.journey import consent as journey_consent
+from bot.journey import survey as journey_survey
 from bot.journey.steps import Step
-from bot.services import consent, sessions
-from bot.services import survey as survey_service
+from bot.services import sessions
+from bot.services.consent import Purpose
 from bot.texts import session_entry
 from handlers.common import deps
 from handlers.fallback import wrong_input
@@ -27,9 +28,8 @@ async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     agreed = False
     draft_field = None
     if d.resident is not None:
-        decisions = await consent.decisions(d.db, d.resident.id)
-        agreed = consent.granted(decisions, consent.Purpose.SURVEY)
-        draft = await survey_service.find_draft(d.db, d.resident.id) if agreed else None
+        agreed = await journey_consent.granted(d.db, d.resident.id, Purpose.SURVEY)
+        draft = await journey_survey.unfinished_rating(d.db, d.resident.id)
         if draft is not None:
             dialog_manager.dialog_data["draft"] = draft.response_id
             field = d.survey.field(draft.field)

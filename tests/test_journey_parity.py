@@ -168,6 +168,12 @@ QUESTION = [
     Move(tg(ASK), "2", Step.ASK_FIELD),
     Move(tg("Tư pháp – Hộ tịch"), "2", Step.ASK_TEXT),
     Move(
+        tg("> \u200b\u3164"),
+        "\u200b\u3164",
+        Step.ASK_TEXT,
+        error="Please type your answer as a text message.",
+    ),
+    Move(
         tg("> " + "a" * 3001),
         "a" * 3001,
         Step.ASK_TEXT,
@@ -183,6 +189,9 @@ QUESTION = [
     Move(tg("@👤 Answer me by name"), "1", Step.ASK_CONTACT),
     Move(tg(AGREE["vi"]), "1", Step.ASK_NAME),
     Move(tg("> 123"), "123", Step.ASK_NAME, error="Please type your full name."),
+    Move(
+        tg("> \u200b"), "\u200b", Step.ASK_NAME, error="Please type your answer as a text message."
+    ),
     Move(tg("> Nguyễn Văn An"), "Nguyễn Văn An", Step.ASK_PHONE),
     Move(
         tg("> 12"),

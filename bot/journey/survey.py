@@ -15,7 +15,7 @@ from bot.journey.steps import Step
 from bot.services import consent
 from bot.services import survey as survey_service
 from bot.services.consent import Purpose
-from bot.services.survey import Draft, IncompleteSurvey
+from bot.services.survey import Draft, DraftSummary, IncompleteSurvey
 from bot.survey import flow
 from bot.survey.definition import Survey
 
@@ -39,6 +39,14 @@ async def landing(db: AsyncSession, resident_id: str | None, *, resume: bool) ->
         if summary is not None:
             return Landing(Step.QUESTION, summary.response_id)
     return Landing(Step.MENU)
+
+
+async def unfinished_rating(db: AsyncSession, resident_id: str | None) -> DraftSummary | None:
+    """The rating left half-way that the menu offers to continue (only with the survey
+    consent: without it nothing is rated)."""
+    if not await granted(db, resident_id, Purpose.SURVEY):
+        return None
+    return await survey_service.find_draft(db, resident_id)
 
 
 def position_step(draft: Draft) -> Step:

@@ -18,7 +18,6 @@ from bot.journey import survey as journey_survey
 from bot.journey.steps import Step
 from bot.services import residents, sessions
 from bot.services import survey as survey_service
-from bot.services.consent import Purpose
 from bot.texts import plain, session_entry
 
 if TYPE_CHECKING:
@@ -50,11 +49,6 @@ async def go(conv: TextConversation, turn: Turn, step: Step) -> None:
         turn.go(step)
 
 
-async def survey_allowed(turn: Turn) -> bool:
-    resident_id = turn.resident.id if turn.resident else None
-    return await journey_consent.granted(turn.db, resident_id, Purpose.SURVEY)
-
-
 # The menu's entries that open a part of the journey.
 MENU_STEPS = {"rate": Step.FIELD, "ask": Step.ASK_FIELD, "mine": Step.MINE}
 
@@ -78,12 +72,12 @@ def menu_items(turn: Turn) -> list[tuple[str, str]]:
 async def show_menu(conv: TextConversation, turn: Turn) -> str:
     turn.state["menu_draft_field"] = None
     turn.state["menu_draft"] = None
-    if turn.resident is not None and await survey_allowed(turn):
-        summary = await survey_service.find_draft(turn.db, turn.resident.id)
-        if summary is not None:
-            field = conv.survey.field(summary.field)
-            turn.state["menu_draft"] = summary.response_id
-            turn.state["menu_draft_field"] = field.label.get(turn.locale) if field else ""
+    resident_id = turn.resident.id if turn.resident else None
+    summary = await journey_survey.unfinished_rating(turn.db, resident_id)
+    if summary is not None:
+        field = conv.survey.field(summary.field)
+        turn.state["menu_draft"] = summary.response_id
+        turn.state["menu_draft_field"] = field.label.get(turn.locale) if field else ""
     items = menu_items(turn)
     return "\n".join(
         [
@@ -138,9 +132,8 @@ async def switch_language(turn: Turn) -> None:
 
 async def rate_now(conv: TextConversation, turn: Turn) -> None:
     """The reminder's word "đánh giá": the rating left half-way, else a field to rate."""
-    summary = None
-    if await survey_allowed(turn):
-        summary = await survey_service.find_draft(turn.db, turn.resident.id)
+    resident_id = turn.resident.id if turn.resident else None
+    summary = await journey_survey.unfinished_rating(turn.db, resident_id)
     if summary is not None:
         draft = await survey_service.load(
             turn.db, conv.survey, summary.response_id, turn.resident.id
