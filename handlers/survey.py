@@ -20,7 +20,6 @@ from bot.i18n import _
 from bot.journey import consent as journey_consent
 from bot.journey import survey as journey_survey
 from bot.journey.steps import Step
-from bot.services import sessions
 from bot.services import survey as survey_service
 from bot.services.survey import Draft, InvalidAnswer
 from bot.survey import flow
@@ -74,11 +73,9 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
 
 async def field_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     d = deps(dialog_manager)
-    session = await sessions.session_for_answers(
-        d.db, d.now, d.settings.zone, d.settings.default_locale
-    )
+    choice = await journey_survey.field_choice(d.db, d.settings, d.now, d.resident.id)
+    session, rated = choice.session, choice.rated
     dialog_manager.dialog_data["sid"] = session.id
-    rated = await survey_service.rated_fields(d.db, d.resident.id, session.id)
     fields = [
         {"id": f.id, "label": ("✅ " if f.id in rated else "") + f.label.get(d.locale)}
         for f in d.survey.fields

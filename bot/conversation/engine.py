@@ -29,6 +29,7 @@ from bot.conversation.screens.registry import SCREENS
 from bot.conversation.turn import Clock, Turn
 from bot.i18n import _
 from bot.journey.checks import Invalid
+from bot.journey.steps import Step
 from bot.services import residents
 from bot.services.questions import clean_text
 from bot.services.survey import InvalidAnswer
@@ -150,10 +151,10 @@ class TextConversation:
         inbound = turn.inbound
         if turn.state.get("screen") is None:
             if turn.resident is None:
-                turn.go("notice")  # a first message, whatever it says, is answered by the notice
+                turn.go(Step.NOTICE)  # a first message, whatever it says, is answered by the notice
                 return
             await home.land(self, turn)  # known, with no conversation kept: read from the menu
-            if turn.screen == "notice":
+            if turn.screen == Step.NOTICE:
                 return
         if await ask.take_image(turn):
             return
@@ -195,11 +196,11 @@ class TextConversation:
         if word is Keyword.RESTART:
             await survey.start_over(self, turn)
             return True
-        if word is Keyword.MENU or (word is Keyword.CANCEL and turn.screen != "menu"):
-            turn.go("menu")
+        if word is Keyword.MENU or (word is Keyword.CANCEL and turn.screen != Step.MENU):
+            turn.go(Step.MENU)
             return True
         if word is Keyword.DATA:
-            turn.go("data")
+            turn.go(Step.DATA)
             return True
         aside = asides.read(text)
         if aside is asides.Aside.VIEW_ANSWER:

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import _
 from bot.journey.consent import granted
 from bot.journey.steps import Step
-from bot.services import consent
+from bot.services import consent, sessions
 from bot.services import survey as survey_service
 from bot.services.consent import Purpose
 from bot.services.survey import Draft, DraftSummary, IncompleteSurvey
+from bot.settings import Settings
 from bot.survey import flow
 from bot.survey.definition import Survey
+from models import DialogueSession
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,19 @@ async def unfinished_rating(db: AsyncSession, resident_id: str | None) -> DraftS
     if not await granted(db, resident_id, Purpose.SURVEY):
         return None
     return await survey_service.find_draft(db, resident_id)
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    session: DialogueSession  # the session the answers go to
+    rated: set[str]  # fields the resident already rated for it (marked ✅; rated again if chosen)
+
+
+async def field_choice(
+    db: AsyncSession, settings: Settings, now: datetime, resident_id: str
+) -> FieldChoice:
+    session = await sessions.session_for_answers(db, now, settings.zone, settings.default_locale)
+    return FieldChoice(session, await survey_service.rated_fields(db, resident_id, session.id))
 
 
 def position_step(draft: Draft) -> Step:

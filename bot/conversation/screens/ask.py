@@ -178,7 +178,7 @@ async def fetch_image(conv: TextConversation, inbound: Inbound) -> bytes | None:
         stored = await load_state(db, inbound.channel, inbound.user_id)
     state = stored[1] if stored else {}
     items = (state.get("ask") or {}).get("attachments") or []
-    if state.get("screen") != "ask:attachments" or len(items) >= MAX_ATTACHMENTS:
+    if state.get("screen") != Step.ASK_ATTACHMENTS or len(items) >= MAX_ATTACHMENTS:
         return None
     return await conv.download(inbound.photo_url)
 
@@ -187,7 +187,7 @@ async def take_image(turn: Turn) -> bool:
     """An image on the evidence step is kept: its bytes in `draft_attachments`, its row's
     id in the conversation state, until the question is sent."""
     inbound = turn.inbound
-    if turn.screen != "ask:attachments" or inbound.kind is not Kind.IMAGE:
+    if turn.screen != Step.ASK_ATTACHMENTS or inbound.kind is not Kind.IMAGE:
         return False
     ask = ask_draft(turn)
     try:

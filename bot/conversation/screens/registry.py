@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.parsing import Keyword
 from bot.conversation.screens import ask, consent, data, home, mine, survey
+from bot.journey.steps import Step
 
 if TYPE_CHECKING:
     from bot.conversation.engine import TextConversation
@@ -25,41 +26,43 @@ class Screen:
     on_reply: Reply | None = None
 
 
+# Keyed by the name kept in the conversation state (a `Step`, or "reminder": where an
+# earlier version left a conversation).
 SCREENS: dict[str, Screen] = {
     # the notice and consent (handlers/consent.py)
-    "notice": Screen(consent.show_notice, consent.on_notice),
-    "consent:reminders": Screen(consent.show_reminders, consent.on_reminders),
-    "consent:contact": Screen(consent.show_contact, consent.on_contact),
-    "declined": Screen(consent.show_declined, consent.on_declined),
+    Step.NOTICE: Screen(consent.show_notice, consent.on_notice),
+    Step.CONSENT_REMINDERS: Screen(consent.show_reminders, consent.on_reminders),
+    Step.CONSENT_CONTACT: Screen(consent.show_contact, consent.on_contact),
+    Step.DECLINED: Screen(consent.show_declined, consent.on_declined),
     # the menu and the sessions (handlers/menu.py)
-    "menu": Screen(home.show_menu, home.on_menu),
-    "sessions": Screen(home.show_sessions, home.on_sessions),
+    Step.MENU: Screen(home.show_menu, home.on_menu),
+    Step.SESSIONS: Screen(home.show_sessions, home.on_sessions),
     "reminder": Screen(home.show_reminder, home.on_reminder),
     # rating a field (handlers/survey.py)
-    "field": Screen(survey.show_field, survey.on_field),
-    "replace": Screen(survey.show_replace, survey.on_replace),
-    "procedure": Screen(survey.show_procedure, survey.on_procedure),
-    "question": Screen(survey.show_question, survey.on_question),
-    "contact": Screen(survey.show_contact, survey.on_contact),
-    "review": Screen(survey.show_review, survey.on_review),
-    "done": Screen(survey.show_done, survey.on_done),
+    Step.FIELD: Screen(survey.show_field, survey.on_field),
+    Step.REPLACE: Screen(survey.show_replace, survey.on_replace),
+    Step.PROCEDURE: Screen(survey.show_procedure, survey.on_procedure),
+    Step.QUESTION: Screen(survey.show_question, survey.on_question),
+    Step.CONTACT: Screen(survey.show_contact, survey.on_contact),
+    Step.REVIEW: Screen(survey.show_review, survey.on_review),
+    Step.DONE: Screen(survey.show_done, survey.on_done),
     # a question or recommendation (handlers/question.py)
-    "ask:field": Screen(ask.show_field, ask.on_field),
-    "ask:text": Screen(ask.show_text, ask.on_text),
-    "ask:redirect": Screen(ask.show_redirect, ask.on_redirect),
-    "ask:clarify": Screen(ask.show_clarify, ask.on_clarify),
-    "ask:attachments": Screen(ask.show_attachments, ask.on_attachments),
-    "ask:identity": Screen(ask.show_identity, ask.on_identity),
-    "ask:contact": Screen(ask.show_contact, ask.on_contact),
-    "ask:name": Screen(ask.show_name, ask.on_name),
-    "ask:phone": Screen(ask.show_phone, ask.on_phone),
-    "ask:review": Screen(ask.show_review, ask.on_review),
-    "ask:sent": Screen(ask.show_sent, ask.on_sent),
+    Step.ASK_FIELD: Screen(ask.show_field, ask.on_field),
+    Step.ASK_TEXT: Screen(ask.show_text, ask.on_text),
+    Step.ASK_REDIRECT: Screen(ask.show_redirect, ask.on_redirect),
+    Step.ASK_CLARIFY: Screen(ask.show_clarify, ask.on_clarify),
+    Step.ASK_ATTACHMENTS: Screen(ask.show_attachments, ask.on_attachments),
+    Step.ASK_IDENTITY: Screen(ask.show_identity, ask.on_identity),
+    Step.ASK_CONTACT: Screen(ask.show_contact, ask.on_contact),
+    Step.ASK_NAME: Screen(ask.show_name, ask.on_name),
+    Step.ASK_PHONE: Screen(ask.show_phone, ask.on_phone),
+    Step.ASK_REVIEW: Screen(ask.show_review, ask.on_review),
+    Step.ASK_SENT: Screen(ask.show_sent, ask.on_sent),
     # my questions (handlers/question.py)
-    "mine": Screen(mine.show_list, mine.on_list),
-    "mine:detail": Screen(mine.show_detail, mine.on_detail),
+    Step.MINE: Screen(mine.show_list, mine.on_list),
+    Step.MINE_DETAIL: Screen(mine.show_detail, mine.on_detail),
     # /dulieu (handlers/mydata.py)
-    "data": Screen(data.show_overview, data.on_overview),
-    "data:delete": Screen(data.show_delete, data.on_delete),
-    "deleted": Screen(data.show_deleted),
+    Step.DATA: Screen(data.show_overview, data.on_overview),
+    Step.DATA_DELETE: Screen(data.show_delete, data.on_delete),
+    Step.DELETED: Screen(data.show_deleted),
 }

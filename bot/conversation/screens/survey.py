@@ -15,7 +15,6 @@ from bot.i18n import _
 from bot.journey import consent as journey_consent
 from bot.journey import survey as journey_survey
 from bot.journey.steps import Step
-from bot.services import sessions
 from bot.services import survey as survey_service
 from bot.services.survey import Draft
 from bot.survey import flow
@@ -31,11 +30,9 @@ if TYPE_CHECKING:
 
 
 async def show_field(conv: TextConversation, turn: Turn) -> str:
-    session = await sessions.session_for_answers(
-        turn.db, turn.now, conv.settings.zone, conv.settings.default_locale
-    )
+    choice = await journey_survey.field_choice(turn.db, conv.settings, turn.now, turn.resident.id)
+    session, rated = choice.session, choice.rated
     turn.state["sid"] = session.id
-    rated = await survey_service.rated_fields(turn.db, turn.resident.id, session.id)
     lines = [
         (i, ("✅ " if f.id in rated else "") + f.label.get(turn.locale))
         for i, f in enumerate(conv.survey.fields, start=1)
@@ -297,7 +294,7 @@ def question_screen(question: Question, locale: str) -> understanding.Screen:
 async def start_over(conv: TextConversation, turn: Turn) -> None:
     """ "làm lại", "từ đầu": a rating in progress goes back to its first question, answers
     kept (each shown ✓, changed by typing again); anywhere else, as /start."""
-    draft = current_draft(turn) if turn.screen in ("question", "review") else None
+    draft = current_draft(turn) if turn.screen in (Step.QUESTION, Step.REVIEW) else None
     if draft is None:
         await home.land(conv, turn, resume=True)
         return
