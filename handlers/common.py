@@ -11,13 +11,14 @@ from typing import Any
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.journey import consent as journey_consent
+from bot.journey import survey as journey_survey
 from bot.services import consent
-from bot.services import survey as survey_service
 from bot.services.residents import ResidentRef
 from bot.settings import Settings
 from bot.survey.definition import Survey
 from handlers.middlewares import CHANNEL
-from handlers.states import ConsentV1, MenuV1, SurveyV1
+from handlers.states import STATE_OF, MenuV1
 
 
 @dataclass
@@ -50,13 +51,13 @@ async def record_consent(
     d: Deps, purpose: consent.Purpose, given: bool, *, resident_id: str | None = None
 ) -> None:
     """Log a decision made on Telegram under the current notice (the resident's by default)."""
-    await consent.record(
+    await journey_consent.record(
         d.db,
         resident_id or d.resident.id,
         purpose,
         given,
         channel=CHANNEL,
-        notice_version=d.settings.notice_version,
+        settings=d.settings,
         now=d.now,
     )
 
@@ -66,25 +67,13 @@ async def open_home(
 ) -> None:
     """Consent first for someone new; their unfinished rating if there is one; else the menu."""
     d = deps(manager)
-    mode = StartMode.RESET_STACK
-    if d.resident is None:
-        await manager.start(ConsentV1.survey, mode=mode, show_mode=show_mode)
-        return
-    decisions = await consent.decisions(d.db, d.resident.id)
-    if consent.Purpose.SURVEY not in decisions:
-        await manager.start(ConsentV1.survey, mode=mode, show_mode=show_mode)
-        return
-    if resume and consent.granted(decisions, consent.Purpose.SURVEY):
-        draft = await survey_service.find_draft(d.db, d.resident.id)
-        if draft is not None:
-            await manager.start(
-                SurveyV1.question,
-                data={"rid": draft.response_id, "resumed": True},
-                mode=mode,
-                show_mode=show_mode,
-            )
-            return
-    await manager.start(MenuV1.main, mode=mode, show_mode=show_mode)
+    landing = await journey_survey.landing(
+        d.db, d.resident.id if d.resident else None, resume=resume
+    )
+    data = {"rid": landing.response_id, "resumed": True} if landing.response_id else None
+    await manager.start(
+        STATE_OF[landing.step], data=data, mode=StartMode.RESET_STACK, show_mode=show_mode
+    )
 
 
 async def to_menu(_event: Any, _widget: Any, manager: DialogManager) -> None:

@@ -9,6 +9,8 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 
+from bot.journey import consent as journey_consent
+from bot.journey.steps import Step
 from bot.services import residents
 from bot.services.consent import Purpose
 from bot.texts import CONSENT_QUESTIONS, NOTICE, NOTICE_SHORT, ward_committee
@@ -16,13 +18,8 @@ from handlers.common import CHANNEL, deps, open_home, record_consent, to_menu
 from handlers.fallback import wrong_input
 from handlers.language import language_button
 from handlers.middlewares import remember_resident
-from handlers.states import ConsentV1
+from handlers.states import STATE_OF, ConsentV1
 from handlers.widgets import Tr
-
-NEXT_STATE = {
-    Purpose.SURVEY: ConsentV1.reminders,
-    Purpose.REMINDERS: ConsentV1.contact,
-}
 
 
 async def notice_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -45,13 +42,24 @@ def _decide(purpose: Purpose, given: bool):
             d.db, CHANNEL, str(callback.from_user.id), d.locale
         )
         await remember_resident(manager.middleware_data, resident)
-        await record_consent(d, purpose, given, resident_id=resident.id)
-        if purpose is Purpose.SURVEY and not given:
-            await manager.switch_to(ConsentV1.declined)
-        elif purpose in NEXT_STATE:
-            await manager.switch_to(NEXT_STATE[purpose])
+        if purpose is Purpose.CONTACT:
+            decision = await journey_consent.decide_contact(
+                d.db,
+                resident.id,
+                given,
+                asked_on=Step.CONSENT_CONTACT,
+                channel=CHANNEL,
+                settings=d.settings,
+                now=d.now,
+            )
+            step = decision.step
         else:
+            await record_consent(d, purpose, given, resident_id=resident.id)
+            step = journey_consent.after_notice(purpose, given)
+        if step is Step.HOME:
             await open_home(manager, show_mode=ShowMode.EDIT)
+        else:
+            await manager.switch_to(STATE_OF[step])
 
     return on_click
 

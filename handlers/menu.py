@@ -10,13 +10,16 @@ from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import _
-from bot.services import consent, sessions
-from bot.services import survey as survey_service
+from bot.journey import consent as journey_consent
+from bot.journey import survey as journey_survey
+from bot.journey.steps import Step
+from bot.services import sessions
+from bot.services.consent import Purpose
 from bot.texts import session_entry
 from handlers.common import deps
 from handlers.fallback import wrong_input
 from handlers.language import language_button
-from handlers.states import ConsentV1, DataV1, MenuV1, MyQuestionsV1, QuestionV1, SurveyV1
+from handlers.states import STATE_OF, DataV1, MenuV1, SurveyV1
 from handlers.widgets import Tr
 
 
@@ -25,9 +28,8 @@ async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     agreed = False
     draft_field = None
     if d.resident is not None:
-        decisions = await consent.decisions(d.db, d.resident.id)
-        agreed = consent.granted(decisions, consent.Purpose.SURVEY)
-        draft = await survey_service.find_draft(d.db, d.resident.id) if agreed else None
+        agreed = await journey_consent.granted(d.db, d.resident.id, Purpose.SURVEY)
+        draft = await journey_survey.unfinished_rating(d.db, d.resident.id)
         if draft is not None:
             dialog_manager.dialog_data["draft"] = draft.response_id
             field = d.survey.field(draft.field)
@@ -48,16 +50,17 @@ async def continue_draft(_callback: CallbackQuery, _button: Button, manager: Dia
     await manager.start(SurveyV1.question, data={"rid": manager.dialog_data["draft"]})
 
 
-def needs_consent(state):
-    """A button that starts `state` once the survey consent is given, else asks for it."""
+def needs_consent(step: Step):
+    """A button that opens `step` once the survey consent is given, else asks for it."""
 
     async def on_click(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
         d = deps(manager)
-        decisions = await consent.decisions(d.db, d.resident.id) if d.resident else {}
-        if consent.granted(decisions, consent.Purpose.SURVEY):
-            await manager.start(state)
+        resident_id = d.resident.id if d.resident else None
+        opened = await journey_consent.menu_entry(d.db, resident_id, step)
+        if opened is Step.NOTICE:
+            await manager.start(STATE_OF[opened], mode=StartMode.RESET_STACK)
         else:
-            await manager.start(ConsentV1.survey, mode=StartMode.RESET_STACK)
+            await manager.start(STATE_OF[opened])
 
     return on_click
 
@@ -76,14 +79,14 @@ def create_dialog() -> Dialog:
             Button(
                 Tr("📝 Rate a field's procedures"),
                 id="rate",
-                on_click=needs_consent(SurveyV1.field),
+                on_click=needs_consent(Step.FIELD),
             ),
             Button(
                 Tr("✉️ Send a question or recommendation"),
                 id="ask",
-                on_click=needs_consent(QuestionV1.field),
+                on_click=needs_consent(Step.ASK_FIELD),
             ),
-            Button(Tr("📬 My questions"), id="mine", on_click=needs_consent(MyQuestionsV1.list)),
+            Button(Tr("📬 My questions"), id="mine", on_click=needs_consent(Step.MINE)),
             SwitchTo(Tr("📅 Upcoming dialogue sessions"), id="sess", state=MenuV1.sessions),
             language_button(),
             Start(Tr("🔒 My data"), id="data", state=DataV1.overview),

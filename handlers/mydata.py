@@ -12,11 +12,13 @@ from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import _
-from bot.services import consent, data_rights
+from bot.journey import consent as journey_consent
+from bot.journey import data as journey_data
+from bot.services import data_rights
 from bot.services.consent import PURPOSES, Purpose
 from bot.storage import forget_user
 from bot.texts import consent_action, data_report
-from handlers.common import deps, open_home, record_consent, to_menu
+from handlers.common import CHANNEL, deps, open_home, to_menu
 from handlers.fallback import wrong_input
 from handlers.middlewares import AFTER_UPDATE
 from handlers.states import DataV1
@@ -41,9 +43,9 @@ async def on_toggle(_cb: CallbackQuery, _w: Any, manager: DialogManager, item: s
     d = deps(manager)
     if d.resident is None or item not in Purpose.__members__.values():
         return
-    purpose = Purpose(item)
-    decisions = await consent.decisions(d.db, d.resident.id)
-    await record_consent(d, purpose, not consent.granted(decisions, purpose))
+    await journey_consent.toggle(
+        d.db, d.resident.id, Purpose(item), channel=CHANNEL, settings=d.settings, now=d.now
+    )
 
 
 async def on_delete(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
@@ -53,9 +55,7 @@ async def on_delete(callback: CallbackQuery, _button: Button, manager: DialogMan
     data = manager.middleware_data
     after = data[AFTER_UPDATE]
     if d.resident is not None:
-        erased = await data_rights.erase_everything(
-            d.db, d.resident.id, staff_locale=d.settings.default_locale
-        )
+        erased_sessions = await journey_data.erase(d.db, d.resident.id, d.settings)
         after.append(
             partial(
                 refresh_exports,
@@ -63,7 +63,7 @@ async def on_delete(callback: CallbackQuery, _button: Button, manager: DialogMan
                 d.settings,
                 d.survey,
                 data["export_dir"],
-                sorted(erased.sessions),
+                erased_sessions,
             )
         )
     await manager.reset_stack()

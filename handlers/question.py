@@ -23,10 +23,11 @@ from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import _
-from bot.services import consent
+from bot.journey import consent as journey_consent
+from bot.journey import question as journey_question
+from bot.journey.checks import Invalid
+from bot.journey.steps import Step
 from bot.services import questions as question_service
-from bot.services.consent import Purpose
-from bot.services.drafts import file_draft
 from bot.services.questions import QuestionError
 from bot.texts import (
     CLARIFY,
@@ -36,10 +37,9 @@ from bot.texts import (
     redirect_text,
     signature,
 )
-from bot.triage import Handling, triage
-from handlers.common import CHANNEL, deps, esc, record_consent, to_menu
+from handlers.common import CHANNEL, deps, esc, to_menu
 from handlers.fallback import wrong_input
-from handlers.states import MyQuestionsV1, QuestionV1
+from handlers.states import STATE_OF, MyQuestionsV1, QuestionV1
 from handlers.widgets import Tr, choice_list
 
 DRAFT_KEY = "question_draft"  # FSM data: the question being written
@@ -62,11 +62,9 @@ def field_label(manager: DialogManager, field_id: str | None) -> str:
 
 async def on_start(_start_data: Any, manager: DialogManager) -> None:
     """A draft left half-way is taken up where it stopped."""
-    draft = await get_draft(manager)
-    if draft.get("text"):
-        await manager.switch_to(QuestionV1.review, show_mode=ShowMode.EDIT)
-    elif draft.get("field"):
-        await manager.switch_to(QuestionV1.text, show_mode=ShowMode.EDIT)
+    step = journey_question.resume_step(await get_draft(manager))
+    if step is not Step.ASK_FIELD:
+        await manager.switch_to(STATE_OF[step], show_mode=ShowMode.EDIT)
 
 
 # --- field and text ----------------------------------------------------------------------
@@ -98,27 +96,14 @@ async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 
 async def on_text(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
     manager.show_mode = ShowMode.SEND
-    text = question_service.clean_text(message.text)
-    if not text:  # no text, or only blanks and invisible characters
-        await message.answer(_("Please write your question or recommendation as a text message."))
-        return
-    if len(text) > question_service.MAX_TEXT:
-        await message.answer(
-            _("Your text has {count} characters; the limit is {limit}. Please shorten it.").format(
-                count=len(text), limit=question_service.MAX_TEXT
-            )
-        )
-        return
     draft = await get_draft(manager)
-    result = triage(text)
-    draft.update(text=text, flag=False, recommendation=result.recommendation)
+    try:
+        step = journey_question.take_text(draft, message.text)
+    except Invalid as problem:
+        await message.answer(str(problem))
+        return
     await put_draft(manager, draft)
-    if result.handling is Handling.REDIRECT:
-        await manager.switch_to(QuestionV1.redirect)
-    elif result.handling is Handling.CLARIFY:
-        await manager.switch_to(QuestionV1.clarify)
-    else:
-        await manager.switch_to(QuestionV1.attachments)
+    await manager.switch_to(STATE_OF[step])
 
 
 async def redirect_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -132,23 +117,20 @@ async def redirect_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
     }
 
 
-async def on_send_anyway(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+async def on_send_as_recommendation(
+    _cb: CallbackQuery, _button: Button, manager: DialogManager
+) -> None:
+    """A mix sends only its recommendation part; a whole message goes flagged for the office
+    (the button's label says which)."""
     draft = await get_draft(manager)
-    draft["flag"] = True  # the office can filter on it
-    draft.pop("recommendation", None)
+    step = journey_question.send_as_recommendation(draft)
     await put_draft(manager, draft)
-    await manager.switch_to(QuestionV1.attachments)
+    await manager.switch_to(STATE_OF[step])
 
 
-async def on_send_part(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    """A mix: only its recommendation goes on, as an ordinary question; the rest was told
-    where it belongs."""
-    draft = await get_draft(manager)
-    part = draft.pop("recommendation", None)
-    if part:
-        draft.update(text=part, flag=False)
-    await put_draft(manager, draft)
-    await manager.switch_to(QuestionV1.attachments)
+async def on_clarified(_cb: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    step = journey_question.clarified(is_complaint=button.widget_id == "complaint")
+    await manager.switch_to(STATE_OF[step])
 
 
 async def on_cancel(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
@@ -172,16 +154,11 @@ async def on_attachment(message: Message, _widget: MessageInput, manager: Dialog
         await message.answer(_("Please send a photo or a document, or tap Continue."))
         return
     draft = await get_draft(manager)
-    items = list(draft.get("attachments") or [])
-    if len(items) >= question_service.MAX_ATTACHMENTS:
-        await message.answer(
-            _("You can attach at most {limit} photos or documents.").format(
-                limit=question_service.MAX_ATTACHMENTS
-            )
-        )
+    try:
+        journey_question.add_attachment(draft, item)
+    except Invalid as problem:
+        await message.answer(str(problem))
         return
-    items.append(item)
-    draft["attachments"] = items
     await put_draft(manager, draft)
 
 
@@ -202,42 +179,40 @@ def attachment_of(message: Message) -> dict[str, Any] | None:
 
 
 async def on_identity(_cb: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    draft = await get_draft(manager)
-    named = button.widget_id == "named"
-    draft["named"] = named
-    await put_draft(manager, draft)
-    if not named:
-        await manager.switch_to(QuestionV1.review)
-        return
     d = deps(manager)
-    decisions = await consent.decisions(d.db, d.resident.id)
-    if consent.granted(decisions, Purpose.CONTACT):
-        await manager.switch_to(QuestionV1.name)
-    else:
-        await manager.switch_to(QuestionV1.contact)
+    draft = await get_draft(manager)
+    step = await journey_question.choose_identity(
+        d.db, d.resident.id, draft, named=button.widget_id == "named"
+    )
+    await put_draft(manager, draft)
+    await manager.switch_to(STATE_OF[step])
 
 
 async def on_contact_consent(_cb: CallbackQuery, button: Button, manager: DialogManager) -> None:
     d = deps(manager)
-    given = button.widget_id == "c_yes"
-    await record_consent(d, Purpose.CONTACT, given)
-    if given:
-        await manager.switch_to(QuestionV1.name)
-        return
+    decision = await journey_consent.decide_contact(
+        d.db,
+        d.resident.id,
+        button.widget_id == "c_yes",
+        asked_on=Step.ASK_CONTACT,
+        channel=CHANNEL,
+        settings=d.settings,
+        now=d.now,
+    )
     draft = await get_draft(manager)
-    draft["named"] = False
+    draft["named"] = decision.named
     await put_draft(manager, draft)
-    await manager.switch_to(QuestionV1.review)
+    await manager.switch_to(STATE_OF[decision.step])
 
 
 async def on_name(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
     manager.show_mode = ShowMode.SEND
-    name = question_service.clean_text(message.text or "")
-    if not name or len(name) > question_service.MAX_NAME:
-        await message.answer(_("Please type your full name."))
-        return
     draft = await get_draft(manager)
-    draft["name"] = name
+    try:
+        step = journey_question.take_name(draft, message.text)
+    except Invalid as problem:
+        await message.answer(str(problem))
+        return
     await put_draft(manager, draft)
     # Telegram can send the number itself: a button under the input field, used once.
     share = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
@@ -247,21 +222,21 @@ async def on_name(message: Message, _widget: MessageInput, manager: DialogManage
             keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True
         ),
     )
-    await manager.switch_to(QuestionV1.phone)
+    await manager.switch_to(STATE_OF[step])
 
 
 async def on_phone(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
     manager.show_mode = ShowMode.SEND
-    raw = message.contact.phone_number if message.contact else (message.text or "")
-    phone = question_service.normalise_phone(raw)
-    if phone is None:
-        await message.answer(_("Please type a Vietnamese phone number, for example 0912 345 678."))
-        return
+    raw = message.contact.phone_number if message.contact else message.text
     draft = await get_draft(manager)
-    draft["phone"] = phone
+    try:
+        step = journey_question.take_phone(draft, raw)
+    except Invalid as problem:
+        await message.answer(str(problem))
+        return
     await put_draft(manager, draft)
     await message.answer(_("Thank you."), reply_markup=ReplyKeyboardRemove())
-    await manager.switch_to(QuestionV1.review)
+    await manager.switch_to(STATE_OF[step])
 
 
 async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -282,30 +257,30 @@ async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[s
 async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     d = deps(manager)
     draft = await get_draft(manager)
-    if not draft.get("text") or not draft.get("field"):
-        await manager.switch_to(QuestionV1.field)
-        return
     try:
-        filed = await file_draft(
+        sent = await journey_question.send(
             d.db,
+            draft,
             resident_id=d.resident.id,
             channel=CHANNEL,
             external_id=str(callback.from_user.id),
-            draft=draft,
             locale=d.locale,
             settings=d.settings,
             now=d.now,
         )
-    except QuestionError as problem:
+    except Invalid as problem:
         await callback.answer(str(problem)[:200], show_alert=True)
         return
+    if not isinstance(sent, journey_question.Sent):
+        await manager.switch_to(STATE_OF[sent])
+        return
     await put_draft(manager, None)
-    manager.dialog_data["sent"] = {"code": filed.code, "named": bool(draft.get("named"))}
+    manager.dialog_data["sent"] = {"code": sent.filed.code, "named": sent.named}
     notifier = manager.middleware_data.get("notifier")
     if notifier is not None:
         await d.db.commit()  # staff are told of a question that is stored
-        await notifier.question_filed(filed.id)
-    await manager.switch_to(QuestionV1.sent)
+        await notifier.question_filed(sent.filed.id)
+    await manager.switch_to(STATE_OF[sent.step])
 
 
 async def sent_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -416,12 +391,15 @@ def create_dialogs() -> list[Dialog]:
                 when="whole",
             ),
             Button(
-                Tr("Send the recommendation part"), id="part", on_click=on_send_part, when="mixed"
+                Tr("Send the recommendation part"),
+                id="part",
+                on_click=on_send_as_recommendation,
+                when="mixed",
             ),
             Button(
                 Tr("Send it as a recommendation"),
                 id="anyway",
-                on_click=on_send_anyway,
+                on_click=on_send_as_recommendation,
                 when="whole",
             ),
             SwitchTo(Tr("✏️ Edit the text"), id="edit", state=QuestionV1.text),
@@ -432,10 +410,8 @@ def create_dialogs() -> list[Dialog]:
         ),
         Window(
             Tr(CLARIFY),
-            SwitchTo(
-                Tr("(1) Feedback or a recommendation"), id="feedback", state=QuestionV1.attachments
-            ),
-            SwitchTo(Tr("(2) A complaint or a report"), id="complaint", state=QuestionV1.redirect),
+            Button(Tr("(1) Feedback or a recommendation"), id="feedback", on_click=on_clarified),
+            Button(Tr("(2) A complaint or a report"), id="complaint", on_click=on_clarified),
             wrong_input(),
             state=QuestionV1.clarify,
         ),

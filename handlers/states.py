@@ -3,6 +3,8 @@ either orphans saved dialogs: bump the suffix on purpose when a dialog's shape c
 
 from aiogram.fsm.state import State, StatesGroup
 
+from bot.journey.steps import Step
+
 
 class ConsentV1(StatesGroup):
     survey = State()
@@ -81,3 +83,37 @@ class BroadcastV1(StatesGroup):
     text = State()
     attachment = State()
     preview = State()
+
+
+# The dialog state that renders each step of the journey (`bot.journey.steps`); `HOME` and
+# `DELETED` have none (landing is `handlers.common.open_home`; erasure leaves no dialog).
+STATE_OF: dict[Step, State] = {
+    Step.NOTICE: ConsentV1.survey,
+    Step.CONSENT_REMINDERS: ConsentV1.reminders,
+    Step.CONSENT_CONTACT: ConsentV1.contact,
+    Step.DECLINED: ConsentV1.declined,
+    Step.MENU: MenuV1.main,
+    Step.SESSIONS: MenuV1.sessions,
+    Step.FIELD: SurveyV1.field,
+    Step.PROCEDURE: SurveyV1.procedure,
+    Step.REPLACE: SurveyV1.replace,
+    Step.QUESTION: SurveyV1.question,
+    Step.CONTACT: SurveyV1.contact,
+    Step.REVIEW: SurveyV1.review,
+    Step.DONE: SurveyV1.done,
+    Step.ASK_FIELD: QuestionV1.field,
+    Step.ASK_TEXT: QuestionV1.text,
+    Step.ASK_REDIRECT: QuestionV1.redirect,
+    Step.ASK_CLARIFY: QuestionV1.clarify,
+    Step.ASK_ATTACHMENTS: QuestionV1.attachments,
+    Step.ASK_IDENTITY: QuestionV1.identity,
+    Step.ASK_CONTACT: QuestionV1.contact,
+    Step.ASK_NAME: QuestionV1.name,
+    Step.ASK_PHONE: QuestionV1.phone,
+    Step.ASK_REVIEW: QuestionV1.review,
+    Step.ASK_SENT: QuestionV1.sent,
+    Step.MINE: MyQuestionsV1.list,
+    Step.MINE_DETAIL: MyQuestionsV1.detail,
+    Step.DATA: DataV1.overview,
+    Step.DATA_DELETE: DataV1.confirm_delete,
+}

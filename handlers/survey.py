@@ -17,16 +17,17 @@ from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import _
-from bot.services import consent, sessions
+from bot.journey import consent as journey_consent
+from bot.journey import survey as journey_survey
+from bot.journey.steps import Step
 from bot.services import survey as survey_service
-from bot.services.consent import Purpose
-from bot.services.survey import Draft, IncompleteSurvey, InvalidAnswer
+from bot.services.survey import Draft, InvalidAnswer
 from bot.survey import flow
 from bot.survey.definition import QuestionType
 from bot.texts import procedure_line, rating_summary
-from handlers.common import CHANNEL, deps, esc, record_consent, to_menu
+from handlers.common import CHANNEL, deps, esc, to_menu
 from handlers.fallback import hint_for, wrong_input
-from handlers.states import SurveyV1
+from handlers.states import STATE_OF, SurveyV1
 from handlers.widgets import Tr, choice_list
 
 DRAFT_KEY = "draft"  # dialog_data: the draft as a plain dict, so a tap needs no query
@@ -53,10 +54,11 @@ def keep(manager: DialogManager, draft: Draft) -> None:
     manager.dialog_data[DRAFT_KEY] = draft.as_dict()
 
 
-async def show_position(manager: DialogManager, draft: Draft) -> None:
-    """Remember the draft as the services left it and show the screen for its position."""
+async def show_position(manager: DialogManager, draft: Draft, step: Step | None = None) -> None:
+    """Remember the draft as the services left it and show the screen of `step`, by default
+    the one for its position."""
     keep(manager, draft)
-    state = SurveyV1.review if draft.position == flow.REVIEW else SurveyV1.question
+    state = STATE_OF[step or journey_survey.position_step(draft)]
     if manager.current_context().state != state:
         await manager.switch_to(state)
 
@@ -71,11 +73,9 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
 
 async def field_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     d = deps(dialog_manager)
-    session = await sessions.session_for_answers(
-        d.db, d.now, d.settings.zone, d.settings.default_locale
-    )
+    choice = await journey_survey.field_choice(d.db, d.settings, d.now, d.resident.id)
+    session, rated = choice.session, choice.rated
     dialog_manager.dialog_data["sid"] = session.id
-    rated = await survey_service.rated_fields(d.db, d.resident.id, session.id)
     fields = [
         {"id": f.id, "label": ("✅ " if f.id in rated else "") + f.label.get(d.locale)}
         for f in d.survey.fields
@@ -88,23 +88,27 @@ async def on_field(_cb: CallbackQuery, _w: Any, manager: DialogManager, field_id
     if d.survey.field(field_id) is None:
         return
     manager.dialog_data["field"] = field_id
-    sid = manager.dialog_data["sid"]
-    if await survey_service.has_submitted(d.db, d.resident.id, sid, field_id):
-        await manager.switch_to(SurveyV1.replace)
-    else:
-        await after_field(manager)
+    await after_field(manager)
 
 
-async def after_field(manager: DialogManager) -> None:
-    field = deps(manager).survey.field(manager.dialog_data["field"])
-    if field and field.procedures:
-        await manager.switch_to(SurveyV1.procedure)
-    else:
+async def after_field(manager: DialogManager, *, again: bool = False) -> None:
+    d = deps(manager)
+    step = await journey_survey.after_field(
+        d.db,
+        d.survey,
+        resident_id=d.resident.id,
+        session_id=manager.dialog_data["sid"],
+        field_id=manager.dialog_data["field"],
+        again=again,
+    )
+    if step is Step.QUESTION:
         await begin(manager, None)
+    else:
+        await manager.switch_to(STATE_OF[step])
 
 
 async def on_replace(_cb: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    await after_field(manager)
+    await after_field(manager, again=True)
 
 
 def field_label(manager: DialogManager, field_id: str | None) -> str:
@@ -201,14 +205,8 @@ async def current_question(manager: DialogManager):
 
 async def after_answer(manager: DialogManager, draft: Draft, code: str) -> None:
     d = deps(manager)
-    question = d.survey.question(code)
-    if question.requires_consent and draft.answers.get(code) == "yes":
-        decisions = await consent.decisions(d.db, d.resident.id)
-        if not consent.granted(decisions, Purpose(question.requires_consent)):
-            keep(manager, draft)
-            await manager.switch_to(SurveyV1.contact)
-            return
-    await show_position(manager, draft)
+    step = await journey_survey.after_answer(d.db, d.survey, draft, code, d.resident.id)
+    await show_position(manager, draft, step)
 
 
 async def on_option(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
@@ -267,10 +265,11 @@ async def on_back(_cb: CallbackQuery, _button: Button, manager: DialogManager) -
     draft = await load_draft(manager)
     if draft is None:
         return
-    previous = flow.previous_position(d.survey, draft.answers, draft.position)
-    if previous is not None:
-        await survey_service.move(d.db, d.survey, draft, previous)
-    await show_position(manager, draft)
+    step = await journey_survey.back(d.db, d.survey, draft)
+    if step is Step.FIELD:
+        await manager.switch_to(STATE_OF[step])
+    else:
+        await show_position(manager, draft, step)
 
 
 async def on_typed(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
@@ -300,13 +299,21 @@ async def on_typed(message: Message, _widget: MessageInput, manager: DialogManag
 
 async def on_contact(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     d = deps(manager)
-    given = button.widget_id == "c_yes"
-    await record_consent(d, Purpose.CONTACT, given)
-    if not given:
-        await callback.answer(_("Your opinion stays anonymous; no individual reply will follow."))
     draft = await load_draft(manager)
+    decision = await journey_consent.decide_contact(
+        d.db,
+        d.resident.id,
+        button.widget_id == "c_yes",
+        asked_on=Step.CONTACT,
+        survey_step=journey_survey.position_step(draft) if draft else None,
+        channel=CHANNEL,
+        settings=d.settings,
+        now=d.now,
+    )
+    if decision.note:
+        await callback.answer(decision.note)
     if draft is not None:
-        await show_position(manager, draft)
+        await show_position(manager, draft, decision.step)
 
 
 async def review_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -348,14 +355,13 @@ async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogMan
     if draft is None:
         return
     try:
-        await survey_service.submit(d.db, d.survey, draft, d.now)
-    except IncompleteSurvey as incomplete:
-        await survey_service.move(d.db, d.survey, draft, incomplete.missing[0].code)
-        await callback.answer(_("Please answer this question first."))
-        await show_position(manager, draft)
-        return
+        submitted = await journey_survey.submit(d.db, d.survey, draft, d.now)
     except InvalidAnswer as problem:
         await callback.answer(str(problem))
+        return
+    if submitted.step is not Step.DONE:
+        await callback.answer(submitted.note)
+        await show_position(manager, draft, submitted.step)
         return
     manager.dialog_data.pop(DRAFT_KEY, None)
     manager.dialog_data["done"] = {"field": draft.field, "answers": draft.answers}

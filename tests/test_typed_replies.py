@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from bot import i18n
-from bot.conversation.engine import TextConversation
 from bot.conversation.errors import Retry
 from bot.conversation.language import detect_language
+from bot.conversation.screens.survey import question_screen
 from bot.conversation.understanding import (
     numbered_screen,
     understand,
@@ -61,8 +61,7 @@ QUESTION_ROWS = [r for r in ROWS if r["question"]]
 @pytest.mark.parametrize("row", QUESTION_ROWS, ids=[r["id"] for r in QUESTION_ROWS])
 def test_a_question_screen_of_the_corpus_is_the_bots_own(row: dict) -> None:
     """The options of every corpus screen are those the text conversation shows."""
-    conversation = TextConversation(None, SURVEY, None)  # builds screens; needs no database
-    engine_screen = conversation._question_screen(SURVEY.question(row["question"]), row["locale"])
+    engine_screen = question_screen(SURVEY.question(row["question"]), row["locale"])
     assert screen_of(row).options == engine_screen.options
     assert screen_of(row).multi == engine_screen.multi
     assert screen_of(row).yes_no == engine_screen.yes_no
