@@ -49,4 +49,3 @@ def include_routers(dp: Dispatcher) -> None:
         fallback.create_router(),
     )
     errors.register(dp)
-    broadcasts.setup_progress(dp)

@@ -25,6 +25,7 @@ from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.language import detect_language
 from bot.conversation.parsing import Keyword
+from bot.exports.day_before import export_dir, refresh_exports
 from bot.i18n import _
 from bot.services import consent, data_rights, residents, sessions
 from bot.services import survey as survey_service
@@ -50,8 +51,6 @@ from bot.texts import (
 )
 from models import utcnow
 from models.conversations import claim_delivery, load_state, save_state
-from scheduler.config import export_dir
-from scheduler.digests import refresh_exports
 
 log = logging.getLogger(__name__)
 
