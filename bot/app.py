@@ -170,6 +170,8 @@ def build_app(
         # Its own client without retries: the engine retries, and pauses Zalo on a 429.
         client = ZaloClient(settings.zalo_token, settings.zalo_api_base, retries=0)
         delivery.add_sender(ZaloSender(client, owned=True))
+    # Stopped before the bot it sends through closes (its senders close after, with the core).
+    stack.push_async_callback(delivery.stop)
     # Closed before the delivery engine and the bot it edits messages through.
     progress = ProgressTracker(sessionmaker, settings, clock, bot)
     stack.push_async_callback(progress.close)
