@@ -17,30 +17,28 @@ import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic, sleep
+from typing import Any
 
 import httpx
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiohttp import web
 
-from bot import db as database
 from bot import triage
-from bot.app import build_app
+from bot.app import App, build_scheduler, open_app
+from bot.app import bootstrap_admins as bootstrap_admins  # where the tests have found it
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloAPIError
-from bot.conversation.engine import TextConversation
+from bot.core import open_core
 from bot.leader import Leadership
 from bot.logs import configure as configure_logging
 from bot.metrics import SUPERVISOR_STATE
-from bot.services import staff
 from bot.services.figures import Scope
 from bot.settings import ConfigError, Settings, load_settings
-from bot.startup import StartupError, prepare
+from bot.startup import StartupError
 from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
 from bot.web import TelegramWebhook, build_web_app, register_telegram_webhook
-from handlers.broadcasts import resume_progress, stop_progress
 from models import DialogueSession, utcnow
-from scheduler import Scheduler
 
 log = logging.getLogger("doithoai")
 
@@ -140,110 +138,124 @@ async def run(settings: Settings) -> None:
     by polling otherwise."""
     if not settings.token and not settings.zalo_token:
         raise StartupError(NO_CHANNEL)
-    survey = await prepare(settings)
     # The message triage classifier is trained from its shipped corpus beside start-up (a
     # few seconds), not while the first resident who writes a question waits.
     threading.Thread(target=triage.warm_up, name="triage-warm-up", daemon=True).start()
-    app = build_app(settings, survey=survey)
+    async with open_app(settings) as app:  # ADMIN_IDS applied, as for every command
+        await serve(app)
+
+
+async def serve(app: App) -> None:
+    """Starts the channels, the web server, the delivery engine and the scheduler on `app`,
+    and waits for a signal. Each part pushes its stopping on the app's stack as it starts,
+    so they stop in the reverse order: the scheduler first (a running job finishes its
+    work), then the web server stops taking requests and the updates already acknowledged
+    are handled to the end, the progress tasks end, the engine finishes and records the
+    messages in flight, the channels stop, and the app's own parts close last."""
+    settings, stack = app.settings, app.stack
+    stack.callback(log.info, "Stopped")
     # Reminders, digests and recurring sessions, run by one worker at a time (bot/leader.py);
     # a bad REMINDER_OFFSETS stops start-up here.
-    scheduler = Scheduler(app)
+    scheduler = build_scheduler(app)
     leadership = Leadership(settings.database_url, scheduler.start, scheduler.stop)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    services: list[asyncio.Task[None]] = []
-    leading: asyncio.Task[None] | None = None
-    web_runner: web.AppRunner | None = None
+
     telegram_hook: TelegramWebhook | None = None
+    if app.bot is not None:
+        me = await start_telegram(app, settings)
+        if settings.webhook_base_url:
+            telegram_hook = TelegramWebhook(
+                app.dispatcher, app.bot, settings.telegram_secret or "", app.sessionmaker
+            )
     zalo: ZaloChannel | None = None
-    try:  # ADMIN_IDS were applied by prepare(), as for every command
-        leading = asyncio.create_task(leadership.run())
-        if app.bot is not None:
-            me = await start_telegram(app, settings)
-            if settings.webhook_base_url:
-                telegram_hook = TelegramWebhook(
-                    app.dispatcher, app.bot, settings.telegram_secret or "", app.sessionmaker
-                )
-            else:
-                services.append(
-                    asyncio.create_task(
-                        app.dispatcher.start_polling(
-                            app.bot,
-                            handle_signals=False,
-                            allowed_updates=app.dispatcher.resolve_used_update_types(),
-                        )
-                    )
-                )
-                log.info("Telegram bot @%s started (long polling)", me)
-        if settings.zalo_token:
-            conversation = TextConversation(
-                app.sessionmaker, survey, settings, on_question=app.notifier.question_filed
+    if settings.zalo_token:
+        zalo = ZaloChannel(
+            settings, app.text_conversation(), metrics=app.metrics, delivery=app.delivery
+        )
+        stack.push_async_callback(zalo.close)
+        zalo_name = await start_zalo(zalo)
+    zalo_hook = zalo is not None and zalo.uses_webhook
+    web_runner: web.AppRunner | None = None
+    if telegram_hook is not None or zalo_hook:
+        web_app = build_web_app(
+            app.sessionmaker,
+            app.metrics,
+            telegram=telegram_hook,
+            scheduler_state=lambda: "leader" if leadership.leading else "standby",
+        )
+        if zalo_hook:
+            zalo.add_routes(web_app)
+        web_runner = web.AppRunner(web_app, handle_signals=False)
+        await web_runner.setup()
+        stack.push_async_callback(web_runner.cleanup)
+    services: list[asyncio.Task[None]] = []  # the channels that poll
+    stack.push_async_callback(cancel_all, services)
+    if app.bot is not None:
+        stack.push_async_callback(stop_polling, app)
+
+    # What start-up made (imports, the survey, the app) lives as long as the process: kept
+    # out of the collector's way, a full collection no longer stalls sending for a fifth
+    # of a second (bench/delivery.py).
+    gc.collect()
+    gc.freeze()
+    app.delivery.start()  # every outgoing message, within each channel's limits
+    stack.push_async_callback(app.delivery.stop)  # the messages in flight are finished
+    await app.progress.resume()  # announcements that were being sent at the last stop
+    stack.push_async_callback(app.progress.close)
+
+    if app.bot is not None and telegram_hook is None:
+        services.append(asyncio.create_task(poll_telegram(app)))
+        log.info("Telegram bot @%s started (long polling)", me)
+    if zalo is not None and not zalo_hook:
+        services.append(asyncio.create_task(zalo.poll(stop)))
+        log.info("Zalo bot %s started (polling)", zalo_name)
+    if web_runner is not None:
+        # Workers started together (`--workers N`) share the port; the kernel spreads the
+        # connections between them.
+        site = web.TCPSite(web_runner, settings.web_host, settings.web_port, reuse_port=SHARED_PORT)
+        await site.start()
+        # No new requests; the updates already acknowledged are handled to the end.
+        stack.push_async_callback(stop_web, site, telegram_hook)
+        log.info("Web server on %s:%d", settings.web_host, settings.web_port)
+        if telegram_hook is not None:
+            await register_telegram_webhook(
+                app.bot, app.dispatcher, settings.webhook_base_url, telegram_hook.secret
             )
-            zalo = ZaloChannel(settings, conversation, metrics=app.metrics, delivery=app.delivery)
-            name = await start_zalo(zalo)
-            if not zalo.uses_webhook:
-                services.append(asyncio.create_task(zalo.poll(stop)))
-                log.info("Zalo bot %s started (polling)", name)
-        if telegram_hook is not None or (zalo is not None and zalo.uses_webhook):
-            web_app = build_web_app(
-                app.sessionmaker,
-                app.metrics,
-                telegram=telegram_hook,
-                scheduler_state=lambda: "leader" if leadership.leading else "standby",
-            )
-            if zalo is not None and zalo.uses_webhook:
-                zalo.add_routes(web_app)
-            web_runner = web.AppRunner(web_app, handle_signals=False)
-            await web_runner.setup()
-            # Workers started together (`--workers N`) share the port; the kernel spreads the
-            # connections between them.
-            await web.TCPSite(
-                web_runner, settings.web_host, settings.web_port, reuse_port=SHARED_PORT
-            ).start()
-            log.info("Web server on %s:%d", settings.web_host, settings.web_port)
-            if telegram_hook is not None:
-                await register_telegram_webhook(
-                    app.bot, app.dispatcher, settings.webhook_base_url, telegram_hook.secret
-                )
-                log.info("Telegram bot @%s started (webhook)", me)
-            if zalo is not None and zalo.uses_webhook:
-                await zalo.register_webhook()
-                log.info("Zalo bot %s started (webhook)", name)
-        # What start-up made (imports, the survey, the app) lives as long as the process: kept
-        # out of the collector's way, a full collection no longer stalls sending for a fifth
-        # of a second (bench/delivery.py).
-        gc.collect()
-        gc.freeze()
-        app.delivery.start()  # every outgoing message, within each channel's limits
-        await resume_progress(app)  # announcements that were being sent at the last stop
-        log.info("Press Ctrl-C to stop")
-        await wait_until_stopped(stop, services)
-    finally:
-        if leading is not None:  # the scheduler stops first: a running job finishes its work
-            leading.cancel()
-            await asyncio.gather(leading, return_exceptions=True)
-        if web_runner is not None:
-            # No new requests; the updates already acknowledged are handled to the end.
-            for site in list(web_runner.sites):
-                await site.stop()
-            if telegram_hook is not None:
-                await telegram_hook.wait_idle(SHUTDOWN_GRACE)
-        await stop_progress(app)
-        await app.delivery.stop()  # the messages in flight are finished and recorded
-        if app.bot is not None:
-            with contextlib.suppress(RuntimeError):  # "polling is not started"
-                await app.dispatcher.stop_polling()
-        for task in services:
-            task.cancel()
-        await asyncio.gather(*services, return_exceptions=True)
-        if web_runner is not None:
-            await web_runner.cleanup()
-        if zalo is not None:
-            await zalo.close()
-        await app.close()
-        log.info("Stopped")
+            log.info("Telegram bot @%s started (webhook)", me)
+        if zalo_hook:
+            await zalo.register_webhook()
+            log.info("Zalo bot %s started (webhook)", zalo_name)
+
+    leading = asyncio.create_task(leadership.run())
+    stack.push_async_callback(cancel_all, [leading])  # first to stop: the scheduler
+    log.info("Press Ctrl-C to stop")
+    await wait_until_stopped(stop, services)
+
+
+async def poll_telegram(app: App) -> None:
+    await app.dispatcher.start_polling(
+        app.bot, handle_signals=False, allowed_updates=app.dispatcher.resolve_used_update_types()
+    )
+
+
+async def stop_polling(app: App) -> None:
+    with contextlib.suppress(RuntimeError):  # "polling is not started"
+        await app.dispatcher.stop_polling()
+
+
+async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def stop_web(site: web.TCPSite, telegram_hook: TelegramWebhook | None) -> None:
+    await site.stop()
+    if telegram_hook is not None:
+        await telegram_hook.wait_idle(SHUTDOWN_GRACE)
 
 
 async def wait_until_stopped(stop: asyncio.Event, services: list[asyncio.Task[None]]) -> None:
@@ -256,7 +268,7 @@ async def wait_until_stopped(stop: asyncio.Event, services: list[asyncio.Task[No
             raise task.exception()
 
 
-async def start_telegram(app, settings: Settings) -> str:
+async def start_telegram(app: App, settings: Settings) -> str:
     try:
         me = await app.bot.get_me()
     except TelegramUnauthorizedError:
@@ -276,15 +288,6 @@ async def start_telegram(app, settings: Settings) -> str:
     if menus:
         log.info("Staff command menus set for %d staff members", menus)
     return me.username or str(me.id)
-
-
-async def bootstrap_admins(app, settings: Settings) -> None:
-    """ADMIN_IDS are active admins from this start on (created, or restored if changed), as
-    `prepare()` makes them for every command."""
-    async with app.sessionmaker() as db, db.begin():
-        admins = await staff.bootstrap_admins(db, settings.admin_ids, utcnow())
-    if settings.admin_ids:
-        log.info("%d admins from ADMIN_IDS", len(admins))
 
 
 async def start_zalo(zalo: ZaloChannel) -> str:
@@ -327,16 +330,11 @@ async def write_paper_template(settings: Settings, out: str, locale: str | None)
     from bot.exports.paper_template import paper_template
     from bot.services import sessions
 
-    survey = await prepare(settings)
-    engine = database.create_engine(settings.database_url)
-    try:
-        async with database.create_sessionmaker(engine)() as db, db.begin():
-            session = await sessions.session_for_answers(
-                db, utcnow(), settings.zone, settings.default_locale
-            )
-            title, session_id = session.title, session.id
-    finally:
-        await engine.dispose()
+    async with open_core(settings) as core, core.sessionmaker() as db, db.begin():
+        session = await sessions.session_for_answers(
+            db, utcnow(), settings.zone, settings.default_locale
+        )
+        title, session_id, survey = session.title, session.id, core.survey
     data = paper_template(survey, locale=locale or settings.default_locale, session_title=title)
     try:
         await asyncio.to_thread(Path(out).write_bytes, data)
@@ -357,29 +355,25 @@ async def export(settings: Settings, args: argparse.Namespace) -> None:
     from bot.exports.bundle import run_export
     from bot.services import audit
 
-    survey = await prepare(settings)
     zone = settings.zone
     scope = Scope(
         session_id=args.session,
         since=_day_start(args.since, zone) if args.since else None,
         until=_day_start(args.until + timedelta(days=1), zone) if args.until else None,
     )
-    engine = database.create_engine(settings.database_url)
-    try:
-        async with database.create_sessionmaker(engine)() as db, db.begin():
-            if args.session is not None and await db.get(DialogueSession, args.session) is None:
-                raise StartupError(f"There is no session {args.session}")
-            await audit.record(
-                db,
-                actor_telegram_id=None,
-                actor_role=None,
-                action="export_named" if args.named else "export",
-                target=f"session:{args.session}" if args.session is not None else None,
-                detail={"via": "command line", "named": args.named},
-                now=utcnow(),
-            )
-    finally:
-        await engine.dispose()
+    async with open_core(settings) as core, core.sessionmaker() as db, db.begin():
+        survey = core.survey
+        if args.session is not None and await db.get(DialogueSession, args.session) is None:
+            raise StartupError(f"There is no session {args.session}")
+        await audit.record(
+            db,
+            actor_telegram_id=None,
+            actor_role=None,
+            action="export_named" if args.named else "export",
+            target=f"session:{args.session}" if args.session is not None else None,
+            detail={"via": "command line", "named": args.named},
+            now=utcnow(),
+        )
     try:
         result = await asyncio.to_thread(
             run_export,
@@ -414,22 +408,19 @@ async def import_paper(settings: Settings, file: str, session_id: int) -> None:
     from bot.i18n import use_locale
     from bot.services.paper_answers import import_paper_file
 
-    survey = await prepare(settings)
-    engine = database.create_engine(settings.database_url)
-    try:
-        with use_locale(settings.default_locale):
-            result = await import_paper_file(
-                database.create_sessionmaker(engine),
-                survey,
-                file,
-                session_id,
-                utcnow(),
-                locale=settings.default_locale,
-            )
-    except OSError as exc:
-        raise StartupError(f"Cannot read {file}: {exc.strerror}") from None
-    finally:
-        await engine.dispose()
+    async with open_core(settings) as core:
+        try:
+            with use_locale(settings.default_locale):
+                result = await import_paper_file(
+                    core.sessionmaker,
+                    core.survey,
+                    file,
+                    session_id,
+                    utcnow(),
+                    locale=settings.default_locale,
+                )
+        except OSError as exc:
+            raise StartupError(f"Cannot read {file}: {exc.strerror}") from None
     if not result.ok:
         for problem in result.problems:
             print(problem, file=sys.stderr)
@@ -460,7 +451,8 @@ async def restore_database(settings: Settings, file: str) -> None:
 
 
 async def migrate(settings: Settings) -> None:
-    await prepare(settings)
+    async with open_core(settings):  # its start-up checks migrate the schema
+        pass
     log.info("Database schema is up to date")
 
 

@@ -1,10 +1,21 @@
-"""The one app factory: production and tests wire the bot the same way."""
+"""The composition root: the one place that builds the whole application (bot/core.py's parts,
+then the dispatcher with its dialogs, the Telegram bot, the Zalo sender, the announcements'
+progress tracker, and, for `python -m bot run`, the scheduler), and tears it down: every part
+pushes its closing on the app's `AsyncExitStack` as it is made, so `close()` (or leaving
+`open_app`) undoes them in reverse order. Production (bot/__main__.py) and the tests
+(tests/conftest.py) wire the bot the same way.
+
+Only this module and bot/__main__.py may import `handlers` and `scheduler` from `bot`: every
+other part takes what it uses as arguments (tests/test_import_layers.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,19 +27,22 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import LinkPreviewOptions
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.protocols import MessageManagerProtocol
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
-from bot import db as database
+from bot import startup
+from bot.broadcast_progress import ProgressTracker
 from bot.channels.zalo.client import ZaloClient, quiet_http_logs
+from bot.core import Core, core_parts
 from bot.delivery import reachability
-from bot.delivery.engine import DeliveryEngine
 from bot.delivery.senders import ZaloSender
+from bot.exports.day_before import export_dir
 from bot.metrics import Metrics, TelegramMetrics
 from bot.notify import Notifier
 from bot.settings import Settings
 from bot.storage import ChatLocks, conversation_storage
-from bot.survey.definition import Survey, load_survey
+from bot.survey.definition import Survey
+from handlers.broadcasts import TRACKER
 from handlers.middlewares import (
     AfterUpdateMiddleware,
     DbSessionMiddleware,
@@ -39,30 +53,22 @@ from handlers.middlewares import (
 )
 from handlers.private_only import PrivateChatsOnly
 from models import utcnow
-from scheduler import config
+from scheduler import Scheduler
 
 Clock = Callable[[], datetime]
 
 
-@dataclass
-class App:
-    settings: Settings
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-    survey: Survey
+@dataclass(kw_only=True)
+class App(Core):
     dispatcher: Dispatcher
-    bot: Bot | None
-    notifier: Notifier
-    # Sends every outgoing message; `python -m bot` runs it in the background (start/stop).
-    delivery: DeliveryEngine
+    bot: Bot | None  # None without BOT_TOKEN (Zalo only)
     metrics: Metrics  # served at /metrics; also tells /healthz when the last update came
+    # The progress messages of announcements being sent (also the dispatcher's TRACKER).
+    progress: ProgressTracker
 
-    async def close(self) -> None:
-        await self.delivery.close()
-        if self.bot is not None:
-            await self.bot.session.close()
-        await self.dispatcher.storage.close()
-        await self.engine.dispose()
+
+def no_scheduler_here(_session_id: int) -> None:
+    """The /sessions wizard's hook where no scheduler runs (see `build_scheduler`)."""
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -110,7 +116,9 @@ def build_dispatcher(
         notifier=notifier,
         delivery=notifier.delivery,
         # Where the day-before files are written; an erasure rewrites those holding the resident.
-        export_dir=config.export_dir(settings),
+        export_dir=export_dir(settings),
+        # After /sessions changes a session: its reminders follow (`build_scheduler`).
+        sync_session=no_scheduler_here,
     )
     if metrics is not None:  # first, so it times everything the update goes through
         dp.update.outer_middleware(TelegramMetrics(metrics))
@@ -135,25 +143,25 @@ def build_app(
     bot_session: BaseSession | None = None,
     clock: Clock = utcnow,
 ) -> App:
-    survey = survey or load_survey(settings.survey_file)
-    engine = database.create_engine(settings.database_url)
-    sessionmaker = database.create_sessionmaker(engine)
-    delivery = DeliveryEngine(sessionmaker, settings)
+    """Every part, none started: nothing talks to Telegram or Zalo yet. Close with `close()`."""
+    stack = contextlib.AsyncExitStack()
+    core = core_parts(settings, survey, stack)
+    sessionmaker, notifier, delivery = core["sessionmaker"], core["notifier"], core["delivery"]
     metrics = Metrics()
-    # Tells staff of new questions and residents of answers, through the delivery engine.
-    notifier = Notifier(sessionmaker, survey, settings, delivery=delivery)
     dp = build_dispatcher(
         settings,
         sessionmaker,
-        survey,
+        core["survey"],
         storage=storage,
         message_manager=message_manager,
         clock=clock,
         notifier=notifier,
         metrics=metrics,
     )
+    stack.push_async_callback(dp.storage.close)
     bot = build_bot(settings, bot_session) if settings.token else None
     if bot is not None:
+        stack.push_async_callback(bot.session.close)
         bot.session.middleware(commit_before_request)
         bot.session.middleware(retry_replies_after_429)  # inside: nothing is held while it waits
     notifier.bot = bot  # the engine's Telegram sender
@@ -162,4 +170,42 @@ def build_app(
         # Its own client without retries: the engine retries, and pauses Zalo on a 429.
         client = ZaloClient(settings.zalo_token, settings.zalo_api_base, retries=0)
         delivery.add_sender(ZaloSender(client, owned=True))
-    return App(settings, engine, sessionmaker, survey, dp, bot, notifier, delivery, metrics)
+    # Stopped before the bot it sends through closes (its senders close after, with the core).
+    stack.push_async_callback(delivery.stop)
+    # Closed before the delivery engine and the bot it edits messages through.
+    progress = ProgressTracker(sessionmaker, settings, clock, bot)
+    stack.push_async_callback(progress.close)
+    dp[TRACKER] = progress
+    # The engine tells it when deliveries of a broadcast were recorded, so the figures move.
+    delivery.on_broadcast_progress = progress.poke
+    return App(**core, dispatcher=dp, bot=bot, metrics=metrics, progress=progress)
+
+
+@contextlib.asynccontextmanager
+async def open_app(settings: Settings, **options) -> AsyncIterator[App]:
+    """`python -m bot run`'s app: the start-up checks of every entry point (bot/startup.py
+    `prepare`: translations, survey, database migrated, ADMIN_IDS applied), then every part;
+    closed on leaving, whatever else was pushed on its stack meanwhile included."""
+    survey = await startup.prepare(settings)
+    app = build_app(settings, survey=survey, **options)
+    async with app.stack:
+        yield app
+
+
+def build_scheduler(app: App, *, export_dir: Path | None = None) -> Scheduler:
+    """The scheduler, given the four parts it uses; the /sessions wizard's changes reach it
+    (`sync_session`), and it stops before the rest of the app closes. A bad REMINDER_OFFSETS,
+    DIGEST_TIME or SESSION_MONTHS stops start-up here. Started by the worker that leads
+    (bot/leader.py)."""
+    scheduler = Scheduler(
+        app.settings, app.sessionmaker, app.survey, app.delivery.wake, export_dir=export_dir
+    )
+    app.dispatcher["sync_session"] = scheduler.sync_session
+    app.stack.push_async_callback(scheduler.stop)
+    return scheduler
+
+
+async def bootstrap_admins(app: Core, settings: Settings) -> None:
+    """ADMIN_IDS are active admins from now on, exactly as every entry point's start-up makes
+    them (`prepare`); for an app built without it (the tests)."""
+    await startup.apply_admin_ids(app.sessionmaker, settings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import db as database
 from bot import i18n
@@ -14,8 +14,6 @@ from bot.services import staff
 from bot.settings import Settings
 from bot.survey.definition import Survey, SurveyError, load_survey
 from models import utcnow
-
-log = logging.getLogger("doithoai")
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +40,7 @@ async def prepare(settings: Settings) -> Survey:
     try:
         await database.ping(engine)
         await database.upgrade_schema(engine)
-        await apply_admin_ids(engine, settings)
+        await apply_admin_ids(database.create_sessionmaker(engine), settings)
     except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StartupError(
@@ -57,11 +55,13 @@ async def prepare(settings: Settings) -> Survey:
     return survey
 
 
-async def apply_admin_ids(engine: AsyncEngine, settings: Settings) -> None:
+async def apply_admin_ids(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
     """ADMIN_IDS are active admins from this start on, whichever command starts (run, console,
     export, paper-import): the ward office is staff before anything else is set up, with or
     without a Telegram token."""
-    async with database.create_sessionmaker(engine)() as db, db.begin():
+    async with sessionmaker() as db, db.begin():
         admins = await staff.bootstrap_admins(db, settings.admin_ids, utcnow())
     if settings.admin_ids:
         log.info("%d admins from ADMIN_IDS", len(admins))

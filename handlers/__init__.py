@@ -58,4 +58,3 @@ def include_routers(dp: Dispatcher) -> None:
     others = [r for r in routers if not isinstance(r, Dialog)]
     dp.include_routers(*others, *dialogs, fallback.create_router(known))
     errors.register(dp)
-    broadcasts.setup_progress(dp)

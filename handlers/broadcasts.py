@@ -16,15 +16,12 @@ audit entry. Staff read these screens in the ward's language (DEFAULT_LOCALE).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -37,36 +34,35 @@ from aiogram.types import (
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.broadcast_progress import (
+    ProgressTracker,
+    StopCb,
+    channel_counts,
+)
 from bot.delivery import outbox
-from bot.i18n import N_, _, use_locale
-from bot.services import broadcasts, staff
-from bot.services.broadcasts import BroadcastError, Draft, Figures, History, Media
+from bot.i18n import N_, _
+from bot.services import broadcasts
+from bot.services.broadcasts import BroadcastError, Draft, History, Media
 from bot.services.staff import Permission, PermissionDenied, StaffRef
 from bot.settings import Settings
 from bot.survey.definition import Survey
 from bot.texts import clipped, local_time
 from handlers.common import deps, esc
 from handlers.fallback import on_wrong_input
-from handlers.staff import RequirePermission, StaffContext, field_label
+from handlers.staff.common import field_label
+from handlers.staff.permissions import StaffCan, can, staff_only, staff_router
 from handlers.states import BroadcastV1
 from handlers.widgets import Tr, choice_list
-from models import Broadcast, BroadcastStatus
-
-if TYPE_CHECKING:
-    from bot.app import App
+from models import BroadcastStatus
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 Clock = Callable[[], datetime]
 
-TRACKER = "broadcast_progress"  # the dispatcher's ProgressTracker
-EDIT_INTERVAL = 3.0  # seconds between two edits of a progress message, at least
-# How often each worker looks for announcements nobody follows any more (the worker that did
-# died) whose deliveries are all settled, to finish them and show their summary.
-SWEEP_INTERVAL = 20.0
+TRACKER = "broadcast_progress"  # the dispatcher's ProgressTracker (bot/broadcast_progress.py)
 FIRST_WORDS = 60  # characters of an announcement in /broadcasts
 
 # dialog_data keys: the audience's field (None: everyone), the text, the photo or document
@@ -77,12 +73,6 @@ STATUS_LABELS = {
     BroadcastStatus.DONE: N_("sent"),
     BroadcastStatus.CANCELLED: N_("stopped"),
 }
-
-
-class StopCb(CallbackData, prefix="bs"):
-    """Stop sending broadcast b."""
-
-    b: int
 
 
 class HistoryCb(CallbackData, prefix="bh"):
@@ -100,25 +90,10 @@ def not_a_command(message: Message) -> bool:
 # --- texts shared by the wizard, the progress message and the list ------------------------------
 
 
-def duration_text(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return _("{seconds} s").format(seconds=seconds)
-    if seconds < 3600:
-        return _("{minutes} min {seconds} s").format(minutes=seconds // 60, seconds=seconds % 60)
-    return _("{hours} h {minutes} min").format(hours=seconds // 3600, minutes=seconds // 60 % 60)
-
-
 def audience_label(survey: Survey, field: str | None) -> str:
     if field is None:
         return _("everyone who opted in")
     return field_label(survey, field)
-
-
-def channel_counts(telegram: int, zalo: int) -> str:
-    return _("{total} residents (Telegram {telegram}, Zalo {zalo})").format(
-        total=telegram + zalo, telegram=telegram, zalo=zalo
-    )
 
 
 def attachment_label(media: dict[str, Any] | None) -> str:
@@ -129,239 +104,8 @@ def attachment_label(media: dict[str, Any] | None) -> str:
     return _("the document {name}").format(name=esc(media.get("name") or ""))
 
 
-def progress_text(figures: Figures, settings: Settings) -> str:
-    telegram = sum(figures.counts.get("telegram", {}).values())
-    zalo = sum(figures.counts.get("zalo", {}).values())
-    return "\n".join(
-        (
-            _("📤 Sending the announcement to {audience}.").format(
-                audience=channel_counts(telegram, zalo)
-            ),
-            _("Sent {sent} · failed {failed} · remaining {remaining} · about {eta} left").format(
-                sent=figures.sent,
-                failed=figures.failed + figures.unreachable,
-                remaining=figures.pending,
-                eta=duration_text(figures.seconds_left(settings)),
-            ),
-        )
-    )
-
-
-def summary_text(broadcast: Broadcast, figures: Figures) -> str:
-    took = duration_text(
-        (broadcast.finished_at - broadcast.started_at).total_seconds()
-        if broadcast.finished_at and broadcast.started_at
-        else 0
-    )
-    if broadcast.status == BroadcastStatus.CANCELLED:
-        first = _("⏹ Sending was stopped after {duration}.").format(duration=took)
-    else:
-        first = _("✅ The announcement was sent in {duration}.").format(duration=took)
-    figures_line = _(
-        "Delivered {sent} · failed {failed} · unreachable {unreachable} (blocked the bot or "
-        "left the chat)"
-    ).format(sent=figures.sent, failed=figures.failed, unreachable=figures.unreachable)
-    if figures.cancelled:
-        figures_line += " · " + _("not sent {cancelled}").format(cancelled=figures.cancelled)
-    return f"{first}\n{figures_line}"
-
-
-def stop_markup(broadcast_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=_("⏹ Stop sending"), callback_data=StopCb(b=broadcast_id).pack()
-                )
-            ]
-        ]
-    )
-
-
-# --- the progress message -----------------------------------------------------------------------
-
-
-class ProgressTracker:
-    """One task per announcement being sent: it reads the delivery figures, edits the admin's
-    progress message when they change (never faster than `interval`), and once nothing is
-    pending marks the broadcast done and shows the summary. A restart loses the tasks, not
-    the progress: `resume_progress` starts them again for what is still unfinished.
-
-    The task lives in the worker that sent the announcement (or was started after it). If
-    that worker dies and is not restarted, the others' sweeps (every `sweep_interval`) finish
-    the announcement once its deliveries are settled: whichever worker finishes it first
-    shows the summary, exactly once."""
-
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        clock: Clock,
-        interval: float = EDIT_INTERVAL,
-        sweep_interval: float = SWEEP_INTERVAL,
-    ) -> None:
-        self.sessionmaker = sessionmaker
-        self.settings = settings
-        self.clock = clock
-        self.interval = interval
-        self.sweep_interval = sweep_interval
-        self.tasks: dict[int, asyncio.Task[None]] = {}
-        self.pokes: dict[int, asyncio.Event] = {}
-        self._sweeping: asyncio.Task[None] | None = None
-
-    def start(self, bot: Bot | None, broadcast_id: int) -> None:
-        """Follow the broadcast; if it is followed already, look again now."""
-        task = self.tasks.get(broadcast_id)
-        if task is not None and not task.done():
-            self.poke(broadcast_id)
-            return
-        self.pokes[broadcast_id] = asyncio.Event()
-        self.tasks[broadcast_id] = asyncio.create_task(
-            self._follow(bot, broadcast_id), name=f"broadcast-progress-{broadcast_id}"
-        )
-
-    def poke(self, broadcast_id: int) -> None:
-        """Something changed (e.g. it was stopped): look now rather than at the next tick."""
-        if broadcast_id in self.pokes:
-            self.pokes[broadcast_id].set()
-
-    async def wait(self, broadcast_id: int) -> None:
-        """Until the summary is shown (tests, shutdown)."""
-        task = self.tasks.get(broadcast_id)
-        if task is not None:
-            await task
-
-    async def sweep(self, bot: Bot | None) -> list[int]:
-        """Follow, to their summary, the unfinished announcements whose deliveries are all
-        settled and that no task here follows; their ids."""
-        async with self.sessionmaker() as db:
-            found = [b.id for b in await broadcasts.unfinished(db)]
-            settled = []
-            for broadcast_id in found:
-                task = self.tasks.get(broadcast_id)
-                if task is not None and not task.done():
-                    continue
-                if not (await broadcasts.figures(db, broadcast_id)).pending:
-                    settled.append(broadcast_id)
-        for broadcast_id in settled:
-            self.start(bot, broadcast_id)
-        return settled
-
-    def start_sweeping(self, bot: Bot | None) -> None:
-        if self._sweeping is None or self._sweeping.done():
-            self._sweeping = asyncio.create_task(self._sweep_forever(bot), name="broadcast-sweep")
-
-    async def _sweep_forever(self, bot: Bot | None) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_interval)
-            try:
-                await self.sweep(bot)
-            except Exception as exc:  # the database went away a moment: the next sweep
-                log.warning("Announcements not swept: %s", type(exc).__name__)
-
-    async def close(self) -> None:
-        tasks = list(self.tasks.values())
-        if self._sweeping is not None:
-            tasks.append(self._sweeping)
-            self._sweeping = None
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self.tasks.clear()
-
-    async def _follow(self, bot: Bot | None, broadcast_id: int) -> None:
-        shown: str | None = None
-        last_edit: float | None = None
-        loop = asyncio.get_running_loop()
-        poke = self.pokes[broadcast_id]
-        try:
-            while True:
-                if last_edit is not None:  # Telegram frowns on rapid edits of one message
-                    await asyncio.sleep(max(0.0, last_edit + self.interval - loop.time()))
-                try:
-                    finished, text, markup = await self._look(broadcast_id)
-                    if text is not None and text != shown:
-                        await self._edit(bot, broadcast_id, text, markup)
-                        shown, last_edit = text, loop.time()
-                    if finished:
-                        return
-                except Exception:  # the database went away a moment: try again later
-                    log.exception("Progress of broadcast %s not followed", broadcast_id)
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can drop a
-                # cancellation that comes as the poke does, and close() would wait forever.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(self.interval, 0.01)):
-                        await poke.wait()
-                poke.clear()
-        finally:
-            if self.pokes.get(broadcast_id) is poke:
-                del self.pokes[broadcast_id]
-
-    async def _look(self, broadcast_id: int) -> tuple[bool, str | None, Any]:
-        """(finished, the message's text, its buttons) as the figures are now."""
-        with use_locale(self.settings.default_locale):
-            async with self.sessionmaker() as db:
-                figures = await broadcasts.figures(db, broadcast_id)
-                if figures.pending:
-                    return False, progress_text(figures, self.settings), stop_markup(broadcast_id)
-            async with self.sessionmaker() as db, db.begin():
-                finished = await broadcasts.finish(db, broadcast_id, now=self.clock())
-            if finished is None:  # a delivery came back to pending (a retry): go on
-                return False, None, None
-            if not finished.now:  # another worker finished it and shows the summary
-                return True, None, None
-            return True, summary_text(finished.broadcast, figures), None
-
-    async def _edit(self, bot: Bot | None, broadcast_id: int, text: str, markup: Any) -> None:
-        async with self.sessionmaker() as db:
-            broadcast = await db.get(Broadcast, broadcast_id)
-        if bot is None or broadcast is None or broadcast.progress_message_id is None:
-            return
-        if markup is not None and broadcast.finished_at is not None:
-            return  # finished meanwhile, elsewhere: its summary stays
-        try:
-            await bot.edit_message_text(
-                text=text,
-                chat_id=broadcast.progress_chat_id,
-                message_id=broadcast.progress_message_id,
-                reply_markup=markup,
-            )
-        except TelegramBadRequest as exc:  # e.g. "message is not modified", or deleted
-            log.info("Progress message of broadcast %s not edited: %s", broadcast_id, exc.message)
-        except TelegramAPIError as exc:
-            log.warning("Progress message of broadcast %s not edited: %s", broadcast_id, exc)
-
-
-def setup_progress(dp: Dispatcher) -> None:
-    """The tracker of announcements being sent, for the handlers; the delivery engine tells
-    it when deliveries of a broadcast were recorded, so the figures move as they change."""
-    tracker = ProgressTracker(dp["sessionmaker"], dp["settings"], dp["clock"])
-    dp[TRACKER] = tracker
-    engine = dp.workflow_data.get("delivery")
-    if engine is not None:
-        engine.on_broadcast_progress = tracker.poke
-
-
 def tracker_of(data: dict[str, Any]) -> ProgressTracker | None:
     return data.get(TRACKER)
-
-
-async def resume_progress(app: App) -> int:
-    """At start-up: follow again every announcement still being sent (or stopped just before
-    the restart), so its progress message reaches the summary, and from then on sweep up those
-    another worker followed and died with. Returns how many are followed."""
-    tracker: ProgressTracker = app.dispatcher[TRACKER]
-    async with app.sessionmaker() as db:
-        found = await broadcasts.unfinished(db)
-    for broadcast in found:
-        tracker.start(app.bot, broadcast.id)
-    tracker.start_sweeping(app.bot)
-    return len(found)
-
-
-async def stop_progress(app: App) -> None:
-    """At shutdown: end the progress tasks (they resume at the next start)."""
-    await app.dispatcher[TRACKER].close()
 
 
 def wake_engine(data: dict[str, Any]) -> None:
@@ -381,13 +125,7 @@ async def cmd_broadcast(
     clock: Clock,
     dialog_manager: DialogManager,
 ) -> None:
-    try:
-        await staff.require(
-            db, me or message.from_user.id, Permission.BROADCAST, now=clock(), action="broadcast"
-        )
-    except PermissionDenied as denied:
-        await message.answer(esc(denied))
-        return
+    # The gate has checked Permission.BROADCAST (see create_router).
     await dialog_manager.start(BroadcastV1.audience, mode=StartMode.RESET_STACK)
 
 
@@ -630,7 +368,7 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
     wake_engine(data)
     tracker = tracker_of(data)
     if tracker is not None:
-        tracker.start(bot, broadcast.id)
+        tracker.start(broadcast.id)
 
 
 def create_dialog() -> Dialog:
@@ -730,9 +468,7 @@ def create_dialog() -> Dialog:
     )
     # Commands typed mid-wizard go on to their own routers (this dialog sits before /paper's).
     dialog.message.filter(not_a_command)
-    dialog.message.middleware(RequirePermission(Permission.BROADCAST, "broadcast"))
-    dialog.callback_query.middleware(RequirePermission(Permission.BROADCAST, "broadcast"))
-    return dialog
+    return staff_only(dialog, StaffCan(Permission.BROADCAST, "broadcast"))
 
 
 # --- /broadcasts: the past announcements --------------------------------------------------------
@@ -809,11 +545,8 @@ async def cmd_broadcasts(
     survey: Survey,
     settings: Settings,
 ) -> None:
-    try:
-        found = await broadcasts.history(db, me or message.from_user.id, now=clock())
-    except PermissionDenied as denied:
-        await message.answer(esc(denied))
-        return
+    # A refusal raised by the service is answered and audited by the staff gate.
+    found = await broadcasts.history(db, me or message.from_user.id, now=clock())
     await message.answer(history_text(found, survey, settings), reply_markup=history_markup(found))
 
 
@@ -826,13 +559,9 @@ async def on_history_page(
     survey: Survey,
     settings: Settings,
 ) -> None:
-    try:
-        found = await broadcasts.history(
-            db, me or callback.from_user.id, page=callback_data.p, now=clock()
-        )
-    except PermissionDenied as denied:
-        await callback.answer(clipped(str(denied), 200), show_alert=True)
-        return
+    found = await broadcasts.history(
+        db, me or callback.from_user.id, page=callback_data.p, now=clock()
+    )
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(
@@ -862,16 +591,15 @@ async def on_stop(
     )
     tracker = tracker_of(data)
     if tracker is not None:
-        tracker.start(bot, callback_data.b)  # summarises it now (also after a restart)
+        tracker.start(callback_data.b)  # summarises it now (also after a restart)
 
 
 def create_router() -> Router:
-    """/broadcast, /broadcasts and the buttons of their messages; included first, so that the
-    buttons are not taken for foreign ones by the residents' router."""
-    router = Router(name=__name__)
-    router.message.middleware(StaffContext())
-    router.callback_query.middleware(StaffContext())
-    router.message.register(cmd_broadcast, Command("broadcast"))
+    """/broadcast, /broadcasts and the buttons of their messages."""
+    router = staff_router(__name__)
+    router.message.register(
+        cmd_broadcast, Command("broadcast"), flags=can(Permission.BROADCAST, "broadcast")
+    )
     router.message.register(cmd_broadcasts, Command("broadcasts"))
     router.callback_query.register(on_stop, StopCb.filter())
     router.callback_query.register(on_history_page, HistoryCb.filter())
@@ -879,9 +607,7 @@ def create_router() -> Router:
 
 
 __all__ = [
-    "ProgressTracker",
+    "TRACKER",
     "create_dialog",
     "create_router",
-    "resume_progress",
-    "stop_progress",
 ]

@@ -37,7 +37,6 @@ from handlers.states import SessionsV1
 from handlers.widgets import Tr
 from models import DialogueSession, SessionStatus
 from models.sessions import open_session
-from scheduler import sync_session
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -245,6 +244,13 @@ async def on_back(_cb: CallbackQuery, _button: Button, manager: DialogManager) -
     await manager.switch_to(PREVIOUS[manager.current_context().state])
 
 
+def sync_session(manager: DialogManager, session_id: int) -> None:
+    """The session's reminders follow its change in a moment, in the worker whose scheduler
+    runs (the dispatcher's `sync_session`, given by bot/app.py; elsewhere a no-op, and the
+    leader's once-a-minute reconciliation catches up)."""
+    manager.middleware_data["sync_session"](session_id)
+
+
 async def back_to_session(manager: DialogManager) -> None:
     manager.dialog_data.pop(MODE, None)
     manager.dialog_data.pop(DRAFT, None)
@@ -265,7 +271,7 @@ async def save(message: Message | None, manager: DialogManager, **changes: Any) 
             notice(manager, "⚠️ " + str(problem))
             await back_to_session(manager)
         return
-    sync_session(manager.dialog_data[SID])  # its reminders follow the new date and time
+    sync_session(manager, manager.dialog_data[SID])  # its reminders follow the new date and time
     notice(manager, _("✅ Saved."))
     await back_to_session(manager)
 
@@ -389,7 +395,9 @@ async def on_create(_cb: CallbackQuery, _button: Button, manager: DialogManager)
     except (PermissionDenied, SessionError) as problem:
         notice(manager, str(problem))  # shown on the review screen; e.g. the time has passed
         return
-    sync_session(session.id)  # its reminders are scheduled now, not at the next reconciliation
+    sync_session(
+        manager, session.id
+    )  # its reminders are scheduled now, not at the next reconciliation
     manager.dialog_data.update({SID: session.id})
     manager.dialog_data.pop(MODE, None)
     manager.dialog_data.pop(DRAFT, None)
@@ -460,7 +468,7 @@ def status_change(
         except (PermissionDenied, SessionError) as problem:
             notice(manager, "⚠️ " + str(problem))
         else:
-            sync_session(manager.dialog_data[SID])  # cancelled: reminders stop, notices go
+            sync_session(manager, manager.dialog_data[SID])  # cancelled: reminders stop, notices go
             notice(manager, _(done))
         await manager.switch_to(SessionsV1.detail)
 

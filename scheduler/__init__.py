@@ -4,22 +4,14 @@ the next sessions drafted for the admins to date. APScheduler 3 on the bot's eve
 jobs stored in the bot's database; every message goes into the outbox (bot/delivery), which the
 delivery engine sends.
 
-`python -m bot run` starts and stops it (`Scheduler`). After a session is created, moved or
-cancelled, `sync_session(session_id)` brings its reminders in line at once; without the call
-the once-a-minute reconciliation does it anyway.
+`python -m bot run` builds it (bot/app.py `build_scheduler`), starts and stops it. After a
+session is created, moved or cancelled, the /sessions wizard calls the dispatcher's
+`sync_session(session_id)` (the running scheduler's `Scheduler.sync_session`), which brings its
+reminders in line at once; without the call the once-a-minute reconciliation does it anyway.
 """
 
 from __future__ import annotations
 
-from scheduler import registry
 from scheduler.runner import Scheduler
 
-__all__ = ["Scheduler", "sync_session"]
-
-
-def sync_session(session_id: int) -> None:
-    """Reminders of this session follow its change in a moment (no-op without a scheduler in
-    this process, e.g. the console): safe to call from a handler, inside its transaction."""
-    running = registry.running()
-    if running is not None:
-        running.sync_session(session_id)
+__all__ = ["Scheduler"]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time, timedelta
-from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from bot.exports.day_before import export_dir
 from bot.settings import Settings
 from bot.startup import StartupError
 
@@ -92,9 +92,12 @@ def sync_url(database_url: str) -> URL:
     raise StartupError(f"DATABASE_URL: the scheduler cannot use a {backend} database")
 
 
-def export_dir(settings: Settings) -> Path:
-    """Where the day-before exports are written: beside the SQLite file, else ./data."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(url.database).resolve().parent / "exports"
-    return Path("data", "exports").resolve()
+__all__ = [
+    "Offset",
+    "Plan",
+    "export_dir",
+    "parse_clock",
+    "parse_months",
+    "parse_offsets",
+    "sync_url",
+]

@@ -7,31 +7,36 @@ shows a question's code, field, status and the beginning of its first line: neve
 resident's name or phone.
 
 A resident who erases their data takes their questions out of both: the digests in the outbox
-lose those lines (`forget_questions`), and the day-before folders holding their rows are
-written again without them, or removed once sent (`refresh_exports`).
+lose those lines (`forget_questions`, bot/delivery/forget.py), and the day-before folders
+holding their rows are written again without them, or removed once sent (`refresh_exports`,
+bot/exports/day_before.py). Both live in `bot`, which the erasure (bot/services/data_rights.py)
+may import; they are named here too for the scheduler's readers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import html
 import logging
-import re
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import Text, cast, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import outbox
+from bot.delivery.forget import esc, forget_questions, without_questions
 from bot.delivery.outbox import Message, Recipient
-from bot.exports.bundle import ExportResult, run_export
+from bot.exports.bundle import ExportResult
+from bot.exports.day_before import (
+    KEEP_EXPORTS,
+    export_dir,
+    export_folder,
+    refresh_exports,
+    remove_old_exports,
+)
 from bot.i18n import _, use_locale
 from bot.services import audit
-from bot.services.figures import Scope
 from bot.services.questions import in_dialogue
 from bot.services.staff import Role, StaffRef, as_ref
 from bot.settings import Settings
@@ -41,8 +46,6 @@ from models import (
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
-    Delivery,
-    DeliveryStatus,
     DialogueSession,
     QuestionStatus,
     ResidentQuestion,
@@ -56,14 +59,6 @@ UNANSWERED = (QuestionStatus.RECEIVED, QuestionStatus.ASSIGNED)
 PER_SECTION = 10  # questions listed per section: a digest stays one readable message
 PREVIEW = 90  # characters of a question's first line
 UPLOAD_LIMIT = 50 * 1024 * 1024  # what Telegram accepts from a bot
-# The day-before files hold residents' questions (pseudonymised): kept long enough for the
-# delivery engine to send them, then removed (/export itself writes to a temporary folder).
-KEEP_EXPORTS = timedelta(days=7)
-STAMP = "%Y%m%d-%H%M"  # in the folder's name: session-12-20261214-0730
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
 
 
 async def active_staff(db: AsyncSession, *roles: Role) -> list[StaffRef]:
@@ -182,38 +177,6 @@ def digest_text(
     return "\n".join(parts)
 
 
-def without_questions(text: str, codes: Sequence[str]) -> str:
-    """A digest's text with these questions' entries replaced by a note that they were
-    deleted; any other line naming one of them goes too."""
-    note = "• " + _("<i>A question deleted at the resident's request.</i>")
-    for code in codes:
-        entry = re.compile(rf"• <b>{re.escape(esc(code))}</b>[^\n]*(?:\n  <i>[^\n]*</i>)?")
-        text = entry.sub(lambda _match: note, text)
-    return "\n".join(line for line in text.split("\n") if not any(c in line for c in codes))
-
-
-async def forget_questions(db: AsyncSession, codes: Sequence[str], locale: str) -> int:
-    """Staff messages in the outbox that quote these questions (digests: sent or not, they are
-    addressed to staff, not to the resident) lose those entries. Returns how many changed."""
-    if not codes:
-        return 0
-    as_text = cast(Delivery.payload, Text)
-    stmt = select(Delivery.id, Delivery.payload).where(
-        Delivery.resident_id.is_(None), or_(*(as_text.contains(code) for code in codes))
-    )
-    changed = 0
-    with use_locale(locale):
-        for delivery_id, payload in (await db.execute(stmt)).all():
-            text = without_questions(payload.get("text") or "", codes)
-            await db.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id)
-                .values(payload={**payload, "text": text})
-            )
-            changed += 1
-    return changed
-
-
 async def send_digests(
     db: AsyncSession, settings: Settings, survey: Survey, at: time, now: datetime
 ) -> int:
@@ -295,79 +258,6 @@ async def sessions_to_export(
     return [session for session in found if export_key(session) not in done]
 
 
-def export_folder(root: Path, session: DialogueSession, now: datetime, settings: Settings) -> Path:
-    return root / f"session-{session.id}-{now.astimezone(settings.zone).strftime(STAMP)}"
-
-
-def remove_old_exports(root: Path, now: datetime, settings: Settings) -> int:
-    """Removes the export folders written more than KEEP_EXPORTS ago (by their name)."""
-    removed = 0
-    for folder in root.glob("session-*-*-*") if root.is_dir() else ():
-        written = _written_at(folder, settings)
-        if written is None:
-            continue  # not one of ours
-        if now - written > KEEP_EXPORTS:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
-
-
-def _written_at(folder: Path, settings: Settings) -> datetime | None:
-    """When a day-before folder was written, from its name; None for a folder not ours."""
-    try:
-        stamp = "-".join(folder.name.rsplit("-", 2)[-2:])
-        return datetime.strptime(stamp, STAMP).replace(tzinfo=settings.zone)
-    except ValueError:
-        return None
-
-
-def _folders_of(
-    root: Path, session_ids: Sequence[int], settings: Settings
-) -> list[tuple[int, Path, datetime]]:
-    """(session, folder, written at) of the day-before folders of these sessions."""
-    found = []
-    for session_id in sorted(set(session_ids)):
-        for folder in sorted(root.glob(f"session-{session_id}-*-*")) if root.is_dir() else ():
-            written = _written_at(folder, settings)
-            if written is not None and folder.is_dir():
-                found.append((session_id, folder.resolve(), written))
-    return found
-
-
-async def refresh_exports(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    survey: Survey,
-    root: Path,
-    session_ids: Sequence[int],
-) -> int:
-    """After a resident erased their data (committed): each day-before folder of these
-    sessions is written again without them while its files still wait to be sent (same names,
-    so the deliveries find them), and removed otherwise: it was kept only for sending.
-    Returns how many folders were rewritten or removed."""
-    folders = await asyncio.to_thread(_folders_of, root, session_ids, settings)
-    for session_id, folder, written in folders:
-        async with sessionmaker() as db:
-            waiting = await db.scalar(
-                select(func.count(Delivery.id)).where(
-                    Delivery.status == DeliveryStatus.PENDING,
-                    cast(Delivery.payload, Text).contains(str(folder)),
-                )
-            )
-        await asyncio.to_thread(shutil.rmtree, folder, True)
-        if waiting:
-            await asyncio.to_thread(
-                run_export,
-                settings,
-                survey,
-                Scope(session_id=session_id),
-                folder,
-                now=written,
-                locale=settings.default_locale,
-            )
-    return len(folders)
-
-
 def export_messages(
     session: DialogueSession, result: ExportResult, settings: Settings, now: datetime
 ) -> list[Message]:
@@ -440,3 +330,14 @@ async def record_export(
     if not added:
         broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, now
     return added
+
+
+__all__ = [
+    "KEEP_EXPORTS",
+    "export_dir",
+    "export_folder",
+    "forget_questions",
+    "refresh_exports",
+    "remove_old_exports",
+    "without_questions",
+]

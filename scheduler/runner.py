@@ -13,24 +13,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import is_sqlite
+from bot.settings import Settings
+from bot.survey.definition import Survey
 from models import utcnow
-from scheduler import config, jobs, registry
+from scheduler import config, jobs
 from scheduler.config import Plan
-
-if TYPE_CHECKING:
-    from bot.app import App
+from scheduler.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -56,31 +59,68 @@ class _AsyncIOScheduler(AsyncIOScheduler):
             return self.jobstore_retry_interval
 
 
+class _BoundJob:
+    """A stored job as the executor runs it: its function is the method of the same name of
+    the scheduler's own `Jobs`, with the stored arguments."""
+
+    def __init__(self, job: Job, work: Jobs) -> None:
+        self._job = job
+        self.func = getattr(work, job.func.__name__)
+
+    def __getattr__(self, name: str) -> Any:  # id, args, kwargs, misfire_grace_time, …
+        return getattr(self._job, name)
+
+    def __str__(self) -> str:  # in APScheduler's log lines
+        return str(self._job)
+
+
 class _Executor(AsyncIOExecutor):
+    def __init__(self, work: Jobs) -> None:
+        super().__init__()
+        self.work = work
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        super()._do_submit_job(_BoundJob(job, self.work), run_times)
+
     def running(self) -> list[asyncio.Future[Any]]:
         return list(self._pending_futures)
 
 
 class Scheduler:
-    """Started and stopped with the bot (`python -m bot run`)."""
+    """Started and stopped with the bot (`python -m bot run`), by the worker that leads. It
+    owns the jobs' work (`jobs`), given only what the jobs use: the settings, the database,
+    the survey, and a way to wake the delivery engine."""
 
-    def __init__(self, app: App, *, export_dir: Path | None = None) -> None:
-        self.app = app
-        self.settings = app.settings
-        self.sessionmaker = app.sessionmaker
-        self.survey = app.survey
-        self.plan = Plan.from_settings(app.settings)  # a bad setting stops start-up here
-        self.export_dir = export_dir or config.export_dir(app.settings)
-        url = config.sync_url(app.settings.database_url)
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        survey: Survey,
+        wake_delivery: Callable[[], None],
+        *,
+        export_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.plan = Plan.from_settings(settings)  # a bad setting stops start-up here
+        self.jobs = Jobs(
+            settings,
+            sessionmaker,
+            survey,
+            self.plan,
+            export_dir or config.export_dir(settings),
+            self.set_reminder_jobs,
+            wake_delivery,
+        )
+        url = config.sync_url(settings.database_url)
         options: dict[str, Any] = (
             {"connect_args": {"timeout": SQLITE_LOCK_WAIT}}
-            if is_sqlite(app.settings.database_url)
+            if is_sqlite(settings.database_url)
             else {"pool_pre_ping": True}
         )
         # A line per run of the minute's reconciliation would drown the log; errors still show.
         for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        self._executor = _Executor()
+        self._executor = _Executor(self.jobs)
         self.aps = _AsyncIOScheduler(
             jobstores={
                 DATABASE: SQLAlchemyJobStore(url=url, engine_options=options),
@@ -90,13 +130,12 @@ class Scheduler:
             # A run missed while the bot was down is made once when it is back (coalesced);
             # whether it is still useful is each job's decision, from the database.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=app.settings.zone,
+            timezone=settings.zone,
         )
 
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        registry.install(self)
         self.aps.start(paused=True)  # opens the job store (creating its table once)
         self._keep_system_jobs()
         self.aps.resume()  # runs what is due, missed runs included
@@ -110,7 +149,6 @@ class Scheduler:
                 await asyncio.wait_for(self.idle(), timeout)
             self.aps.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
-        registry.uninstall(self)
 
     async def run_due(self) -> None:
         """Runs what is due now and waits for it: what the timer does. Tests move the clock
@@ -181,7 +219,11 @@ class Scheduler:
 
     def sync_session(self, session_id: int) -> None:
         """Reminders of this session are brought in line with it in a moment. Safe to call
-        inside a transaction: it only adds an in-memory job."""
+        inside a transaction: it only adds an in-memory job. Nothing happens in a worker that
+        does not lead (the scheduler is not running there): the leader's once-a-minute
+        reconciliation does it."""
+        if not self.aps.running:
+            return
         self.aps.add_job(
             jobs.reconcile_session,
             "date",
@@ -191,7 +233,3 @@ class Scheduler:
             jobstore=MEMORY,
             replace_existing=True,
         )
-
-    def wake_delivery(self) -> None:
-        """The delivery engine sends new deliveries at once rather than at its next look."""
-        self.app.delivery.wake()

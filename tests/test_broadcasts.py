@@ -19,7 +19,6 @@ from bot.i18n import use_locale
 from bot.services import broadcasts, consent, residents
 from bot.services.broadcasts import BroadcastError, Draft
 from bot.services.consent import Purpose
-from handlers.broadcasts import TRACKER, resume_progress
 from models import Account, Broadcast, Delivery, SurveyResponse
 from tests.journey import consent_all
 from tests.test_question_services import audit_log, make_session
@@ -63,9 +62,9 @@ def person(app, telegram):
 @pytest.fixture
 async def admin(app, settings, telegram) -> AsyncIterator[Admin]:
     await bootstrap_admins(app, settings)
-    app.dispatcher[TRACKER].interval = 0.01  # the 3 s between edits would only slow the tests
+    app.progress.interval = 0.01  # the 3 s between edits would only slow the tests
     yield Admin(app, telegram, ADMIN, "vi")
-    await app.dispatcher[TRACKER].close()
+    await app.progress.close()
 
 
 async def zalo_resident(app, clock, external_id: str, locale: str = "vi") -> str:
@@ -268,7 +267,7 @@ async def test_preview_as_residents_see_it_then_one_delivery_per_reachable_accou
     await eventually(lambda: "Đã gửi 1 ·" in progress.text)
     clock.advance(seconds=65)
     await deliver(app, {str(EN): "unreachable", ZALO_VI: "sent"})
-    await app.dispatcher[TRACKER].wait(broadcast.id)
+    await app.progress.wait(broadcast.id)
     assert progress.text.split("\n") == [
         "✅ Đã gửi xong thông báo trong 1 phút 5 giây.",
         "Đã gửi 2 · lỗi 0 · không liên lạc được 1 (đã chặn bot hoặc rời cuộc trò chuyện)",
@@ -375,7 +374,7 @@ async def test_residents_receive_it_on_their_channel_in_their_language(
     bot since the announcement was written."""
     app = await make_app(settings=zalo_settings(settings, zalo))
     await bootstrap_admins(app, settings)
-    app.dispatcher[TRACKER].interval = 0.01
+    app.progress.interval = 0.01
     admin = Admin(app, telegram, ADMIN, "vi")
     vi, en, gone = (
         Person(app, telegram, n, lang) for n, lang in ((VI, "vi"), (EN, "en"), (BLOCKED, "vi"))
@@ -390,7 +389,7 @@ async def test_residents_receive_it_on_their_channel_in_their_language(
     progress = admin.last("thông báo tới 4 người dân")
     [broadcast] = await stored(app, Broadcast)
     await app.delivery.drain()
-    await app.dispatcher[TRACKER].wait(broadcast.id)
+    await app.progress.wait(broadcast.id)
 
     received = vi.last(TEXT)
     assert (received.media, received.text) == ("p-large", f"{HEADER_VI}\n\n{TEXT}")
@@ -406,7 +405,7 @@ async def test_residents_receive_it_on_their_channel_in_their_language(
             await db.execute(select(Account).where(Account.external_id == str(BLOCKED)))
         ).scalar_one()
     assert account.unreachable_at is not None  # not counted in the next announcement
-    await app.dispatcher[TRACKER].close()
+    await app.progress.close()
 
 
 # --- audiences ----------------------------------------------------------------------------------
@@ -428,7 +427,7 @@ async def test_a_field_goes_to_those_who_rated_it_and_opted_in(app, admin, town,
         ("telegram", str(VI))  # not the resident who rated tp and withdrew
     ]
     await deliver(app, {str(VI): "sent"})
-    await app.dispatcher[TRACKER].wait(broadcast.id)
+    await app.progress.wait(broadcast.id)
 
 
 async def test_services_refuse_an_empty_audience_and_check_again_at_confirmation(app, admin):
@@ -463,7 +462,7 @@ async def test_stop_cancels_what_is_not_sent_yet(app, admin, town, person):
     await admin.tap("⏹ Dừng gửi", on=progress)
     assert admin.last_alert == "⏹ Đã dừng: 2 tin nhắn sẽ không được gửi."
     [broadcast] = await stored(app, Broadcast)
-    await app.dispatcher[TRACKER].wait(broadcast.id)
+    await app.progress.wait(broadcast.id)
     assert progress.text.split("\n") == [
         "⏹ Đã dừng gửi sau 0 giây.",
         "Đã gửi 1 · lỗi 0 · không liên lạc được 0 (đã chặn bot hoặc rời cuộc trò chuyện) · "
@@ -492,16 +491,16 @@ async def test_progress_resumes_after_a_restart(app, make_app, admin, town, tele
     [broadcast] = await stored(app, Broadcast)
     progress = admin.last("thông báo tới 3 người dân")
     await eventually(lambda: progress.text.startswith("📤"))
-    await app.dispatcher[TRACKER].close()  # the process stops mid-way
+    await app.progress.close()  # the process stops mid-way
 
     restarted = await make_app()
-    restarted.dispatcher[TRACKER].interval = 0.01
-    assert await resume_progress(restarted) == 1
+    restarted.progress.interval = 0.01
+    assert await restarted.progress.resume() == 1
     await deliver(restarted, {str(VI): "sent", str(EN): "sent", ZALO_VI: "failed"})
-    await restarted.dispatcher[TRACKER].wait(broadcast.id)
+    await restarted.progress.wait(broadcast.id)
     assert progress.text.startswith("✅ Đã gửi xong thông báo")
     assert "Đã gửi 2 · lỗi 1 · không liên lạc được 0" in progress.text
-    assert await resume_progress(restarted) == 0  # done: nothing to follow any more
+    assert await restarted.progress.resume() == 0  # done: nothing to follow any more
 
 
 async def test_broadcasts_lists_the_past_ones_with_their_figures(app, admin, town, clock):
@@ -601,17 +600,15 @@ async def test_a_settled_announcement_nobody_follows_is_finished_by_one_sweep(
     [broadcast] = await stored(app, Broadcast)
     progress = admin.last("thông báo tới 3 người dân")
     await eventually(lambda: progress.text.startswith("📤"))
-    await app.dispatcher[TRACKER].close()  # the worker that followed it died, for good
+    await app.progress.close()  # the worker that followed it died, for good
     await deliver(app, {str(VI): "sent", str(EN): "sent", ZALO_VI: "sent"})
 
     # Two live workers sweep at the same moment: one finishes it and shows the summary.
     first, second = await make_app(), await make_app()
-    swept = await asyncio.gather(
-        first.dispatcher[TRACKER].sweep(first.bot), second.dispatcher[TRACKER].sweep(second.bot)
-    )
+    swept = await asyncio.gather(first.progress.sweep(), second.progress.sweep())
     assert swept == [[broadcast.id], [broadcast.id]]
     for worker in (first, second):
-        await worker.dispatcher[TRACKER].wait(broadcast.id)
+        await worker.progress.wait(broadcast.id)
 
     assert progress.text.startswith("✅ Đã gửi xong thông báo")
     assert "Đã gửi 3 · lỗi 0 · không liên lạc được 0" in progress.text
@@ -623,4 +620,4 @@ async def test_a_settled_announcement_nobody_follows_is_finished_by_one_sweep(
     assert len(summaries) == 1
     [broadcast] = await stored(app, Broadcast)
     assert (broadcast.status, broadcast.finished_at is not None) == ("done", True)
-    assert await first.dispatcher[TRACKER].sweep(first.bot) == []  # nothing left to finish
+    assert await first.progress.sweep() == []  # nothing left to finish

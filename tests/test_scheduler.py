@@ -17,7 +17,7 @@ import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy import select, text, update
 
-import scheduler as scheduler_package
+from bot.app import build_scheduler
 from bot.conversation.engine import TextConversation
 from bot.services import consent, sessions, staff
 from bot.services.consent import Purpose
@@ -69,7 +69,7 @@ async def schedulers(app, tmp_path, caplog):
     made: list[Scheduler] = []
 
     def make() -> Scheduler:
-        made.append(Scheduler(app, export_dir=tmp_path / "exports"))
+        made.append(build_scheduler(app, export_dir=tmp_path / "exports"))
         return made[-1]
 
     yield make
@@ -277,7 +277,7 @@ async def test_moving_a_session_stops_the_old_round_and_reschedules_the_reminder
     moved = local(2026, 12, 16, 9)
     async with app.sessionmaker() as db, db.begin():
         await sessions.update_session(db, ADMIN, sid, starts_at=moved, now=utcnow())
-    scheduler_package.sync_session(sid)  # what /sessions calls after a change
+    app.dispatcher["sync_session"](sid)  # what /sessions calls after a change
     at(local(2026, 12, 8, 10, 0, 5))
     await instance.run_due()
 
@@ -554,7 +554,7 @@ async def test_each_official_gets_the_new_and_unanswered_questions_of_their_fiel
     )
     assert hidden not in message["text"] and "0901234567" not in message["text"]
 
-    await jobs.morning()  # run twice the same day: nothing more
+    await instance.jobs.morning()  # run twice the same day: nothing more
     assert len(await deliveries_of(app, "digest:2026-12-02")) == 1
 
 
@@ -724,8 +724,16 @@ def test_schedule_settings_are_read_once_and_refused_with_one_line():
     )
 
 
-def test_the_sessions_hook_does_nothing_without_a_scheduler():
-    scheduler_package.sync_session(12)  # e.g. in the console: no error, nothing scheduled
+async def test_the_sessions_hook_does_nothing_without_a_running_scheduler(app, tmp_path):
+    app.dispatcher["sync_session"](12)  # no scheduler in this process: no error
+    standby = build_scheduler(app, export_dir=tmp_path / "exports")  # a worker that does not lead
+    app.dispatcher["sync_session"](12)
+    assert not standby.aps.running and standby.aps.get_jobs() == []
+
+
+async def test_a_stored_job_runs_only_through_a_scheduler():
+    with pytest.raises(RuntimeError, match="runs through a Scheduler"):
+        await jobs.remind(12, "7d", "2026-12-15T01:00:00+00:00")
 
 
 async def test_end_to_end_the_engine_sends_the_reminders_and_residents_act_on_them(
@@ -739,7 +747,7 @@ async def test_end_to_end_the_engine_sends_the_reminders_and_residents_act_on_th
     sid = await add_session(app, starts)
     await add_resident(app, "telegram", "501", "vi")
     await add_resident(app, "zalo", "zu1", "en")
-    instance = Scheduler(app, export_dir=tmp_path / "exports")
+    instance = build_scheduler(app, export_dir=tmp_path / "exports")
     try:
         await instance.start()
         await instance.run_due()

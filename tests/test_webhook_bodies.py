@@ -16,12 +16,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from bot.app import build_scheduler
 from bot.channels.zalo.webhook import SECRET_HEADER as ZALO_SECRET_HEADER
 from bot.channels.zalo.webhook import add_webhook_route
 from bot.web import SECRET_HEADER, TELEGRAM_PATH, TelegramWebhook, build_web_app
 from models import InboundMessage, utcnow
 from models.conversations import DEDUPE_WINDOW
-from scheduler import Scheduler
 from tests.test_web import SECRET, start_update
 from tests.test_zalo_webhook import Recorder, delivery
 
@@ -244,7 +244,7 @@ async def test_deliveries_are_forgotten_after_the_window(app, tmp_path) -> None:
             ]
         )
 
-    instance = Scheduler(app, export_dir=tmp_path / "exports")
+    instance = build_scheduler(app, export_dir=tmp_path / "exports")
     try:
         await instance.start()  # the prune job runs at start, then every hour
         await instance.run_due()

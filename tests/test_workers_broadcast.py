@@ -24,10 +24,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import db as database
+from bot.broadcast_progress import EDIT_INTERVAL
 from bot.delivery import outbox
 from bot.delivery.outbox import Message
 from bot.services.consent import Purpose
-from handlers.broadcasts import EDIT_INTERVAL
 from models import Account, Broadcast, BroadcastKind, BroadcastStatus, Consent, Delivery, Resident
 from models.residents import new_resident_key
 from tests import test_workers

@@ -7,15 +7,13 @@ import asyncio
 import sys
 from collections.abc import Callable
 
-from bot import db as database
 from bot import i18n
 from bot.channels.text import split_text
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
+from bot.core import open_core
 from bot.i18n import _
-from bot.notify import Notifier
 from bot.settings import Settings
-from bot.startup import prepare
 
 CHANNEL = "console"
 
@@ -27,14 +25,19 @@ async def run_console(
     read_line: Callable[[], str] = sys.stdin.readline,
     write: Callable[[str], None] = print,
 ) -> None:
-    survey = await prepare(settings)
-    engine = database.create_engine(settings.database_url)
-    sessionmaker = database.create_sessionmaker(engine)
-    # Staff hear of a question filed here as from any channel: queued for the bot's process.
-    notifier = Notifier(sessionmaker, survey, settings)
-    conversation = TextConversation(
-        sessionmaker, survey, settings, on_question=notifier.question_filed
-    )
+    async with open_core(settings) as core:
+        # Staff hear of a question filed here as from Zalo: the notice is queued in the outbox
+        # for the bot's process to send.
+        await talk(core.text_conversation(), settings, user, read_line, write)
+
+
+async def talk(
+    conversation: TextConversation,
+    settings: Settings,
+    user: str,
+    read_line: Callable[[], str],
+    write: Callable[[str], None],
+) -> None:
     # The first line in the ward's language, like the notice that follows; "English" switches.
     with i18n.use_locale(settings.default_locale):
         write(
@@ -43,18 +46,13 @@ async def run_console(
                 "Enter; Ctrl-D to quit; “English” switches the language."
             ).format(user=user)
         )
-    try:
-        while True:
-            line = await asyncio.to_thread(read_line)
-            if not line:  # end of input
-                break
-            text = line.rstrip("\n")
-            inbound = Inbound(
-                channel=CHANNEL, chat_id=user, user_id=user, kind=Kind.TEXT, text=text
-            )
-            for reply in await conversation.handle(inbound):
-                for chunk in split_text(reply):
-                    write(chunk)
-                    write("")
-    finally:
-        await engine.dispose()
+    while True:
+        line = await asyncio.to_thread(read_line)
+        if not line:  # end of input
+            break
+        text = line.rstrip("\n")
+        inbound = Inbound(channel=CHANNEL, chat_id=user, user_id=user, kind=Kind.TEXT, text=text)
+        for reply in await conversation.handle(inbound):
+            for chunk in split_text(reply):
+                write(chunk)
+                write("")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import db as database
+from bot.core import open_core
 from bot.exports.bundle import authorize, run_export
 from bot.exports.choice import Usage, chosen_session, parse_export, recent_sessions
 from bot.exports.stats_text import stats_message
@@ -27,7 +27,6 @@ from bot.services import staff
 from bot.services.figures import Scope
 from bot.services.staff import Permission, PermissionDenied
 from bot.settings import Settings
-from bot.startup import prepare
 from bot.survey.definition import Survey
 from bot.texts import local_time, plain
 from models import DialogueSession, utcnow
@@ -145,12 +144,10 @@ async def run_staff_console(
     read_line: Callable[[], str] = sys.stdin.readline,
     write: Callable[[str], None] = print,
 ) -> None:
-    survey = await prepare(settings)
-    engine = database.create_engine(settings.database_url)
-    console = StaffConsole(settings, survey, database.create_sessionmaker(engine), telegram_id, out)
-    with use_locale(settings.default_locale):
-        write(console.help())
-    try:
+    async with open_core(settings) as core:
+        console = StaffConsole(settings, core.survey, core.sessionmaker, telegram_id, out)
+        with use_locale(settings.default_locale):
+            write(console.help())
         while True:
             line = await asyncio.to_thread(read_line)
             if not line:  # end of input
@@ -158,5 +155,3 @@ async def run_staff_console(
             if line.strip():
                 write(await console.handle(line))
                 write("")
-    finally:
-        await engine.dispose()

@@ -6,7 +6,7 @@ state and every delivery addressed to them or about their questions); staff dige
 lines quoting their questions; the audit log keeps who did what and when, without the codes of
 their questions. What lives outside the database is the caller's to clear once this is
 committed: the conversation state of the chat (Telegram: `bot.storage.forget_user`) and the
-day-before export folders of the sessions returned (`scheduler.digests.refresh_exports`).
+day-before export folders of the sessions returned (`bot.exports.day_before.refresh_exports`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.forget import forget_questions
 from bot.services import audit, consent, residents
 from bot.services.consent import Decision, Purpose
 from bot.services.residents import ResidentRef
 from models import Account, Answer, ResidentQuestion, SurveyResponse
 from models.draft_attachments import discard_draft_attachments
-from scheduler.digests import forget_questions
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.services.staff import Permission
 from handlers.staff import answering, card, commands, questions_list
 from handlers.staff.common import field_label
 from handlers.staff.help import staff_help
-from handlers.staff.permissions import StaffCan, StaffGate
-
-# What handlers/broadcasts.py still imports: the gate under its former names.
-StaffContext = StaffGate
-
-
-def RequirePermission(permission: Permission, action: str) -> StaffGate:
-    return StaffGate(StaffCan(permission, action))
 
 
 def create_router() -> Router:
@@ -44,8 +35,6 @@ def create_router() -> Router:
 
 
 __all__ = [
-    "RequirePermission",
-    "StaffContext",
     "create_router",
     "field_label",
     "staff_help",

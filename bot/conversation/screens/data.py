@@ -10,6 +10,7 @@ from bot.conversation import parsing
 from bot.conversation.errors import Retry
 from bot.conversation.parsing import Keyword
 from bot.conversation.replies import numbered, yes_or_no
+from bot.exports.day_before import export_dir, refresh_exports
 from bot.i18n import _
 from bot.journey import consent as journey_consent
 from bot.journey import data as journey_data
@@ -17,8 +18,6 @@ from bot.journey.steps import Step
 from bot.services import data_rights
 from bot.services.consent import PURPOSES
 from bot.texts import consent_action, data_report
-from scheduler.config import export_dir
-from scheduler.digests import refresh_exports
 
 if TYPE_CHECKING:
     from bot.conversation.engine import TextConversation
