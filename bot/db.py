@@ -19,9 +19,8 @@ import migrations
 from bot import sqlite_dialect
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
-SQLITE_DRIVER = (
-    f"sqlite+{sqlite_dialect.NAME}"  # one thread hop per statement (bot/sqlite_driver.py)
-)
+# One thread hop per statement where aiosqlite makes four (bot/sqlite_driver.py).
+SQLITE_DRIVER = f"sqlite+{sqlite_dialect.NAME}"
 
 sqlite_dialect.register()
 

@@ -1,11 +1,12 @@
 """The `sqlite+doithoai://` dialect: SQLAlchemy's SQLite dialect over `bot.sqlite_driver`.
 
 SQLAlchemy's aiosqlite dialect does everything we need (SQL, types, pooling, the asyncio
-adapter) except talk to our driver: it imports aiosqlite, and its isolation-level setter reaches
-aiosqlite's private queue (`_conn`, `_tx`). This dialect reuses that dialect and adapter and
-replaces exactly those two parts. What the adapter reaches on the driver is listed and checked
-in tests/test_sqlite_driver.py; SQLAlchemy is pinned to the minor version that test passed on
-(pyproject.toml), because the adapter is SQLAlchemy's internal code, not a public API.
+adapter) except talk to our driver: it imports aiosqlite, its isolation-level setter reaches
+aiosqlite's private queue (`_conn`, `_tx`), and it reads aiosqlite's version number. This
+dialect reuses that dialect and adapter and replaces exactly those three parts. What the adapter
+reaches on the driver is listed and checked in tests/test_sqlite_driver.py; SQLAlchemy is pinned
+to the minor version that test passed on (pyproject.toml), because the adapter is SQLAlchemy's
+internal code, not a public API.
 """
 
 from __future__ import annotations
