@@ -226,7 +226,7 @@ async def main(args: argparse.Namespace) -> int:
     for limit, subscribers in runs:
         rate = args.rate or round(SHARE * limit, 2)
         with tempfile.TemporaryDirectory() as tmp:
-            url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
+            url = args.database_url or f"sqlite+doithoai:///{Path(tmp) / 'bench.sqlite3'}"
             figures = await run(limit, subscribers or 1000, rate, url)
         print(figures.show(), flush=True)
         bad = bad or figures.lost > 0 or figures.duplicated > 0

@@ -24,7 +24,7 @@ It is generated once into the database and reused with --reuse.
 
 Run from the project root:
     .venv/bin/python -m bench.export [--responses 100000] [--questions 5000]
-        [--database-url sqlite+aiosqlite:////tmp/doithoai-bench-export.sqlite3] [--reuse]
+        [--database-url sqlite+doithoai:////tmp/doithoai-bench-export.sqlite3] [--reuse]
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from models import (
     SurveyResponse,
 )
 
-DEFAULT_URL = "sqlite+aiosqlite:////tmp/doithoai-bench-export.sqlite3"
+DEFAULT_URL = "sqlite+doithoai:////tmp/doithoai-bench-export.sqlite3"
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 CODES = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "O1"]
 S5 = ["1", "2", "3", "3", "4", "4", "4", "5", "5", "na"]

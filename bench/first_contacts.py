@@ -138,7 +138,7 @@ async def start_bot(directory: Path, api: AnsweringApi, zalo: AnsweringZalo, por
         ZALO_API_BASE=zalo.base_url,
         ZALO_WEBHOOK_URL="https://bot.phuong.example.gov.vn" + ZALO_PATH,
         ZALO_WEBHOOK_SECRET=ZALO_SECRET,
-        DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'bench.sqlite3'}",
+        DATABASE_URL=f"sqlite+doithoai:///{directory / 'bench.sqlite3'}",
         WEB_PORT=str(port),
         WARD_NAME="Bình An",
         LOG_LEVEL="WARNING",

@@ -205,7 +205,7 @@ async def run(args: argparse.Namespace) -> int:
         bot_token=TOKEN,
         zalo_bot_token=ZALO_TOKEN,
         zalo_api_base="http://127.0.0.1:9",  # never called: replies are not sent here
-        database_url=f"sqlite+aiosqlite:///{directory / 'bench.sqlite3'}",
+        database_url=f"sqlite+doithoai:///{directory / 'bench.sqlite3'}",
         admin_ids=str(ADMIN),
     )
     telegram = FakeTelegram()

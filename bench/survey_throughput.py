@@ -447,7 +447,7 @@ def bench_settings(directory: Path) -> Settings:
     return Settings(
         _env_file=None,
         bot_token=TOKEN,
-        database_url=f"sqlite+aiosqlite:///{directory / 'bench.sqlite3'}",
+        database_url=f"sqlite+doithoai:///{directory / 'bench.sqlite3'}",
         ward_name="Bình An",
         admin_ids="1",
     )

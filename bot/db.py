@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,12 +16,16 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import migrations
-from bot import sqlite_driver
+from bot import sqlite_dialect
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+# One thread hop per statement where aiosqlite makes four (bot/sqlite_driver.py).
+SQLITE_DRIVER = f"sqlite+{sqlite_dialect.NAME}"
+
+sqlite_dialect.register()
 
 
-def is_sqlite(url: str) -> bool:
+def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
@@ -32,14 +35,19 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # Earlier versions wrote `sqlite+aiosqlite://` into .env files: the same database, through
+    # the project's driver (any SQLite URL is).
+    return sqlite_engine(make_url(url).set(drivername=SQLITE_DRIVER), **kwargs)
 
+
+def sqlite_engine(url: str | URL, **kwargs) -> AsyncEngine:
+    """An engine on an SQLite file through the driver the URL names, set up as the bot uses it
+    (create_engine gives `sqlite+doithoai`; bench/sqlite_driver.py compares `sqlite+aiosqlite`)."""
     database = make_url(url).database or ":memory:"
     if database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
-        # One thread hop per statement instead of aiosqlite's four (see bot/sqlite_driver.py).
-        async_creator=partial(sqlite_driver.connect, database),
         # SQLite has one writer: a single pooled connection queues transactions fairly instead
         # of letting concurrent updates collide on "database is locked".
         pool_size=1,

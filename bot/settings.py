@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/doithoai.sqlite3"
+DEFAULT_DATABASE_URL = "sqlite+doithoai:///./data/doithoai.sqlite3"
 # The form @BotFather hands out: the bot's numeric id, a colon, 35 url-safe characters.
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 # Zalo's tokens are "<digits>:<secret>" too; the secret's alphabet is not documented.

@@ -4,9 +4,10 @@ SQLAlchemy's aiosqlite adapter awaits the driver four times per statement (open 
 execute, fetch, close), and each await is a round trip to aiosqlite's thread: measured here at
 about 0.42 ms for `SELECT 1`, against 0.09 ms for one round trip. This module offers the same
 connection interface, but a statement runs, fetches and closes its cursor in a single call on
-the connection's own thread; the other awaits return at once. It is plugged in through
-`create_async_engine(..., async_creator=...)`, so the dialect, pooling and SQL stay
-SQLAlchemy's own (`bench/` has the figures).
+the connection's own thread; the other awaits return at once. SQLAlchemy reaches it through the
+`sqlite+doithoai://` dialect (bot/sqlite_dialect.py), so the SQL, types and pooling stay
+SQLAlchemy's own; tests/test_sqlite_driver.py checks exactly what SQLAlchemy calls here, and
+bench/sqlite_driver.py measures it against aiosqlite.
 
 A large result is not read whole: the first EAGER_ROWS rows come with the statement, and the
 sqlite3 cursor stays open for the rest, fetched in batches on the same thread when asked
@@ -159,6 +160,11 @@ class Connection:
     def isolation_level(self) -> str | None:
         return self._connection.isolation_level if self._connection else None
 
+    async def set_isolation_level(self, value: str | None) -> None:
+        """None is autocommit (sqlite3's own transaction handling off); set on the connection's
+        thread, as sqlite3 requires."""
+        await self._run(setattr, "isolation_level", value)
+
     async def commit(self) -> None:
         await self._run(sqlite3.Connection.commit)
 
@@ -184,7 +190,9 @@ class Connection:
 async def connect(database: str, **kwargs: Any) -> Connection:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
     loop = asyncio.get_running_loop()
-    # Created on the worker thread, so sqlite3's same-thread check holds for every later call.
+    # Created on the worker thread, so sqlite3's same-thread check holds for every later call:
+    # it stays on, whatever SQLAlchemy asks (it turns it off for files, for its thread pools).
+    kwargs.pop("check_same_thread", None)
     connection = await loop.run_in_executor(
         executor, partial(sqlite3.connect, database, check_same_thread=True, **kwargs)
     )

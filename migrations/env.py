@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
+from bot import db as database
 from bot.settings import load_settings
 
 target_metadata = models.Base.metadata
@@ -35,7 +35,7 @@ def _configure_and_run(connection) -> None:
 
 
 async def _run_on_url(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = database.create_engine(url)  # knows sqlite+doithoai:// and maps old URLs
     async with engine.begin() as connection:
         await connection.run_sync(_configure_and_run)
     await engine.dispose()

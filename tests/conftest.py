@@ -52,7 +52,7 @@ async def database_url(tmp_path: Path) -> str:
     if url:
         await reset_postgres(url)
         return url
-    return f"sqlite+aiosqlite:///{tmp_path / 'doithoai.sqlite3'}"
+    return f"sqlite+doithoai:///{tmp_path / 'doithoai.sqlite3'}"
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ async def snapshot(url: str) -> dict[str, list[tuple]]:
 async def restore_url(database_url: str, tmp_path: Path):
     """An empty database to restore into: a new SQLite file, or a new PostgreSQL database."""
     if database.is_sqlite(database_url):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'restored.sqlite3'}"
+        yield f"sqlite+doithoai:///{tmp_path / 'restored.sqlite3'}"
         return
     target = make_url(database_url)
     name = f"{target.database}_restore"
@@ -107,7 +107,7 @@ def test_sqlite_backup_while_the_bot_writes(tmp_path):
     thread.start()
     try:
         out = tmp_path / "copy.sqlite3"
-        backup(f"sqlite+aiosqlite:///{source}", out)
+        backup(f"sqlite+doithoai:///{source}", out)
     finally:
         stop.set()
         thread.join()
@@ -173,7 +173,7 @@ async def test_the_command_line_says_what_is_wrong_with_a_garbage_file(
     settings, tmp_path, monkeypatch, capsys
 ):
     target = tmp_path / "fresh" / "doithoai.sqlite3"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{target}")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+doithoai:///{target}")
     garbage = tmp_path / "garbage.backup"
     garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(1000))
     assert await asyncio.to_thread(main, ["restore", str(garbage)]) == 2

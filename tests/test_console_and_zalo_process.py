@@ -15,7 +15,7 @@ from tests.fake_zalo import TOKEN, FakeZalo
 
 def bot_env(tmp_path: Path, **more: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "ZALO_"))}
-    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", WARD_NAME="Bình An")
+    env.update(DATABASE_URL=f"sqlite+doithoai:///{tmp_path / 'bot.sqlite3'}", WARD_NAME="Bình An")
     env.update(more)
     return env
 

@@ -22,7 +22,7 @@ async def test_bot_polls_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
     env.update(
         BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE=api.base_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.sqlite3'}",
+        DATABASE_URL=f"sqlite+doithoai:///{tmp_path / 'data' / 'bot.sqlite3'}",
         WARD_NAME="Bình An",
     )
     process = await asyncio.create_subprocess_exec(

@@ -20,7 +20,7 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     base = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     base.update(
         {
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+            "DATABASE_URL": f"sqlite+doithoai:///{tmp_path / 'bot.sqlite3'}",
             # Nothing listens here: a run that got as far as Telegram fails fast, offline.
             "TELEGRAM_API_BASE": "http://127.0.0.1:9",
         }
@@ -44,7 +44,7 @@ def test_settings_from_environment(monkeypatch):
     assert settings.admin_ids == [11, 22, 33]
     assert settings.timezone == "Asia/Ho_Chi_Minh"
     assert settings.default_locale == "vi"
-    assert settings.database_url.startswith("sqlite+aiosqlite:///./data/")
+    assert settings.database_url.startswith("sqlite+doithoai:///./data/")
     assert GOOD_TOKEN not in repr(settings)  # secrets print as asterisks
 
 

@@ -48,7 +48,7 @@ async def one_process(
         ZALO_API_BASE=zalo.base_url,
         ZALO_WEBHOOK_URL="https://bot.phuong.example.gov.vn" + ZALO_PATH,
         ZALO_WEBHOOK_SECRET=ZALO_SECRET,
-        DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'bot.sqlite3'}",
+        DATABASE_URL=f"sqlite+doithoai:///{directory / 'bot.sqlite3'}",
         WEB_PORT=str(port),
         WARD_NAME="Bình An",
     )
