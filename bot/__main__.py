@@ -31,7 +31,7 @@ from bot.conversation.engine import TextConversation
 from bot.leader import Leadership
 from bot.logs import configure as configure_logging
 from bot.metrics import SUPERVISOR_STATE
-from bot.services import staff
+from bot.services import paper_answers, staff
 from bot.services.figures import Scope
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError, prepare
@@ -145,6 +145,7 @@ async def run(settings: Settings) -> None:
     # few seconds), not while the first resident who writes a question waits.
     threading.Thread(target=triage.warm_up, name="triage-warm-up", daemon=True).start()
     app = build_app(settings, survey=survey)
+    await paper_answers.clean_unfinished_imports(app.sessionmaker)  # left by a crash
     # Reminders, digests and recurring sessions, run by one worker at a time (bot/leader.py);
     # a bad REMINDER_OFFSETS stops start-up here.
     scheduler = Scheduler(app)
