@@ -20,6 +20,7 @@ import contextlib
 import io
 import logging
 import re
+import time
 import unicodedata
 import zipfile
 import zlib
@@ -676,8 +677,14 @@ def _lost_race(result: PaperImport) -> PaperImport:
     return result
 
 
-# Forms per transaction: a few tens of milliseconds of holding the database, even on SQLite.
-BATCH = 200
+# Forms per transaction: some ten milliseconds of holding the database, even on SQLite.
+BATCH = 50
+# Between two transactions the import waits as long as the last one took, at least PAUSE
+# seconds: the pool gives a returned connection to whoever asks first, and without a pause
+# that would be this loop again, SQLite's one connection passing from batch to batch while
+# every resident waits; with it, residents get at least half of the database's time
+# (bench/slow_neighbours.py).
+PAUSE = 0.01
 # An import "storing" and untouched for this long was abandoned (its process died): a batch
 # takes milliseconds, so a live import touches its row far more often.
 STALE_AFTER = timedelta(minutes=2)
@@ -698,6 +705,7 @@ async def _store_in_batches(
     await db.commit()
     try:
         for start in range(0, len(forms), BATCH):
+            began = time.monotonic()
             await _store(db, session_id, marker_id, forms[start : start + BATCH], now)
             await db.execute(
                 update(PaperFileImport)
@@ -705,6 +713,7 @@ async def _store_in_batches(
                 .values(updated_at=utcnow())
             )
             await db.commit()
+            await asyncio.sleep(max(PAUSE, time.monotonic() - began))
         if await _complete(db, marker_id, len(forms), now):
             return True
         await db.rollback()
