@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import os
 import re
 import time
 import unicodedata
@@ -581,8 +582,17 @@ def _reader_process() -> ProcessPoolExecutor:
     global _reader
     if _reader is None:
         # Spawned, not forked: the bot's process has threads (SQLite, the event loop's).
-        _reader = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        _reader = ProcessPoolExecutor(
+            max_workers=1, mp_context=get_context("spawn"), initializer=_yield_the_cpu
+        )
     return _reader
+
+
+def _yield_the_cpu() -> None:
+    """The reader runs at a lower priority: on a small server, residents' replies (the bot's
+    process) get the CPU first, and the file takes a little longer."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
+        os.nice(10)
 
 
 async def read_file(survey: Survey, data: bytes) -> Reading:
