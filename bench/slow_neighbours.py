@@ -19,11 +19,12 @@ What is measured
          stand-in of the tests.
        The phase lasts until both are done.
 
-    Printed: messages, p50, p99 and max per phase, the loaded messages split into those that
-    overlapped the storing step (one transaction: a file is stored whole or not at all) and
-    the others, the p99 ratio against the baseline, the image's and the paper file's own
-    durations, and the target (other residents' p99 < 200 ms while the image hangs and the
-    file is downloaded and read). The run is only valid if every paper form and the image were stored; otherwise
+    Printed: messages, p50, p99 and max per phase, the loaded messages also split into those
+    that overlapped the storing step (short transactions of `paper_answers.BATCH` forms, then
+    one that makes them all count) and the others, the p99 ratio against the baseline, the
+    image's and the paper file's own durations, and the target (other residents' p99 < 200 ms
+    over the whole loaded phase: while the image hangs and the file is downloaded, read and
+    stored). The run is only valid if every paper form and the image were stored; otherwise
     the exit status is 1. Targets are reported, never asserted.
 
 Run from the project root:
@@ -254,7 +255,8 @@ async def run(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     task = asyncio.create_task(traffic(neighbours, stop, loaded))
 
-    # The storing step (one transaction: a file is stored whole or not at all) is timed apart.
+    # The storing step (short transactions, then the one that makes the forms count) is timed
+    # apart.
     store: list[float] = []
     import_upload = paper_answers.import_upload
 
@@ -299,8 +301,9 @@ async def run(args: argparse.Namespace) -> int:
     print(f"{'phase':<52}{'messages':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     rows = (
         ("baseline (nothing slow)", baseline),
-        (f"image hangs {args.hang:.0f} s, paper file downloaded and read", outside_store),
-        ("while the paper forms are stored", during_store),
+        (f"image hangs {args.hang:.0f} s, paper file sent: all", loaded),
+        ("  of which while the file is downloaded and read", outside_store),
+        ("  of which while its forms are stored", during_store),
     )
     for name, spans in rows:
         values = durations(spans)
@@ -312,8 +315,8 @@ async def run(args: argparse.Namespace) -> int:
             f"{percentile(values, 0.99):>9.1f}{max(values) * 1000:>9.1f}"
         )
     base_p99 = percentile(durations(baseline), 0.99)
-    p99 = percentile(durations(outside_store), 0.99)
-    print(f"p99 while the image hangs and the file is read / baseline p99: {p99 / base_p99:.2f}")
+    p99 = percentile(durations(loaded), 0.99)
+    print(f"p99 while the image hangs and the file is sent / baseline p99: {p99 / base_p99:.2f}")
     print(
         f"the image's own turn: {image_seconds:.1f} s; the paper file's: {paper_seconds:.1f} s, "
         f"of which storing {stored_to - stored_from:.2f} s"
@@ -321,7 +324,7 @@ async def run(args: argparse.Namespace) -> int:
     verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
     print(
         f"target: other residents' p99 < {TARGET_P99_MS:.0f} ms while the image hangs and the "
-        f"file is read: {verdict}"
+        f"file is read and stored: {verdict}"
     )
 
     await channel.close()

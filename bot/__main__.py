@@ -32,6 +32,7 @@ from bot.core import open_core
 from bot.leader import Leadership
 from bot.logs import configure as configure_logging
 from bot.metrics import SUPERVISOR_STATE
+from bot.services import paper_answers
 from bot.services.figures import Scope
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError
@@ -154,6 +155,7 @@ async def serve(app: App) -> None:
     messages in flight, the channels stop, and the app's own parts close last."""
     settings, stack = app.settings, app.stack
     stack.callback(log.info, "Stopped")
+    await paper_answers.clean_unfinished_imports(app.sessionmaker)  # left by a crash
     # Reminders, digests and recurring sessions, run by one worker at a time (bot/leader.py);
     # a bad REMINDER_OFFSETS stops start-up here.
     scheduler = build_scheduler(app)

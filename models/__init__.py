@@ -13,6 +13,7 @@ from models.deliveries import (
     DeliveryStatus,
 )
 from models.draft_attachments import DraftAttachment
+from models.paper_imports import PaperFileImport, PaperImportStatus
 from models.questions import (
     CodeCounter,
     QuestionAttachment,
@@ -41,6 +42,8 @@ __all__ = [
     "DialogueSession",
     "DraftAttachment",
     "InboundMessage",
+    "PaperFileImport",
+    "PaperImportStatus",
     "QuestionAttachment",
     "QuestionStatus",
     "Reclassified",

@@ -58,6 +58,8 @@ class SurveyResponse(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The number written on a paper form (None for chat answers), so it cannot be typed in twice.
     form_no: Mapped[str | None] = mapped_column(String(32))
+    # The paper file it came from (models/paper_imports.py): a draft until the file is stored whole.
+    paper_import_id: Mapped[int | None] = mapped_column(ForeignKey("paper_imports.id"), index=True)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

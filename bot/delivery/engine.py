@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.consent_checks import ConsentChecks
 from bot.delivery.limits import ChannelLimiter
 from bot.delivery.senders import Outcome, Sender, SendFailed
 from bot.services import consent
@@ -138,6 +139,7 @@ class DeliveryEngine:
         self._results: list[tuple[Result, asyncio.Future[None]]] = []
         self._writing = False
         self._retired: list[Sender] = []
+        self._consent_checks = ConsentChecks(sessionmaker)
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -405,11 +407,11 @@ class DeliveryEngine:
 
     async def _withdrawn(self, claim: Claim) -> bool:
         """Just before a resident's reminder or announcement goes: was the consent withdrawn
-        (or the row cancelled) since it was claimed?"""
+        (or the row cancelled) since it was claimed? Checked together with the other messages
+        due at that moment: one query for all of them."""
         if not self._needs_consent(claim):
             return False
-        async with self.sessionmaker() as db:
-            return bool(await consent.without_consent(db, [claim.id], or_cancelled=True))
+        return await self._consent_checks.withdrawn(claim.id)
 
     async def _resident_locales(self, db: AsyncSession, claims: list[Claim]) -> None:
         """A text channel writes its own line for a file it cannot send: in whose language."""

@@ -4,7 +4,10 @@ A file is stored whole or not at all. Every problem is collected, each naming it
 in the staff's language, so the clerk fixes them all in one pass. A valid file becomes one
 submitted `SurveyResponse` per form, channel "paper", with no resident and the form number kept
 (unique within the session: the same forms cannot be imported twice), and `Answer` rows scored
-exactly as chat answers are (`flow.score_of`), so every figure counts them alike.
+exactly as chat answers are (`flow.score_of`), so every figure counts them alike. A large file
+is written in short transactions, as drafts of an import that is completed in one last step
+(`import_forms`), so nobody waits on the database meanwhile and a half-stored file is never
+counted.
 
 Plain values and a database session in; the Telegram handler (handlers/paper.py) and the
 command line (`import_paper_file`) share it.
@@ -13,8 +16,12 @@ command line (`import_paper_file`) share it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import logging
+import os
 import re
+import time
 import unicodedata
 import zipfile
 import zlib
@@ -22,13 +29,13 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.xml.functions import iterparse
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,7 +59,18 @@ from bot.services import audit, staff
 from bot.services.staff import Actor, Permission
 from bot.survey import flow
 from bot.survey.definition import Question, QuestionType, Survey
-from models import Answer, DialogueSession, ResponseStatus, SessionStatus, SurveyResponse
+from models import (
+    Answer,
+    DialogueSession,
+    PaperFileImport,
+    PaperImportStatus,
+    ResponseStatus,
+    SessionStatus,
+    SurveyResponse,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "paper"
 ACTION = "paper_import"  # in the audit log
@@ -564,8 +582,17 @@ def _reader_process() -> ProcessPoolExecutor:
     global _reader
     if _reader is None:
         # Spawned, not forked: the bot's process has threads (SQLite, the event loop's).
-        _reader = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        _reader = ProcessPoolExecutor(
+            max_workers=1, mp_context=get_context("spawn"), initializer=_yield_the_cpu
+        )
     return _reader
+
+
+def _yield_the_cpu() -> None:
+    """The reader runs at a lower priority: on a small server, residents' replies (the bot's
+    process) get the CPU first, and the file takes a little longer."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
+        os.nice(10)
 
 
 async def read_file(survey: Survey, data: bytes) -> Reading:
@@ -596,8 +623,16 @@ async def import_forms(
     db: AsyncSession, survey: Survey, reading: Reading, *, session_id: int, now: datetime
 ) -> PaperImport:
     """Check the file's `reading` (from `read_file`) against the session and, when it has no
-    problem, store its forms in `db`'s transaction. Nothing is stored from a file with
-    problems. No permission check: see `import_upload`."""
+    problem, store its forms. Nothing is stored from a file with problems. No permission
+    check: see `import_upload`.
+
+    The forms are written in short transactions of BATCH forms each (5,000 forms in one would
+    hold the database for seconds; on SQLite everyone waits), each one committed on `db`, so
+    call this with nothing of the caller's pending that must not be committed with them. They
+    stay uncounted drafts of a "storing" import (models/paper_imports.py) until the last
+    transaction makes them submitted all at once; that one is left open for the caller to add
+    its audit row and commit. A file is therefore counted whole or not at all."""
+    await clean_unfinished(db)  # what an import that died left behind frees its form numbers
     session = await db.get(DialogueSession, session_id)
     result = PaperImport(session_id, session.title if session else None)
     if session is None:
@@ -611,17 +646,17 @@ async def import_forms(
         )
         return result
     problems = list(reading.problems)
-    imported = set(
+    taken = dict(
         (
             await db.execute(
-                select(SurveyResponse.form_no).where(
+                select(SurveyResponse.form_no, SurveyResponse.status).where(
                     SurveyResponse.session_id == session_id, SurveyResponse.form_no.is_not(None)
                 )
             )
-        ).scalars()
+        ).all()
     )
     for form_no, row in reading.numbers.items():
-        if form_no in imported:
+        if taken.get(form_no) == ResponseStatus.SUBMITTED:
             problems.append(
                 Problem(
                     _("form number “{number}” was already imported for this session.").format(
@@ -637,21 +672,156 @@ async def import_forms(
             problems, key=lambda p: (p.row is None, p.row or 0, order.get(p.column, -1))
         )
         return result
-    try:
-        async with db.begin_nested():  # a concurrent import of the same numbers loses cleanly
-            await _store(db, session_id, reading.forms, now)
-    except IntegrityError:
-        result.problems.append(
-            Problem(_("Some of these forms were imported a moment ago. Please check and retry."))
-        )
-        return result
+    if any(form_no in taken for form_no in reading.numbers):  # drafts: another file is storing them
+        return _lost_race(result)
+    if not await _store_in_batches(db, session_id, reading.forms, now):
+        return _lost_race(result)
     result.by_field = dict(Counter(form.field for form in reading.forms))
     return result
 
 
-async def _store(db: AsyncSession, session_id: int, forms: list[PaperForm], now: datetime) -> None:
-    """Two multi-row INSERTs (responses with their ids back, then answers): thousands of forms
-    in one round trip each, on SQLite and PostgreSQL."""
+def _lost_race(result: PaperImport) -> PaperImport:
+    result.problems.append(
+        Problem(_("Some of these forms were imported a moment ago. Please check and retry."))
+    )
+    return result
+
+
+# Forms per transaction: some ten milliseconds of holding the database, even on SQLite.
+BATCH = 50
+# Between two transactions the import waits as long as the last one took, at least PAUSE
+# seconds: the pool gives a returned connection to whoever asks first, and without a pause
+# that would be this loop again, SQLite's one connection passing from batch to batch while
+# every resident waits; with it, residents get at least half of the database's time
+# (bench/slow_neighbours.py).
+PAUSE = 0.01
+# An import "storing" and untouched for this long was abandoned (its process died): a batch
+# takes milliseconds, so a live import touches its row far more often.
+STALE_AFTER = timedelta(minutes=2)
+
+
+async def _store_in_batches(
+    db: AsyncSession, session_id: int, forms: list[PaperForm], now: datetime
+) -> bool:
+    """Store `forms` as drafts of a new import, BATCH per transaction, then (left uncommitted)
+    make them submitted. False, with nothing left stored, when some form number was taken
+    meanwhile or the import was cleaned up as abandoned."""
+    marker = PaperFileImport(
+        session_id=session_id, forms=len(forms), created_at=utcnow(), updated_at=utcnow()
+    )
+    db.add(marker)
+    await db.flush()
+    marker_id = marker.id
+    await db.commit()
+    try:
+        for start in range(0, len(forms), BATCH):
+            began = time.monotonic()
+            await _store(db, session_id, marker_id, forms[start : start + BATCH], now)
+            await db.execute(
+                update(PaperFileImport)
+                .where(PaperFileImport.id == marker_id)
+                .values(updated_at=utcnow())
+            )
+            await db.commit()
+            await asyncio.sleep(max(PAUSE, time.monotonic() - began))
+        if await _complete(db, marker_id, len(forms), now):
+            return True
+        await db.rollback()
+    except IntegrityError:  # a concurrent import of the same numbers (or a vanished marker)
+        await db.rollback()
+    except BaseException:
+        # A failure, or the task cancelled: what was stored goes, if the database still
+        # answers; otherwise the next import or start-up removes it (see clean_unfinished).
+        with contextlib.suppress(Exception):
+            await db.rollback()
+            await _remove(db, marker_id)
+        raise
+    await _remove(db, marker_id)
+    return False
+
+
+async def _complete(db: AsyncSession, marker_id: int, forms: int, now: datetime) -> bool:
+    """One transaction, not committed here: the import "stored" and its forms submitted, all
+    of them at once, or False when the import is no longer whole (cleaned up meanwhile)."""
+    marked = await db.execute(
+        update(PaperFileImport)
+        .where(PaperFileImport.id == marker_id, PaperFileImport.status == PaperImportStatus.STORING)
+        .values(status=PaperImportStatus.STORED, updated_at=utcnow())
+    )
+    responses = SurveyResponse.__table__
+    submitted = await db.execute(
+        update(responses)
+        .where(
+            responses.c.paper_import_id == marker_id,
+            responses.c.status == ResponseStatus.DRAFT,
+        )
+        .values(status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now)
+    )
+    return marked.rowcount == 1 and submitted.rowcount == forms
+
+
+async def clean_unfinished(db: AsyncSession, *, older_than: timedelta | None = None) -> int:
+    """Remove the imports left "storing" and untouched for `older_than` (the process storing
+    them died), with their forms, in short transactions committed on `db`; how many imports.
+    Run at start-up and before each import (default: untouched for STALE_AFTER)."""
+    cutoff = utcnow() - (STALE_AFTER if older_than is None else older_than)
+    abandoned = list(
+        (
+            await db.execute(
+                select(PaperFileImport.id).where(
+                    PaperFileImport.status == PaperImportStatus.STORING,
+                    PaperFileImport.updated_at <= cutoff,
+                )
+            )
+        ).scalars()
+    )
+    for marker_id in abandoned:
+        await _remove(db, marker_id)
+        log.warning("Removed a paper import that was never completed (import %d)", marker_id)
+    return len(abandoned)
+
+
+async def clean_unfinished_imports(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """`clean_unfinished` at start-up, on a session of its own."""
+    async with sessionmaker() as db:
+        return await clean_unfinished(db)
+
+
+async def _remove(db: AsyncSession, marker_id: int) -> None:
+    """An unfinished import's forms (their answers go with them: ON DELETE CASCADE), BATCH per
+    transaction, then the import itself. Submitted forms are never touched."""
+    responses = SurveyResponse.__table__
+    while True:
+        ids = list(
+            (
+                await db.execute(
+                    select(responses.c.id)
+                    .where(
+                        responses.c.paper_import_id == marker_id,
+                        responses.c.status == ResponseStatus.DRAFT,
+                    )
+                    .limit(BATCH)
+                )
+            ).scalars()
+        )
+        if not ids:
+            break
+        await db.execute(delete(responses).where(responses.c.id.in_(ids)))
+        await db.commit()
+    await db.execute(
+        delete(PaperFileImport).where(
+            PaperFileImport.id == marker_id, PaperFileImport.status == PaperImportStatus.STORING
+        )
+    )
+    await db.commit()
+
+
+async def _store(
+    db: AsyncSession, session_id: int, marker_id: int, forms: list[PaperForm], now: datetime
+) -> None:
+    """Two multi-row INSERTs (responses with their ids back, then answers): hundreds of forms
+    in one round trip each, on SQLite and PostgreSQL. The responses are drafts of the import
+    `marker_id` until `_complete`."""
     if not forms:
         return
     # Core tables, not the ORM entities: ORM bulk inserts leave out None values and split the
@@ -664,13 +834,14 @@ async def _store(db: AsyncSession, session_id: int, forms: list[PaperForm], now:
             "session_id": session_id,
             "field": form.field,
             "procedure": form.procedure,
-            "status": ResponseStatus.SUBMITTED,
+            "status": ResponseStatus.DRAFT,
             "channel": CHANNEL,
             "form_no": form.form_no,
             "reviewed": True,
             "created_at": now,
             "updated_at": now,
-            "submitted_at": now,
+            "submitted_at": None,
+            "paper_import_id": marker_id,
         }
         for form in forms
     ]
@@ -737,7 +908,7 @@ async def import_paper_file(
         if path.stat().st_size > MAX_BYTES:
             return PaperImport(session_id, None, [too_large()])
         reading = await read_file(survey, path.read_bytes())  # before the transaction
-        async with sessionmaker() as db, db.begin():
+        async with sessionmaker() as db:
             result = await import_forms(db, survey, reading, session_id=session_id, now=now)
             await audit.record(
                 db,
@@ -748,4 +919,5 @@ async def import_paper_file(
                 detail=_detail(result),
                 now=now,
             )
+            await db.commit()  # the forms are counted from here, with the audit row
     return result
