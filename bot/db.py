@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -82,16 +83,38 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade_schema(engine: AsyncEngine) -> None:
+async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply pending migrations on the engine's own connection (nobody at a ward runs Alembic)."""
 
     def _upgrade(sync_connection) -> None:
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = sync_connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    await run_migration(engine, _upgrade)
+
+
+async def run_migration(engine: AsyncEngine, work: Callable[[Connection], None]) -> None:
+    """Run `work` (Alembic) in one transaction. On SQLite, foreign keys are off meanwhile:
+    Alembic alters an SQLite table by copying it and dropping the old one, and with foreign
+    keys on that drop cascades, deleting every row that points at the table (all survey
+    answers, all attachments). They are checked before the commit instead."""
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as connection:
+        if sqlite:  # only outside a transaction does SQLite change this
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(work)
+                if sqlite:
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left {len(broken)} dangling references")
+        finally:
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
 
 
 async def ping(engine: AsyncEngine) -> None:

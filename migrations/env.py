@@ -36,8 +36,7 @@ def _configure_and_run(connection) -> None:
 
 async def _run_on_url(url: str) -> None:
     engine = database.create_engine(url)  # knows sqlite+doithoai:// and maps old URLs
-    async with engine.begin() as connection:
-        await connection.run_sync(_configure_and_run)
+    await database.run_migration(engine, _configure_and_run)  # SQLite: foreign keys off meanwhile
     await engine.dispose()
 
 
