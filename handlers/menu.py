@@ -29,7 +29,7 @@ async def menu_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     draft_field = None
     if d.resident is not None:
         agreed = await journey_consent.granted(d.db, d.resident.id, Purpose.SURVEY)
-        draft = await journey_survey.unfinished_rating(d.db, d.resident.id)
+        draft = await journey_survey.unfinished_rating(d.db, d.resident.id, agreed=agreed)
         if draft is not None:
             dialog_manager.dialog_data["draft"] = draft.response_id
             field = d.survey.field(draft.field)

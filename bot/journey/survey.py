@@ -43,10 +43,14 @@ async def landing(db: AsyncSession, resident_id: str | None, *, resume: bool) ->
     return Landing(Step.MENU)
 
 
-async def unfinished_rating(db: AsyncSession, resident_id: str | None) -> DraftSummary | None:
+async def unfinished_rating(
+    db: AsyncSession, resident_id: str | None, *, agreed: bool | None = None
+) -> DraftSummary | None:
     """The rating left half-way that the menu offers to continue (only with the survey
-    consent: without it nothing is rated)."""
-    if not await granted(db, resident_id, Purpose.SURVEY):
+    consent: without it nothing is rated). `agreed`: that consent, when the caller has read it."""
+    if agreed is None:
+        agreed = await granted(db, resident_id, Purpose.SURVEY)
+    if not agreed:
         return None
     return await survey_service.find_draft(db, resident_id)
 
