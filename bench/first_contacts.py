@@ -38,8 +38,8 @@ import httpx
 from aiohttp import web
 
 from bench.webhook import AnsweringApi, free_port, message
-from tests.fake_zalo import TOKEN as ZALO_TOKEN
-from tests.fake_zalo import FakeZalo
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.support.fake_zalo import FakeZalo
 
 TOKEN = "123456789:" + "M" * 35
 SECRET = "bench-first-contacts-0123456789"

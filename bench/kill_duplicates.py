@@ -51,7 +51,7 @@ from bot.delivery.outbox import Message
 from bot.services.consent import Purpose
 from models import Account, BroadcastKind, BroadcastStatus, Consent, Delivery, Resident
 from models.residents import new_resident_key
-from tests.fake_bot_api import FakeBotApi
+from tests.support.fake_bot_api import FakeBotApi
 
 TOKEN = "123456789:" + "B" * 35
 FIRST_CHAT = 800_000_000

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.fake_zalo import TOKEN, FakeZalo
+from tests.support.fake_zalo import TOKEN, FakeZalo
 
 
 def bot_env(tmp_path: Path, **more: str) -> dict[str, str]:

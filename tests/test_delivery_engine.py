@@ -35,9 +35,9 @@ from bot.settings import ConfigError, Settings, load_settings
 from models import Account, Delivery, Resident, utcnow
 from models.conversations import load_state, save_state
 from tests.conftest import TEST_TOKEN, FakeClock
-from tests.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
-from tests.fake_zalo import TOKEN as ZALO_TOKEN
-from tests.fake_zalo import FakeZalo
+from tests.support.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.support.fake_zalo import FakeZalo
 
 # Each test runs real servers and engines: a hung one fails in two minutes, not five.
 pytestmark = pytest.mark.timeout(120)
@@ -88,8 +88,6 @@ async def build(database_url: str, servers: Servers) -> AsyncIterator[Build]:
         )
         app = build_app(settings)
         app.delivery.retry_delay = 0.05  # seconds before the first retry, doubling
-        if not apps:
-            await database.upgrade_schema(app.engine)
         apps.append(app)
         return app
 

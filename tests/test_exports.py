@@ -20,7 +20,7 @@ from bot.__main__ import main
 from bot.exports.bundle import run_export
 from bot.services.figures import Scope
 from models import Account, AuditEntry, DialogueSession, ResidentQuestion, SurveyResponse
-from tests.db_helpers import rows_of
+from tests.support.db_helpers import rows_of
 from tests.test_figures import (
     ITEMS,
     O1_POINTS,

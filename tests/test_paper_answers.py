@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot.exports.paper_template import paper_template
 from bot.services import figures, paper_answers
 from models import Answer, AuditEntry, ResidentQuestion, SurveyResponse
-from tests.journey import consent_all, write_question
+from tests.support.journey import consent_all, write_question
 from tests.test_figures import (  # noqa: F401
     O1_POINTS,
     Row,

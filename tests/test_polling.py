@@ -9,8 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.fake_bot_api import FakeBotApi
-from tests.telegram_spec import assert_valid_requests
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.telegram_spec import assert_valid_requests
 
 TOKEN = "123456789:" + "B" * 35
 

@@ -9,7 +9,7 @@ from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
-from tests.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
 from tests.test_delivery_engine import (  # noqa: F401
     build,
     deliveries,

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_TOKEN
-from tests.fake_bot_api import FakeBotApi
-from tests.fake_zalo import TOKEN as ZALO_TOKEN
-from tests.fake_zalo import FakeZalo
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.support.fake_zalo import FakeZalo
 from tests.test_web import start_update
 from tests.test_webhook_bodies import BAD_BODIES, NOT_UPDATES, TEN_MEGABYTES, WELCOME
 from tests.test_workers import WORKERS_LOG, free_port, health_client, states, workers

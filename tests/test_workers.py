@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_TOKEN
-from tests.fake_bot_api import FakeBotApi
+from tests.support.fake_bot_api import FakeBotApi
 
 pytestmark = [
     pytest.mark.skipif(

@@ -32,7 +32,7 @@ from models import Account, Broadcast, BroadcastKind, BroadcastStatus, Consent, 
 from models.residents import new_resident_key
 from tests import test_workers
 from tests.conftest import TEST_TOKEN
-from tests.fake_bot_api import FakeBotApi
+from tests.support.fake_bot_api import FakeBotApi
 from tests.test_workers import WORKERS_LOG, elected, health_client, until_leader, workers
 
 pytestmark = [
@@ -63,9 +63,8 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    """The test's own connection to the workers' database, migrated before they start."""
+    """The test's own connection to the workers' database (migrated: see conftest.py)."""
     engine = database.create_engine(database_url)
-    await database.upgrade_schema(engine)
     yield database.create_sessionmaker(engine)
     await engine.dispose()
 
