@@ -18,7 +18,7 @@ from bot.services.figures import Scope
 from tests.support.rendering import CM, Page, Rendered, needs_libreoffice, render
 from tests.test_report import data  # noqa: F401 (the stored rows of three fields, a fixture)
 
-pytestmark = needs_libreoffice
+pytestmark = [needs_libreoffice, pytest.mark.subprocess]  # LibreOffice renders the pages
 
 A4 = (21 * CM, 29.7 * CM)
 # Nghị định 30/2020 margins (left 3 cm, right, top and bottom 2 cm); page numbers sit in the

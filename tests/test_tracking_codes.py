@@ -69,6 +69,7 @@ async def test_200_filings_at_once_on_several_connections_get_consecutive_codes(
     assert len(connections) > 1  # the filings ran side by side, not one after the other
 
 
+@pytest.mark.subprocess
 async def test_200_filings_from_two_processes_get_consecutive_codes(app, database_url):
     session_id = await residents_and_session(app)
     half = FILINGS // 2
