@@ -5,6 +5,8 @@ them. Over real HTTP, against the fake Bot API and Zalo servers."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.conversation.engine import TextConversation
@@ -20,6 +22,7 @@ from tests.test_delivery_engine import (  # noqa: F401
 NOTICE = "Đây là trợ lý tự động của UBND phường"
 
 
+@pytest.mark.looptime  # the wait Telegram asks for passes on a fake clock
 async def test_a_telegram_reply_refused_with_429_is_sent_after_the_wait(build, servers):
     app = await build()
     servers.limit("telegram", None, per_chat=1.0)  # a second message within 1 s gets 429

@@ -157,7 +157,7 @@ class FakeZalo:
     # -- serving ---------------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
-        arrived = time.monotonic()
+        arrived = asyncio.get_running_loop().time()  # time.monotonic(), or a test's fake clock
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append((method, params))
