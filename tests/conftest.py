@@ -15,7 +15,7 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from bot import i18n
 from bot.app import App, build_app
 from bot.settings import Settings
-from tests.support import schema
+from tests.support import schema, seed
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_zalo import FakeZalo
 from tests.support.resident import Resident
@@ -141,6 +141,13 @@ def resident_factory(app: App, telegram: FakeTelegram) -> Callable[..., Resident
 @pytest.fixture
 def resident(resident_factory) -> Resident:
     return resident_factory()
+
+
+@pytest.fixture
+async def data(app: App, clock: FakeClock):
+    """The survey seed (tests/support/seed.py): responses of two fields on every channel, drafts,
+    another session and five questions; (rows, session ids by name, questions)."""
+    return await seed.figures_data(app, clock)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
