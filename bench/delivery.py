@@ -101,7 +101,7 @@ class Figures:
 
 
 async def serve(limit: float) -> None:
-    from tests.fake_bot_api import FakeBotApi
+    from tests.support.fake_bot_api import FakeBotApi
 
     api = FakeBotApi(rate_limit=limit, per_chat_interval=1.0)
     await api.start()

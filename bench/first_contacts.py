@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import platform
-import signal
 import sys
 import tempfile
 import time
@@ -37,9 +34,17 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bench.webhook import AnsweringApi, free_port, message
-from tests.fake_zalo import TOKEN as ZALO_TOKEN
-from tests.fake_zalo import FakeZalo
+from bench.webhook import AnsweringApi, message
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.support.fake_zalo import FakeZalo
+from tests.support.processes import (
+    bot_env,
+    free_port,
+    log_of,
+    start_bot,
+    stop_bot,
+    until_serving,
+)
 
 TOKEN = "123456789:" + "M" * 35
 SECRET = "bench-first-contacts-0123456789"
@@ -127,9 +132,9 @@ class Contacts:
         await asyncio.gather(*(lane() for _ in range(concurrency)))
 
 
-async def start_bot(directory: Path, api: AnsweringApi, zalo: AnsweringZalo, port: int):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ZALO_", "REDIS_"))}
-    env.update(
+def bot_settings(directory: Path, api: AnsweringApi, zalo: AnsweringZalo, port: int):
+    return bot_env(
+        directory,
         BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE=api.base_url,
         WEBHOOK_BASE_URL="https://bot.phuong.example.gov.vn",
@@ -138,27 +143,9 @@ async def start_bot(directory: Path, api: AnsweringApi, zalo: AnsweringZalo, por
         ZALO_API_BASE=zalo.base_url,
         ZALO_WEBHOOK_URL="https://bot.phuong.example.gov.vn" + ZALO_PATH,
         ZALO_WEBHOOK_SECRET=ZALO_SECRET,
-        DATABASE_URL=f"sqlite+doithoai:///{directory / 'bench.sqlite3'}",
         WEB_PORT=str(port),
-        WARD_NAME="Bình An",
         LOG_LEVEL="WARNING",
     )
-    log = (directory / "bot.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=directory, env=env, stderr=log
-    )
-    return process, log
-
-
-async def until_serving(client: httpx.AsyncClient, process) -> None:
-    for _ in range(600):
-        if process.returncode is not None:
-            raise RuntimeError("the bot stopped while starting")
-        with contextlib.suppress(httpx.TransportError):
-            if (await client.get("/healthz")).status_code == 200:
-                return
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the bot did not start")
 
 
 async def main() -> int:
@@ -175,11 +162,11 @@ async def main() -> int:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="doithoai-contacts-") as folder:
         directory = Path(folder)
-        process, log = await start_bot(directory, api, zalo, port)
+        process = await start_bot(directory, env=bot_settings(directory, api, zalo, port))
         limits = httpx.Limits(max_connections=args.concurrency)
         client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60)
         try:
-            await until_serving(client, process)
+            await until_serving(client, process, seconds=60)
             contacts = Contacts(client, api, zalo)
             started = time.perf_counter()
             await contacts.run(range(args.warmup), args.concurrency)
@@ -214,13 +201,10 @@ async def main() -> int:
             )
         finally:
             await client.aclose()
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(process.wait(), timeout=60)
-            log.close()
+            await stop_bot(process)
             await api.stop()
             await zalo.stop()
-        tail = (directory / "bot.log").read_text(encoding="utf-8", errors="replace")
+        tail = log_of(directory)
         if "Traceback" in tail:
             print("\nThe bot logged a traceback:\n" + tail[-3000:], file=sys.stderr)
             return 1

@@ -32,7 +32,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -42,16 +41,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import db as database
 from bot.delivery import outbox
 from bot.delivery.outbox import Message
-from bot.services.consent import Purpose
-from models import Account, BroadcastKind, BroadcastStatus, Consent, Delivery, Resident
-from models.residents import new_resident_key
-from tests.fake_bot_api import FakeBotApi
+from models import BroadcastKind, BroadcastStatus, Delivery
+from tests.support import seed
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.processes import bot_env, client_ports, free_port, running_bot
 
 TOKEN = "123456789:" + "B" * 35
 FIRST_CHAT = 800_000_000
@@ -68,35 +67,13 @@ class Kill:
     lost: int  # residents who never got it
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def client_ports(pid: int) -> set[int]:
-    """The local ports of a process's TCP connections, from /proc (Linux)."""
-    sockets = set()
-    with contextlib.suppress(OSError):
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            with contextlib.suppress(OSError):
-                sockets.add(os.readlink(fd))
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if f"socket:[{fields[9]}]" in sockets:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
 @contextlib.asynccontextmanager
 async def workers(
     api: FakeBotApi, database_url: str, redis_url: str, settings: dict[str, str], log: Path
 ) -> AsyncIterator[int]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ZALO_"))}
-    env.update(
+    env = bot_env(
+        log.parent,
         BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE=api.base_url,
         WEBHOOK_BASE_URL="https://bot.phuong.example.gov.vn",
@@ -106,15 +83,8 @@ async def workers(
         WEB_PORT=str(port),
         **settings,
     )
-    with log.open("wb") as out:
-        supervisor = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--workers", "2", env=env, stderr=out
-        )
-        try:
-            yield port
-        finally:
-            supervisor.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(supervisor.wait(), timeout=120)
+    async with running_bot(log.parent, "--workers", "2", env=env, log=log.name, grace=120):
+        yield port
 
 
 async def roles(client: httpx.AsyncClient) -> dict[int, str]:
@@ -135,29 +105,8 @@ async def roles(client: httpx.AsyncClient) -> dict[int, str]:
 
 
 async def residents(sessions, count: int) -> None:
-    keys = [new_resident_key() for _ in range(count)]
     async with sessions() as db, db.begin():
-        await db.execute(insert(Resident), [{"id": k, "locale": "vi"} for k in keys])
-        await db.execute(
-            insert(Account),
-            [
-                {"resident_id": k, "channel": "telegram", "external_id": str(FIRST_CHAT + n)}
-                for n, k in enumerate(keys)
-            ],
-        )
-        await db.execute(
-            insert(Consent),
-            [
-                {
-                    "resident_id": k,
-                    "purpose": Purpose.REMINDERS,
-                    "given": True,
-                    "notice_version": "2026-01",
-                    "channel": "telegram",
-                }
-                for k in keys
-            ],
-        )
+        await seed.opted_in_residents(db, count, FIRST_CHAT)
 
 
 async def announce(sessions, text_: str) -> int:

@@ -64,8 +64,8 @@ from bot.services import paper_answers, staff
 from bot.services.paper_answers import MAX_UNPACKED
 from bot.settings import Settings
 from models import DraftAttachment, SurveyResponse, utcnow
-from tests.fake_telegram import FakeTelegram
-from tests.resident import Resident
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.resident import Resident
 
 TOKEN = "123456789:" + "B" * 35
 ZALO_TOKEN = "1234567890:bench-zalo-token"

@@ -33,7 +33,6 @@ import itertools
 import json
 import os
 import platform
-import socket
 import statistics
 import sys
 import time
@@ -50,7 +49,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.fake_bot_api import FakeBotApi
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.processes import free_port
 
 TOKEN = "123456789:" + "W" * 35
 SECRET = "bench-webhook-secret-0123456789"
@@ -131,12 +131,6 @@ def cpu_used(before: dict, after: dict, workers: set[int]) -> dict[str, float]:
         if part:
             used[part] = used.get(part, 0.0) + spent
     return used
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def message(update_id: int, chat: int, text_: str) -> dict[str, Any]:

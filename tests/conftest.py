@@ -3,24 +3,23 @@ TEST_DATABASE_URL is set, talking to a recording Telegram stand-in."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import db as database
 from bot import i18n
 from bot.app import App, build_app
 from bot.settings import Settings
-from tests.fake_telegram import FakeTelegram
-from tests.fake_zalo import FakeZalo
-from tests.resident import Resident
-from tests.telegram_spec import assert_valid_requests
+from tests.support import schema, seed
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_zalo import FakeZalo
+from tests.support.resident import Resident
+from tests.support.telegram_spec import assert_valid_requests
 
 TEST_TOKEN = "123456789:" + "A" * 35
 # A Thursday morning in the ward, five days before a December session in some tests.
@@ -38,21 +37,36 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+@pytest.fixture(scope="session")
+def migrated_template(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[schema.SqliteTemplate | schema.PostgresTemplate]:
+    """The schema, migrated by Alembic once per run (tests/support/schema.py)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        template = schema.PostgresTemplate(url)
+    else:
+        template = schema.SqliteTemplate(tmp_path_factory.mktemp("schema"))
+    asyncio.run(template.migrate())  # before any test's event loop exists
+    yield template
+    template.close()
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> str:
+async def database_url(migrated_template, tmp_path: Path) -> str:
+    """A migrated database with no rows, for this test alone."""
+    return await migrated_template.fresh(tmp_path)
+
+
+@pytest.fixture
+async def empty_database_url(tmp_path: Path) -> str:
+    """A database with no schema at all, for tests of the migrations themselves. On PostgreSQL
+    this is the shared test database: the next `database_url` migrates it again if needed."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        await reset_postgres(url)
+        await schema.drop_postgres_schema(url)
         return url
-    return f"sqlite+doithoai:///{tmp_path / 'doithoai.sqlite3'}"
+    return f"sqlite+doithoai:///{tmp_path / 'empty.sqlite3'}"
 
 
 @pytest.fixture
@@ -92,10 +106,8 @@ async def make_app(
     """Builds app instances on one database; a second call is a restart (fresh memory)."""
     i18n.install()
     apps: list[App] = []
-    migrated = False
 
     async def build(**overrides) -> App:
-        nonlocal migrated
         app = build_app(
             overrides.pop("settings", settings),
             storage=JsonMemoryStorage(),
@@ -103,9 +115,6 @@ async def make_app(
             clock=clock,
             **overrides,
         )
-        if not migrated:
-            await database.upgrade_schema(app.engine)
-            migrated = True
         apps.append(app)
         return app
 
@@ -134,9 +143,16 @@ def resident(resident_factory) -> Resident:
     return resident_factory()
 
 
+@pytest.fixture
+async def data(app: App, clock: FakeClock):
+    """The survey seed (tests/support/seed.py): responses of two fields on every channel, drafts,
+    another session and five questions; (rows, session ids by name, questions)."""
+    return await seed.figures_data(app, clock)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """Where the rendered pages of the printed documents are, for a person to look at."""
-    from tests import rendering
+    from tests.support import rendering
 
     if rendering.written:
         terminalreporter.write_line(

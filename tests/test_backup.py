@@ -19,7 +19,6 @@ from bot import db as database
 from bot.__main__ import main
 from bot.backup import BackupError, backup, restore
 from models import Base
-from tests.test_figures import data  # noqa: F401
 
 
 async def snapshot(url: str) -> dict[str, list[tuple]]:

@@ -20,7 +20,7 @@ from bot.services import broadcasts, consent, residents
 from bot.services.broadcasts import BroadcastError, Draft
 from bot.services.consent import Purpose
 from models import Account, Broadcast, Delivery, SurveyResponse
-from tests.journey import consent_all
+from tests.support.journey import consent_all
 from tests.test_question_services import audit_log, make_session
 from tests.test_staff_telegram import NOT_YOUR_ROLE, ONLY_STAFF, Person
 from tests.test_zalo_channel import zalo_settings

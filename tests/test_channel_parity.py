@@ -4,9 +4,9 @@ response: one survey implementation, whatever the channel."""
 from __future__ import annotations
 
 from bot.conversation.engine import TextConversation
-from tests.db_helpers import answers, responses
-from tests.journey import DONE, RATE, SUBMIT, consent_all
-from tests.text_resident import TextResident
+from tests.support.db_helpers import answers, responses
+from tests.support.journey import DONE, RATE, SUBMIT, consent_all
+from tests.support.text_resident import TextResident
 
 # (question, Telegram button, text reply): one script, two ways of giving it.
 SCRIPT = [

@@ -4,33 +4,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
-from tests.fake_zalo import TOKEN, FakeZalo
+import pytest
 
+from tests.support.fake_zalo import TOKEN, FakeZalo
+from tests.support.processes import bot_env, log_of, run_bot, running_bot
 
-def bot_env(tmp_path: Path, **more: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "ZALO_"))}
-    env.update(DATABASE_URL=f"sqlite+doithoai:///{tmp_path / 'bot.sqlite3'}", WARD_NAME="Bình An")
-    env.update(more)
-    return env
+pytestmark = pytest.mark.subprocess
 
 
 def test_console_survey_from_a_terminal(tmp_path):
     typed = "\n".join(["chào", "1", "1", "2", "1", "10", "khong", "1 2", "bo qua", "2", "gui", ""])
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--user", "ba-tu"],
-        input=typed,
-        cwd=tmp_path,
-        env=bot_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_bot(tmp_path, "console", "--user", "ba-tu", env=bot_env(tmp_path), typed=typed)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     # Vietnamese from the first line on.
@@ -44,15 +30,7 @@ def test_console_survey_from_a_terminal(tmp_path):
     assert "🙏 Cảm ơn Ông/Bà! Đánh giá về lĩnh vực Khác đã được ghi nhận." in out
     assert "Traceback" not in result.stderr
 
-    again = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--user", "ba-tu"],
-        input="dulieu\n",
-        cwd=tmp_path,
-        env=bot_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = run_bot(tmp_path, "console", "--user", "ba-tu", env=bot_env(tmp_path), typed="dulieu\n")
     assert "Phiếu đánh giá: 1 đã gửi" in again.stdout  # the same database, the same resident
 
 
@@ -60,26 +38,16 @@ async def test_zalo_only_process_polls_answers_and_stops(tmp_path):
     zalo = FakeZalo()
     await zalo.start()
     env = bot_env(tmp_path, ZALO_BOT_TOKEN=TOKEN, ZALO_API_BASE=zalo.base_url)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
     try:
-        zalo.push_text("z-ba", "Xin chào")
-        for _ in range(300):
-            if zalo.sent:
-                break
-            await asyncio.sleep(0.1)
+        async with running_bot(tmp_path, env=env, stop=signal.SIGINT) as process:
+            zalo.push_text("z-ba", "Xin chào")
+            for _ in range(300):
+                if zalo.sent:
+                    break
+                await asyncio.sleep(0.1)
     finally:
-        process.send_signal(signal.SIGINT)
-        _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
         await zalo.stop()
-    log = err.decode()
+    log = log_of(tmp_path)
     assert process.returncode == 0, log
     [(chat, text)] = zalo.sent
     assert chat == "z-ba" and text.startswith("Đây là trợ lý tự động của UBND phường Bình An.")

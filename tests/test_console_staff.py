@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from bot.__main__ import bootstrap_admins
 from bot.channels.console_staff import run_staff_console
 from models import AuditEntry
-from tests.db_helpers import rows_of
-from tests.test_figures import counted, data  # noqa: F401
+from tests.support.db_helpers import rows_of
+from tests.support.seed import counted
 
 
 async def session(settings, lines: list[str], telegram_id: int, out: Path) -> list[str]:

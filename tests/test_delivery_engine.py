@@ -1,12 +1,18 @@
 """The delivery engine over real HTTP, against the fake Telegram and Zalo servers on 127.0.0.1
 with their rate limits on: every message goes out once, within the limits, a 429 pauses and
 slows the channel, a blocked chat is left alone, server errors are retried a bounded number of
-times, and a restart (or a second worker) neither loses nor doubles a message."""
+times, and a restart (or a second worker) neither loses nor doubles a message.
+
+Tests that mostly wait for the limits (a pace, a 429's pause, a retry's backoff) run on a fake
+clock (`looptime`, on SQLite): the event loop's time, which the limiter, the engine's sleeps and the fake
+servers all read, jumps to the next timer instead of waiting for it; requests and queries still
+run for real. The limiter alone is tested over minutes in test_delivery_limits.py."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -35,14 +41,20 @@ from bot.settings import ConfigError, Settings, load_settings
 from models import Account, Delivery, Resident, utcnow
 from models.conversations import load_state, save_state
 from tests.conftest import TEST_TOKEN, FakeClock
-from tests.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
-from tests.fake_zalo import TOKEN as ZALO_TOKEN
-from tests.fake_zalo import FakeZalo
+from tests.support.fake_bot_api import BOT_USER, FakeBotApi, RateLimits
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.support.fake_zalo import FakeZalo
 
 # Each test runs real servers and engines: a hung one fails in two minutes, not five.
 pytestmark = pytest.mark.timeout(120)
 
 CHANNELS = ["telegram", "zalo"]
+
+# looptime jumps to the next timer once the loop waits on nothing it can see: a query to SQLite
+# (a thread it follows) or to the fake servers (sockets in this loop) is something it sees, a
+# query to PostgreSQL (a socket to another process) is not, and a jump would time it out. So the
+# fake clock is for SQLite; on PostgreSQL these tests wait for real.
+ON_A_FAKE_CLOCK = pytest.mark.looptime(not os.environ.get("TEST_DATABASE_URL"))
 
 
 class Servers:
@@ -88,8 +100,6 @@ async def build(database_url: str, servers: Servers) -> AsyncIterator[Build]:
         )
         app = build_app(settings)
         app.delivery.retry_delay = 0.05  # seconds before the first retry, doubling
-        if not apps:
-            await database.upgrade_schema(app.engine)
         apps.append(app)
         return app
 
@@ -159,6 +169,7 @@ async def unreachable_at(app: App, channel: str, chat: str) -> datetime | None:
 # --- limits ---------------------------------------------------------------------------------------
 
 
+@ON_A_FAKE_CLOCK
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_a_broadcast_goes_out_once_within_both_limits(build, servers, channel):
     servers.limit(channel, per_second=20, per_chat=1.0)
@@ -184,6 +195,7 @@ async def test_a_broadcast_goes_out_once_within_both_limits(build, servers, chan
     assert broadcast_id in progress
 
 
+@ON_A_FAKE_CLOCK
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_a_429_pauses_the_channel_which_then_stays_under_the_limit(build, servers, channel):
     # The platform allows fewer messages than the engine was told: it learns from the 429.
@@ -298,6 +310,7 @@ async def test_telegram_chat_not_found_and_a_block_seen_as_an_update(build, serv
 # --- server errors --------------------------------------------------------------------------------
 
 
+@ON_A_FAKE_CLOCK
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_server_errors_are_retried_then_recorded_as_failed(build, servers, channel):
     app = await build(delivery_attempts=3, zalo_rate=25)
@@ -372,6 +385,7 @@ async def test_two_workers_never_send_one_delivery_twice(build, servers):
     assert (await statuses(first)) == {"sent": 400}
 
 
+@ON_A_FAKE_CLOCK
 async def test_workers_sharing_the_bot_split_its_rate(build, servers):
     # TELEGRAM_RATE is the bot's: two workers at the full rate each would be refused.
     servers.limit("telegram", per_second=40, per_chat=None)

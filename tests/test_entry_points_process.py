@@ -7,30 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
-from tests.fake_bot_api import FakeBotApi
-from tests.test_console_and_zalo_process import bot_env
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.processes import bot_env, log_of, run_bot, running_bot
 from tests.test_polling import TOKEN
+
+pytestmark = pytest.mark.subprocess
 
 ADMIN = "77"
 ONLY_STAFF = "Xin lỗi, chức năng này chỉ dành cho cán bộ phường."
 
 
-def command(tmp_path: Path, *args: str, typed: str = "", **env: str):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=typed,
-        cwd=tmp_path,
-        env=bot_env(tmp_path, ADMIN_IDS=ADMIN, **env),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+def command(tmp_path: Path, *args: str, typed: str = ""):
+    return run_bot(tmp_path, *args, env=bot_env(tmp_path, ADMIN_IDS=ADMIN), typed=typed)
 
 
 def test_without_a_telegram_token_the_admin_works_from_the_console(tmp_path):
@@ -72,39 +65,22 @@ async def test_a_question_filed_in_the_console_reaches_the_admin_through_the_bot
     await api.start()
     env = bot_env(tmp_path, ADMIN_IDS=ADMIN, BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=api.base_url)
     filed = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", "console", "--user", "ba-tu"],
-        input=typed,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+        run_bot, tmp_path, "console", "--user", "ba-tu", env=env, typed=typed
     )
     assert filed.returncode == 0, filed.stderr
     assert "Mã theo dõi của Ông/Bà là KN-" in filed.stdout
     code = filed.stdout.split("Mã theo dõi của Ông/Bà là ")[1][:10]
     assert api.calls == []  # the console sends nothing itself: the notice waits in the outbox
 
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
     try:
-        for _ in range(300):
-            if api.texts_to(ADMIN):
-                break
-            await asyncio.sleep(0.1)
+        async with running_bot(tmp_path, env=env, stop=signal.SIGINT) as process:
+            for _ in range(300):
+                if api.texts_to(ADMIN):
+                    break
+                await asyncio.sleep(0.1)
     finally:
-        process.send_signal(signal.SIGINT)
-        _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
         await api.stop()
-    assert process.returncode == 0, err.decode()
+    assert process.returncode == 0, log_of(tmp_path)
     [notice] = api.texts_to(ADMIN)
     assert notice.startswith(f"🆕 <b>Câu hỏi mới {code}</b> · Tư pháp – Hộ tịch")
     assert "Xin hỏi thủ tục đăng ký khai sinh?" in notice

@@ -18,15 +18,14 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import MetaData, Table, inspect, select
 
-from bot import db as database
 from bot.app import build_app
 from bot.exports.bundle import run_export
 from bot.services import questions
 from bot.services.figures import Scope
 from models import Account, AuditEntry, DialogueSession, StaffMember
 from scheduler import digests
-from tests.journey import SUBMIT, consent_all, rate_field_to_review, write_question
-from tests.resident import Resident
+from tests.support.journey import SUBMIT, consent_all, rate_field_to_review, write_question
+from tests.support.resident import Resident
 
 USER = 987654321  # the resident who erases their data (Telegram user id)
 OTHER = 502
@@ -53,7 +52,6 @@ async def app(make_app, settings, telegram, clock, tmp_path):
         built = build_app(
             settings.model_copy(update={"redis_url": url}), bot_session=telegram, clock=clock
         )
-        await database.upgrade_schema(built.engine)
     built.dispatcher["export_dir"] = tmp_path / "exports"
     yield built
     if url:

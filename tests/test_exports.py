@@ -1,5 +1,5 @@
 """The conference export read back from the files (openpyxl, csv, python-docx), its numbers
-checked against an independent computation over the rows the test stored (tests/test_figures.py),
+checked against an independent computation over the rows the test stored (tests/support/seed.py),
 on SQLite and PostgreSQL: the workbook and CSVs, pseudonyms, named exports, an empty session,
 a session with only paper forms, a date range, and the command line."""
 
@@ -20,14 +20,8 @@ from bot.__main__ import main
 from bot.exports.bundle import run_export
 from bot.services.figures import Scope
 from models import Account, AuditEntry, DialogueSession, ResidentQuestion, SurveyResponse
-from tests.db_helpers import rows_of
-from tests.test_figures import (
-    ITEMS,
-    O1_POINTS,
-    counted,
-    data,  # noqa: F401 (the stored rows, a fixture)
-    reference_scale,
-)
+from tests.support.db_helpers import rows_of
+from tests.support.seed import ITEMS, O1_POINTS, counted, reference_scale
 
 SHEETS = [
     "Tổng hợp",

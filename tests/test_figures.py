@@ -4,177 +4,23 @@ paper forms counted like chat answers."""
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from dataclasses import dataclass
 
 import pytest
 
 from bot.services import figures
-from models import Account, Answer, DialogueSession, Resident, ResidentQuestion, SurveyResponse
+from tests.support.seed import (
+    ELEMENTS,
+    ITEMS,
+    M1_OPTIONS,
+    O1_POINTS,
+    Row,
+    assert_stats,
+    counted,
+    reference_scale,
+)
 
-# Written out from domain.md §2.2–2.4, not read from the survey definition.
-ITEMS = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"]
-ELEMENTS = [("Q1", "Q2"), ("Q3",), ("Q4", "Q5"), ("Q6",), ("Q7",)]
-S5_SCORES = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
-O1_POINTS = {"vs": 2, "s": 1, "ns": 0}
-M1_OPTIONS = ["info", "prem", "skill", "attit", "online", "time", "fb"]
-SKIP = object()  # no answer row at all
-
-
-@dataclass
-class Row:
-    resident: int | None  # index into the residents; None for paper
-    session: str  # "main" or "other"
-    field: str
-    status: str
-    channel: str
-    answers: dict[str, str | None]
-
-
-def make_rows() -> list[Row]:
-    rng = random.Random(20261126)
-    rows: list[Row] = []
-
-    def answers() -> dict[str, str | None]:
-        result: dict[str, str | None] = {}
-        for code in ITEMS:
-            value = rng.choice(["1", "2", "3", "3", "4", "4", "5", "5", "na", None, SKIP])
-            if value is not SKIP:
-                result[code] = value
-        o1 = rng.choice(["vs", "s", "s", "ns", None, SKIP])
-        if o1 is not SKIP:
-            result["O1"] = o1
-        m1 = rng.choice([0, 1, 2, 3, 3, -1])
-        if m1 > 0:
-            result["M1"] = " ".join(rng.sample(M1_OPTIONS, m1))
-        elif m1 == 0:
-            result["M1"] = None
-        result["C2"] = "yes"
-        result["F1"] = "Mong phường giải quyết nhanh hơn."
-        return result
-
-    channels = ["telegram", "zalo", "console"]
-    for i in range(10):  # dc: ten chat residents, a few paper forms
-        rows.append(Row(i, "main", "dc", "submitted", channels[i % 3], answers()))
-    for _ in range(4):
-        rows.append(Row(None, "main", "dc", "submitted", "paper", answers()))
-    for i in range(2):  # tp: a small cell
-        rows.append(Row(i, "main", "tp", "submitted", "zalo", answers()))
-    rows.append(Row(None, "main", "tp", "submitted", "paper", answers()))
-    # Drafts (also a draft re-rating beside a submitted response) and another session: never counted.
-    for i in range(3):
-        rows.append(Row(i, "main", "dc", "draft", "telegram", answers()))
-    rows.append(Row(5, "main", "ca", "draft", "zalo", answers()))
-    rows.append(Row(None, "main", "ca", "draft", "paper", answers()))
-    for i in range(4):
-        rows.append(Row(i, "other", "dc", "submitted", "telegram", answers()))
-    # A sure neutral answer and a sure underscore-free multi value, so the checks below bite.
-    rows[0].answers.update(Q1="3", M1="info time")
-    return rows
-
-
-def score_of(code: str, value: str | None) -> float | None:
-    if code == "O1":
-        return O1_POINTS.get(value)
-    if code in ITEMS:
-        return S5_SCORES.get(value)
-    return None
-
-
-@pytest.fixture
-async def data(app, clock):
-    rows = make_rows()
-    async with app.sessionmaker() as db, db.begin():
-        sessions = {
-            "main": DialogueSession(title="Hội nghị tháng 12", status="open"),
-            "other": DialogueSession(title="Hội nghị tháng 6", status="closed"),
-            "empty": DialogueSession(title="Hội nghị chưa có ai", status="planned"),
-        }
-        db.add_all(sessions.values())
-        residents = [Resident(locale="vi", created_at=clock()) for _ in range(10)]
-        db.add_all(residents)
-        await db.flush()
-        accounts = [
-            Account(resident_id=r.id, channel="telegram", external_id=str(600 + i))
-            for i, r in enumerate(residents)
-        ]
-        db.add_all(accounts)
-        for row in rows:
-            response = SurveyResponse(
-                resident_id=None if row.resident is None else residents[row.resident].id,
-                session_id=sessions[row.session].id,
-                field=row.field,
-                status=row.status,
-                channel=row.channel,
-                created_at=clock(),
-                submitted_at=clock() if row.status == "submitted" else None,
-            )
-            response.answers = [
-                Answer(question=code, value=value, score=score_of(code, value), answered_at=clock())
-                for code, value in row.answers.items()
-            ]
-            db.add(response)
-        await db.flush()
-        questions = [
-            ("dc", "received", False),
-            ("dc", "received", False),
-            ("dc", "answered", False),
-            ("tp", "conference", False),
-            ("tp", "received", True),  # hidden: left out
-        ]
-        for n, (field, status, hidden) in enumerate(questions):
-            db.add(
-                ResidentQuestion(
-                    code=f"KN-26-{n + 1:04d}",
-                    resident_id=residents[n].id,
-                    account_id=accounts[n].id,
-                    session_id=sessions["main"].id,
-                    field=field,
-                    text="Khi nào sửa đường?",
-                    language="vi",
-                    named=False,
-                    channel="telegram",
-                    status=status,
-                    hidden=hidden,
-                )
-            )
-    ids = {name: s.id for name, s in sessions.items()}
-    return rows, ids, questions
-
-
-def counted(rows: list[Row], field: str | None = None, channel: str | None = None) -> list[Row]:
-    return [
-        r
-        for r in rows
-        if r.session == "main"
-        and r.status == "submitted"
-        and (field is None or r.field == field)
-        and (channel is None or r.channel == channel)
-    ]
-
-
-def reference_scale(rows: list[Row], codes, satisfied_from: int) -> dict:
-    scores = [S5_SCORES[r.answers[c]] for r in rows for c in codes if r.answers.get(c) in S5_SCORES]
-    n = len(scores)
-    return {
-        "n": n,
-        "mean": sum(scores) / n if n else None,
-        "satisfied_pct": 100 * sum(s >= satisfied_from for s in scores) / n if n else None,
-        "dissatisfied_pct": 100 * sum(s <= 2 for s in scores) / n if n else None,
-        "neutral_pct": 100 * sum(s == 3 for s in scores) / n if n else None,
-        "small": n < 5,
-    }
-
-
-def assert_stats(figure, expected: dict) -> None:
-    assert figure.n == expected["n"]
-    assert figure.small == expected["small"]
-    for name in ("mean", "satisfied_pct", "dissatisfied_pct", "neutral_pct"):
-        value, want = getattr(figure, name), expected[name]
-        assert (value is None) == (want is None), name
-        if want is not None:
-            assert value == pytest.approx(want), (figure, name)
+# `data`: the survey seed of tests/support/seed.py (figures_data), a fixture of conftest.py.
 
 
 async def test_responses_by_field_channel(app, data):

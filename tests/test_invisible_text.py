@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.conversation.engine import TextConversation
 from models import Answer, ResidentQuestion
-from tests.journey import consent_all, to_opinion, write_question
-from tests.text_resident import TextResident
+from tests.support.journey import consent_all, to_opinion, write_question
+from tests.support.text_resident import TextResident
 
 INVISIBLE = [
     "\u200b",  # zero-width space

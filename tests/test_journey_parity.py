@@ -19,9 +19,9 @@ from bot.journey.steps import Step
 from bot.services.consent import Purpose
 from bot.texts import CLARIFY, CONSENT_QUESTIONS, plain
 from handlers.states import STATE_OF
-from tests.journey import AGREE, ASK, BACK, DECLINE, DONE, RATE, SKIP, SUBMIT
-from tests.resident import Resident
-from tests.text_resident import TextResident
+from tests.support.journey import AGREE, ASK, BACK, DECLINE, DONE, RATE, SKIP, SUBMIT
+from tests.support.resident import Resident
+from tests.support.text_resident import TextResident
 
 
 def vi(msgid: str) -> str:

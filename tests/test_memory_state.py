@@ -9,13 +9,12 @@ import asyncio
 
 from aiogram.fsm.storage.base import StorageKey
 
-from bot import db as database
 from bot.app import build_app
 from bot.conversation.engine import TextConversation
 from bot.storage import BoundedMemoryStorage, ChatLocks, conversation_storage, forget_user
-from tests.journey import RATE, consent_all
-from tests.resident import Resident
-from tests.text_resident import TextResident
+from tests.support.journey import RATE, consent_all
+from tests.support.resident import Resident
+from tests.support.text_resident import TextResident
 
 
 def key(chat: int, destiny: str = "default") -> StorageKey:
@@ -89,7 +88,6 @@ async def test_a_chat_lock_serialises_and_is_forgotten_when_free() -> None:
 async def test_a_forgotten_resident_continues_as_after_a_restart(settings, telegram, clock):
     storage = BoundedMemoryStorage(max_chats=3)
     app = build_app(settings, storage=storage, bot_session=telegram, clock=clock)
-    await database.upgrade_schema(app.engine)
     try:
         first = Resident(app, telegram, 600, "vi")
         await consent_all(first)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.db_helpers import consents, counts, responses
-from tests.journey import RATE, SUBMIT, consent_all, rate_field_to_review
+from tests.support.db_helpers import consents, counts, responses
+from tests.support.journey import RATE, SUBMIT, consent_all, rate_field_to_review
 
 
 async def test_my_data_lists_what_is_stored(app, resident):

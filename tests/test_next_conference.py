@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from bot.conversation.engine import TextConversation
 from models import DialogueSession
-from tests.db_helpers import responses, rows_of
-from tests.text_resident import TextResident
+from tests.support.db_helpers import responses, rows_of
+from tests.support.text_resident import TextResident
 
 DECEMBER = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)  # 09:00 on 5/12/2026 in the ward
 JUNE_AFTER = datetime(2026, 6, 20, 2, 0, tzinfo=UTC)

@@ -17,15 +17,8 @@ from sqlalchemy import func, select
 from bot.exports.paper_template import paper_template
 from bot.services import figures, paper_answers
 from models import Answer, AuditEntry, ResidentQuestion, SurveyResponse
-from tests.journey import consent_all, write_question
-from tests.test_figures import (  # noqa: F401
-    O1_POINTS,
-    Row,
-    assert_stats,
-    counted,
-    data,
-    reference_scale,
-)
+from tests.support.journey import consent_all, write_question
+from tests.support.seed import O1_POINTS, Row, assert_stats, counted, reference_scale
 from tests.test_question_services import make_session
 from tests.test_staff_telegram import admin, person  # noqa: F401
 

@@ -12,6 +12,7 @@ from docx.shared import Pt
 
 from bot.exports.paper_form import paper_form, skip_rules
 from bot.survey.definition import DEFAULT_SURVEY_FILE, QuestionType, load_survey
+from tests.support.processes import bot_env, run_bot
 
 WARD = "Bến Nghé"
 SESSION = "Hội nghị đối thoại quý IV/2026"
@@ -242,22 +243,10 @@ def test_skip_rules_follow_show_if(survey):
     assert all(survey.question(r.source).type is not QuestionType.TEXT for r in skip_rules(survey))
 
 
+@pytest.mark.subprocess
 def test_paper_form_from_the_command_line(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     out = tmp_path / "phieu.docx"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env["WARD_NAME"] = "Bình An"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "paper-form", "--out", str(out)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_bot(tmp_path, "paper-form", "--out", str(out), env=bot_env(tmp_path))
     assert result.returncode == 0, result.stderr
     text = "\n".join(lines(Document(io.BytesIO(out.read_bytes()))))
     assert "PHIẾU KHẢO SÁT Ý KIẾN" in text and "[Q1]" in text

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, U
 from sqlalchemy import select
 
 from models import AuditEntry
-from tests.db_helpers import counts
+from tests.support.db_helpers import counts
 from tests.test_staff_telegram import ADMIN, admin, person  # noqa: F401 (fixtures)
 
 GROUP = -1001234567890

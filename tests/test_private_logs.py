@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.logs import JsonLines, Redacting, format_exception
-from tests.journey import consent_all, write_question
+from tests.support.journey import consent_all, write_question
 
 QUESTION = "Đề nghị phường sửa đèn đường hẻm 42 Lê Lợi trước Tết"
 NAME = "Trần Thị Bích Ngọc"

@@ -10,7 +10,7 @@ from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
-from tests.fake_zalo import TOKEN, FakeZalo
+from tests.support.fake_zalo import TOKEN, FakeZalo
 from tests.test_questions_telegram import stored_questions
 from tests.test_staff_telegram import ANSWER, OFFICIAL, SIGNATURE, Person
 from tests.test_zalo_channel import Poller, zalo_settings

@@ -8,8 +8,8 @@ import json
 from sqlalchemy import select
 
 from models.questions import QuestionAttachment, ResidentQuestion
-from tests.db_helpers import consents
-from tests.journey import ASK, consent_all, write_question
+from tests.support.db_helpers import consents
+from tests.support.journey import ASK, consent_all, write_question
 
 MINE = "📬 Câu hỏi của tôi"
 

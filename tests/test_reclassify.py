@@ -15,7 +15,7 @@ from bot.services.figures import Scope
 from bot.services.questions import InvalidAction
 from bot.services.staff import PermissionDenied
 from models import AuditEntry, Delivery, QuestionStatus
-from tests.fake_zalo import TOKEN
+from tests.support.fake_zalo import TOKEN
 from tests.test_question_services import (
     act,
     audit_log,

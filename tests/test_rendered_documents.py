@@ -1,5 +1,5 @@
 """Every generated document printed as a ward clerk prints it: rendered to PDF and PNG by
-LibreOffice (tests/rendering.py) and checked page by page for what the clerk checks: how many
+LibreOffice (tests/support/rendering.py) and checked page by page for what the clerk checks: how many
 pages, page 1 filled, nothing beyond the margins or drawn over other text, the ward's name in
 the header, the signature block with room for the signature and the signer from the settings.
 The pages of the last run are in tests/rendered/ (git-ignored)."""
@@ -15,10 +15,17 @@ from bot.exports.bundle import run_export
 from bot.exports.paper_form import paper_form
 from bot.exports.paper_template import paper_template
 from bot.services.figures import Scope
-from tests.rendering import CM, Page, Rendered, needs_libreoffice, render
-from tests.test_report import data  # noqa: F401 (the stored rows of three fields, a fixture)
+from tests.support import seed
+from tests.support.rendering import CM, Page, Rendered, needs_libreoffice, render
 
-pytestmark = needs_libreoffice
+pytestmark = [needs_libreoffice, pytest.mark.subprocess]  # LibreOffice renders the pages
+
+
+@pytest.fixture
+async def data(app, clock):
+    """The survey seed with a third field, as the report's tests use it."""
+    return await seed.report_data(app, clock)
+
 
 A4 = (21 * CM, 29.7 * CM)
 # Nghị định 30/2020 margins (left 3 cm, right, top and bottom 2 cm); page numbers sit in the

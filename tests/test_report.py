@@ -21,9 +21,19 @@ from bot.exports.report import conference_report, conference_report_streamed
 from bot.exports.rows import Pseudonyms, question_rows
 from bot.exports.summary import collect
 from bot.services.figures import Scope
-from models import Account, Answer, DialogueSession, Resident, ResidentQuestion, SurveyResponse
 from tests.conftest import DEFAULT_NOW
-from tests.test_figures import ELEMENTS, M1_OPTIONS, O1_POINTS, Row, counted, make_rows, score_of
+from tests.support import seed
+from tests.support.seed import (
+    ELEMENTS,
+    M1_OPTIONS,
+    O1_POINTS,
+    PLACE,
+    REPORT_QUESTIONS,
+    SESSION_TITLE,
+    Question,
+    Row,
+    counted,
+)
 
 # Written out from domain.md and the default survey, not read from the code under test.
 FIELDS = {"dc": "Địa chính (đất đai)", "tp": "Tư pháp – Hộ tịch", "ca": "Công an"}
@@ -58,135 +68,12 @@ CHANNELS_VI = {
     "console": "Dùng thử trên máy tính",
 }
 SCORES = {"1", "2", "3", "4", "5"}
-SESSION_TITLE = "Hội nghị đối thoại với Nhân dân cuối năm 2026"
-PLACE = "Hội trường UBND phường Bình An"
-STARTS = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # 08:30 in the ward
-ANSWERED = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-
-
-@dataclasses.dataclass
-class Q:
-    code: str
-    field: str
-    status: str
-    text: str
-    answer: str | None = None
-    role: str | None = None
-    rating: str | None = None
-    hidden: bool = False
-    session: str = "main"
-    flagged: bool = False
-
-
-QUESTIONS = [
-    Q("KN-26-0001", "dc", "received", "Khi nào phường sửa đường Nguyễn Trãi? Đường hư hỏng nặng."),
-    Q(
-        "KN-26-0002",
-        "dc",
-        "answered",
-        "Thủ tục cấp Giấy chứng nhận quyền sử dụng đất mất bao lâu?",
-        "Tối đa 30 ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ.",
-        "official",
-        "satisfied",
-    ),
-    Q("KN-26-0003", "dc", "conference", "Đề nghị công khai lịch tiếp dân.\x0c", flagged=True),
-    Q("KN-26-0004", "tp", "assigned", "Đăng ký khai sinh trực tuyến có cần nộp bản giấy không?"),
-    Q("KN-26-0005", "tp", "received", "Nội dung đã bị ẩn", hidden=True),
-    Q(
-        "KN-26-0006",
-        "ca",
-        "closed",
-        "Người cao tuổi có được làm căn cước tại nhà không?",
-        "Công an phường hỗ trợ làm căn cước tại nhà cho người cao tuổi, người khuyết tật.",
-        "leader",
-        "unsatisfied",
-    ),
-    Q("KN-26-0007", "dc", "received", "Câu hỏi của kỳ trước", session="other"),
-]
-
-
-def rows_with_police() -> list[Row]:
-    """The figures' test rows (dc, tp; paper and chat; drafts, another session) and a third
-    field answered by Zalo and on paper."""
-    rows = make_rows()
-    patterns = [
-        ("zalo", "5", "vs", "info fb"),
-        ("zalo", "4", "s", "time"),
-        ("paper", "3", "ns", "info"),
-        ("paper", "na", "s", None),
-        ("zalo", "2", "vs", "online time info"),
-    ]
-    for i, (channel, value, o1, m1) in enumerate(patterns):
-        answers = {code: value for code in ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7")}
-        answers["Q7"] = "na"  # a whole element without a valid answer: shown as "–"
-        answers.update(C2="yes", O1=o1)
-        if m1:
-            answers["M1"] = m1
-        rows.append(
-            Row(i if channel != "paper" else None, "main", "ca", "submitted", channel, answers)
-        )
-    return rows
 
 
 @pytest.fixture
 async def data(app, clock):
-    rows = rows_with_police()
-    async with app.sessionmaker() as db, db.begin():
-        sessions = {
-            "main": DialogueSession(
-                title=SESSION_TITLE, starts_at=STARTS, place=PLACE, status="open"
-            ),
-            "other": DialogueSession(title="Hội nghị tháng 6", status="closed"),
-            "empty": DialogueSession(title="Hội nghị chưa có ai", status="planned"),
-        }
-        db.add_all(sessions.values())
-        residents = [Resident(locale="vi", created_at=clock()) for _ in range(10)]
-        db.add_all(residents)
-        await db.flush()
-        accounts = [
-            Account(resident_id=r.id, channel="zalo", external_id=str(700 + i))
-            for i, r in enumerate(residents)
-        ]
-        db.add_all(accounts)
-        await db.flush()
-        for row in rows:
-            response = SurveyResponse(
-                resident_id=None if row.resident is None else residents[row.resident].id,
-                session_id=sessions[row.session].id,
-                field=row.field,
-                status=row.status,
-                channel=row.channel,
-                created_at=clock(),
-                submitted_at=clock() if row.status == "submitted" else None,
-            )
-            response.answers = [
-                Answer(question=code, value=value, score=score_of(code, value), answered_at=clock())
-                for code, value in row.answers.items()
-            ]
-            db.add(response)
-        for n, q in enumerate(QUESTIONS):
-            db.add(
-                ResidentQuestion(
-                    code=q.code,
-                    resident_id=residents[n].id,
-                    account_id=accounts[n].id,
-                    session_id=sessions[q.session].id,
-                    field=q.field,
-                    text=q.text,
-                    language="vi",
-                    named=False,
-                    channel="zalo",
-                    status=q.status,
-                    hidden=q.hidden,
-                    complaint_flag=q.flagged,
-                    answer_text=q.answer,
-                    answered_at=ANSWERED if q.answer else None,
-                    answered_role=q.role,
-                    answer_rating=q.rating,
-                    created_at=clock(),
-                )
-            )
-    return rows, {name: s.id for name, s in sessions.items()}
+    """The survey seed with a third field and the questions of REPORT_QUESTIONS."""
+    return await seed.report_data(app, clock)
 
 
 async def build(app, scope: Scope, *, locale: str = "vi", neutral: bool = False):
@@ -325,7 +212,7 @@ async def test_overview_counts_responses_by_field_and_channel(app, data):
     text = "\n".join(lines(doc))
     assert f"Tổng số phiếu khảo sát đã nhận: {len(counted(rows))} (" in text
     assert f"Phiếu giấy: {everything['paper']}" in text
-    visible = [q for q in QUESTIONS if q.session == "main" and not q.hidden]
+    visible = [q for q in REPORT_QUESTIONS if q.session == "main" and not q.hidden]
     assert f"Tổng số ý kiến, kiến nghị đã nhận: {len(visible)} (" in text
 
 
@@ -413,10 +300,10 @@ async def test_questions_grouped_by_field_with_status_and_answer(app, data):
         )
     ]
     shown = sorted(
-        (q for q in QUESTIONS if q.session == "main" and not q.hidden and not q.flagged),
+        (q for q in REPORT_QUESTIONS if q.session == "main" and not q.hidden and not q.flagged),
         key=lambda q: (q.field, q.code),
     )
-    grouped: dict[str, list[Q]] = {}
+    grouped: dict[str, list[Question]] = {}
     for q in shown:
         grouped.setdefault(q.field, []).append(q)
     # Headings and the questions under each, in stream order (field, then code).
@@ -457,7 +344,7 @@ async def test_possible_complaints_and_hidden_questions_are_counted_by_field_nev
         [*lines(doc), *(c.text for t in doc.tables for row in t.rows for c in row.cells)]
     )
     # KN-26-0003 was sent anyway although it looked like a denunciation; KN-26-0005 was hidden.
-    for q in QUESTIONS:
+    for q in REPORT_QUESTIONS:
         if q.flagged or q.hidden:
             assert q.code not in everything
             assert q.text.replace("\x0c", "") not in everything

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import AuditEntry
+from tests.support.seed import counted, reference_scale
 from tests.test_exports import export_files
-from tests.test_figures import counted, data, reference_scale  # noqa: F401
 from tests.test_staff_telegram import ADMIN, admin, person  # noqa: F401
 
 LEADER, FRONT, OFFICIAL, RESIDENT = 10, 11, 20, 501

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from models import ResponseStatus
-from tests.db_helpers import answers, consents, counts, responses
-from tests.journey import (
+from tests.support.db_helpers import answers, consents, counts, responses
+from tests.support.journey import (
     AGREE,
     DECLINE,
     RATE,

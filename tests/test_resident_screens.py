@@ -9,9 +9,9 @@ import pytest
 
 from bot.conversation.engine import TextConversation
 from models import ResidentQuestion
-from tests.db_helpers import answers, counts, responses
-from tests.journey import RATE, SUBMIT, consent_all, rate_field_to_review
-from tests.text_resident import TextResident
+from tests.support.db_helpers import answers, counts, responses
+from tests.support.journey import RATE, SUBMIT, consent_all, rate_field_to_review
+from tests.support.text_resident import TextResident
 
 WORDS = {
     "vi": {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from models import ResponseStatus
-from tests.db_helpers import answers, responses
-from tests.journey import RATE, SUBMIT, consent_all, rate_field_to_review
+from tests.support.db_helpers import answers, responses
+from tests.support.journey import RATE, SUBMIT, consent_all, rate_field_to_review
 
 
 async def start_rating(resident, field="Tư pháp – Hộ tịch", procedure="Đăng ký kết hôn"):

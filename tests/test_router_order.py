@@ -16,7 +16,7 @@ import handlers
 from bot.__main__ import bootstrap_admins
 from bot.notify import QuestionCb
 from handlers import fallback
-from tests.journey import consent_all
+from tests.support.journey import consent_all
 from tests.test_questions_telegram import stored_questions
 from tests.test_staff_telegram import ADMIN, ANSWER, OFFICIAL, RESIDENT, Person, ask
 from tests.test_wrong_input import at_first_rating

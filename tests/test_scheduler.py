@@ -35,9 +35,9 @@ from models import (
 )
 from scheduler import Scheduler, jobs
 from scheduler.config import parse_clock, parse_months, parse_offsets, sync_url
-from tests.resident import Resident as TelegramUser
+from tests.support.resident import Resident as TelegramUser
+from tests.support.text_resident import TextResident
 from tests.test_zalo_channel import zalo_settings
-from tests.text_resident import TextResident
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PLACE = "Hội trường UBND phường Bình An"

@@ -20,34 +20,42 @@ from models import Answer, DialogueSession, Resident, SurveyResponse
 
 
 @pytest.fixture
-async def engine(settings):
-    engine = database.create_engine(settings.database_url)
+async def migrated(empty_database_url):
+    """A database migrated here by Alembic from nothing, not copied from the per-run template."""
+    engine = database.create_engine(empty_database_url)
     await database.upgrade_schema(engine)
     yield engine
     await engine.dispose()
 
 
-async def test_migrations_match_the_models(engine):
+@pytest.fixture
+async def engine(database_url):
+    engine = database.create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def test_migrations_match_the_models(migrated):
     def diff(connection):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return compare_metadata(context, models.Base.metadata)
 
-    async with engine.connect() as connection:
+    async with migrated.connect() as connection:
         assert await connection.run_sync(diff) == []
 
 
-async def test_migrations_downgrade_to_nothing_and_up_again(engine, settings):
+async def test_migrations_downgrade_to_nothing_and_up_again(migrated, empty_database_url):
     def run(connection, target):
-        config = database.alembic_config(settings.database_url)
+        config = database.alembic_config(empty_database_url)
         config.attributes["connection"] = connection
         (command.downgrade if target == "base" else command.upgrade)(config, target)
 
-    async with engine.begin() as connection:
+    async with migrated.begin() as connection:
         await connection.run_sync(run, "base")
-    async with engine.connect() as connection:
+    async with migrated.connect() as connection:
         tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
     assert set(tables) <= {"alembic_version"}
-    async with engine.begin() as connection:
+    async with migrated.begin() as connection:
         await connection.run_sync(run, "head")
 
 

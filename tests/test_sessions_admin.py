@@ -20,7 +20,7 @@ from bot.services.sessions import SessionError
 from bot.services.staff import PermissionDenied
 from models import DialogueSession
 from models.sessions import open_session
-from tests.journey import consent_all
+from tests.support.journey import consent_all
 from tests.test_question_services import audit_log
 from tests.test_staff_telegram import NOT_YOUR_ROLE, ONLY_STAFF, Person
 

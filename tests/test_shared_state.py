@@ -8,10 +8,9 @@ import os
 import pytest
 from redis.asyncio import Redis
 
-from bot import db as database
 from bot.app import build_app
-from tests.journey import AGREE, DECLINE, RATE
-from tests.resident import Resident
+from tests.support.journey import AGREE, DECLINE, RATE
+from tests.support.resident import Resident
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_REDIS_URL"), reason="needs Redis: set TEST_REDIS_URL"
@@ -26,7 +25,6 @@ async def workers(settings, telegram, clock):
     await redis.aclose()
     shared = settings.model_copy(update={"redis_url": url})
     apps = [build_app(shared, bot_session=telegram, clock=clock) for _ in range(2)]
-    await database.upgrade_schema(apps[0].engine)
     yield apps
     for app in apps:
         await app.close()

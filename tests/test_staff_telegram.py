@@ -13,9 +13,9 @@ from bot.__main__ import bootstrap_admins
 from bot.notify import QuestionCb
 from bot.telegram import register_staff_menus
 from models import AuditEntry
-from tests.fake_telegram import ChatMessage
-from tests.journey import consent_all, write_question
-from tests.resident import Resident
+from tests.support.fake_telegram import ChatMessage
+from tests.support.journey import consent_all, write_question
+from tests.support.resident import Resident
 from tests.test_question_services import audit_log, file, make_asker, make_session
 from tests.test_questions_telegram import stored_questions
 
@@ -465,7 +465,7 @@ async def test_staff_can_list_only_the_questions_that_looked_like_complaints(
     from bot.services import staff as staff_service
     from bot.services.residents import get_or_create
     from bot.services.sessions import session_for_answers
-    from tests.resident import Resident
+    from tests.support.resident import Resident
 
     now = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
     async with app.sessionmaker() as db, db.begin():

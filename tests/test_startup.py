@@ -3,37 +3,23 @@ can make, never a traceback and never the token itself."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.settings import ConfigError, Settings, load_settings
+from tests.support import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_TOKEN = "123456789:" + "A" * 35
 
 
 def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    base.update(
-        {
-            "DATABASE_URL": f"sqlite+doithoai:///{tmp_path / 'bot.sqlite3'}",
-            # Nothing listens here: a run that got as far as Telegram fails fast, offline.
-            "TELEGRAM_API_BASE": "http://127.0.0.1:9",
-        }
-    )
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,  # no .env from the developer's checkout
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # Nothing listens at this Telegram: a run that got as far as Telegram fails fast, offline.
+    # In tmp_path: no .env from the developer's checkout.
+    settings = processes.bot_env(tmp_path, TELEGRAM_API_BASE="http://127.0.0.1:9", **env)
+    return processes.run_bot(tmp_path, *args, env=settings, timeout=60)
 
 
 def test_settings_from_environment(monkeypatch):
@@ -68,6 +54,7 @@ def test_malformed_token_is_named_but_not_printed(monkeypatch):
     assert "12345-not-a-token" not in str(error.value)
 
 
+@pytest.mark.subprocess
 def test_help_lists_the_subcommands(tmp_path):
     result = run_bot(tmp_path, "--help")
     assert result.returncode == 0
@@ -75,6 +62,7 @@ def test_help_lists_the_subcommands(tmp_path):
         assert command in result.stdout
 
 
+@pytest.mark.subprocess
 def test_no_token_at_all_points_to_the_console(tmp_path):
     result = run_bot(tmp_path)
     assert result.returncode == 2
@@ -85,6 +73,7 @@ def test_no_token_at_all_points_to_the_console(tmp_path):
     ]
 
 
+@pytest.mark.subprocess
 def test_malformed_token_stops_with_one_line(tmp_path):
     result = run_bot(tmp_path, BOT_TOKEN="abc")
     assert result.returncode == 2
@@ -93,6 +82,7 @@ def test_malformed_token_stops_with_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_unreachable_database_stops_with_one_line(tmp_path):
     result = run_bot(
         tmp_path,
@@ -107,6 +97,7 @@ def test_unreachable_database_stops_with_one_line(tmp_path):
     assert "secret" not in result.stderr  # the password is masked
 
 
+@pytest.mark.subprocess
 def test_invalid_survey_file_stops_with_one_line(tmp_path):
     survey = tmp_path / "survey.yaml"
     survey.write_text("version: 1\nfields: []\nquestions: []\n", encoding="utf-8")
@@ -116,12 +107,14 @@ def test_invalid_survey_file_stops_with_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("doithoai: Invalid SURVEY_FILE: survey file")
 
 
+@pytest.mark.subprocess
 def test_check_migrates_an_empty_database(tmp_path):
     result = run_bot(tmp_path, "check")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "bot.sqlite3").exists()
 
 
+@pytest.mark.subprocess
 def test_a_missing_ward_name_is_named_at_start_up(tmp_path):
     unnamed = run_bot(tmp_path, "check", WARD_NAME="")
     assert unnamed.returncode == 0, unnamed.stderr
@@ -130,6 +123,7 @@ def test_a_missing_ward_name_is_named_at_start_up(tmp_path):
     assert "WARD_NAME" not in named.stderr
 
 
+@pytest.mark.subprocess
 def test_unreachable_telegram_stops_with_one_line(tmp_path):
     result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN)
     assert result.returncode == 2

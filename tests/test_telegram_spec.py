@@ -25,7 +25,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 
-from tests.telegram_spec import (
+from tests.support.telegram_spec import (
     SPEC_ENV_VAR,
     assert_valid_requests,
     form_of,

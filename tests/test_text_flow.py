@@ -8,8 +8,8 @@ import pytest
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Kind
 from models import ResponseStatus
-from tests.db_helpers import answers, consents, counts, responses
-from tests.text_resident import TextResident
+from tests.support.db_helpers import answers, consents, counts, responses
+from tests.support.text_resident import TextResident
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, text
 from bot.services import questions
 from models import Account, DialogueSession, Resident, ResidentQuestion
 from models.residents import new_resident_key
-from tests.filing_worker import FILED_AT, file_one
+from tests.support.filing_worker import FILED_AT, file_one
 
 pytestmark = [
     pytest.mark.skipif(
@@ -69,6 +69,7 @@ async def test_200_filings_at_once_on_several_connections_get_consecutive_codes(
     assert len(connections) > 1  # the filings ran side by side, not one after the other
 
 
+@pytest.mark.subprocess
 async def test_200_filings_from_two_processes_get_consecutive_codes(app, database_url):
     session_id = await residents_and_session(app)
     half = FILINGS // 2
@@ -76,7 +77,7 @@ async def test_200_filings_from_two_processes_get_consecutive_codes(app, databas
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.filing_worker",
+            "tests.support.filing_worker",
             database_url,
             str(session_id),
             str(FIRST_ACCOUNT + first),

@@ -9,6 +9,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 from bot import i18n
@@ -49,6 +50,7 @@ def extracted_messages(tmp_path: Path) -> set[str]:
         return {m.id for m in read_po(pot) if m.id}
 
 
+@pytest.mark.subprocess  # pybabel's extract, as a separate process
 def test_every_string_in_the_code_is_in_both_catalogs(tmp_path):
     in_code = extracted_messages(tmp_path)
     for locale in ("vi", "en"):

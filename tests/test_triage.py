@@ -20,9 +20,9 @@ from bot.services.complaints import Assessment, Signal, assess
 from bot.triage import Handling, triage
 from bot.triage.model import HANDLINGS, Example, load_corpus, train
 from models.questions import ResidentQuestion
-from tests.journey import consent_all, write_question
+from tests.support.journey import consent_all, write_question
+from tests.support.text_resident import TextResident
 from tests.test_text_flow import agree_all
-from tests.text_resident import TextResident
 
 TEST_SET = Path(__file__).resolve().parent / "data" / "resident-messages.jsonl"
 REDIRECTED_KINDS = ("complaint", "denunciation", "crime", "mixed")

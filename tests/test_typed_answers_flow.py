@@ -8,9 +8,9 @@ import pytest
 
 from bot.conversation.engine import TextConversation
 from models import ResponseStatus
-from tests.db_helpers import answers, consents, counts, responses
+from tests.support.db_helpers import answers, consents, counts, responses
+from tests.support.text_resident import TextResident
 from tests.test_zalo_channel import Poller, make_channel
-from tests.text_resident import TextResident
 
 
 async def test_a_survey_answered_with_particles_and_abbreviations_over_zalo(

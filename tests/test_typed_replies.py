@@ -26,7 +26,7 @@ from bot.conversation.understanding import (
     yes_no_screen,
 )
 from bot.survey.definition import load_survey
-from tests.typed_replies import expected, outcome, rows, screen_of
+from tests.support.typed_replies import expected, outcome, rows, screen_of
 
 ROWS = rows()
 SURVEY = load_survey()

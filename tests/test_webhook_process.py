@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,18 +15,27 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_TOKEN
-from tests.fake_bot_api import FakeBotApi
-from tests.fake_zalo import TOKEN as ZALO_TOKEN
-from tests.fake_zalo import FakeZalo
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
+from tests.support.fake_zalo import FakeZalo
+from tests.support.processes import (
+    bot_env,
+    free_port,
+    health_client,
+    log_of,
+    running_bot,
+    until_serving,
+)
 from tests.test_web import start_update
 from tests.test_webhook_bodies import BAD_BODIES, NOT_UPDATES, TEN_MEGABYTES, WELCOME
-from tests.test_workers import WORKERS_LOG, free_port, health_client, states, workers
+from tests.test_workers import WORKERS_LOG, states, workers
 from tests.test_zalo_webhook import USER, delivery
+
+pytestmark = pytest.mark.subprocess
 
 TELEGRAM_SECRET = "t" * 32
 ZALO_SECRET = "zalo-secret-5678"
 ZALO_PATH = "/zalo/hook-7c1e"
-LOG = "bot.log"
 
 
 @contextlib.asynccontextmanager
@@ -38,8 +45,8 @@ async def one_process(
     """`python -m bot` with both channels by webhook, SQLite; yields a client for its port,
     then stops it with SIGTERM and checks it stopped cleanly."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ZALO_", "DATABASE_"))}
-    env.update(
+    env = bot_env(
+        directory,
         BOT_TOKEN=TEST_TOKEN,
         TELEGRAM_API_BASE=api.base_url,
         WEBHOOK_BASE_URL="https://bot.phuong.example.gov.vn",
@@ -48,32 +55,13 @@ async def one_process(
         ZALO_API_BASE=zalo.base_url,
         ZALO_WEBHOOK_URL="https://bot.phuong.example.gov.vn" + ZALO_PATH,
         ZALO_WEBHOOK_SECRET=ZALO_SECRET,
-        DATABASE_URL=f"sqlite+doithoai:///{directory / 'bot.sqlite3'}",
         WEB_PORT=str(port),
-        WARD_NAME="Bình An",
     )
-    with (directory / LOG).open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=directory, env=env, stderr=log
-        )
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                await until_serving(client, process)
-                yield client
-        finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), timeout=60)
-    assert process.returncode == 0, (directory / LOG).read_text(encoding="utf-8")
-
-
-async def until_serving(client: httpx.AsyncClient, process: asyncio.subprocess.Process) -> None:
-    async with asyncio.timeout(120):  # start-up is slow on a busy machine
-        while True:
-            assert process.returncode is None, "the bot stopped while starting"
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    async with running_bot(directory, env=env) as process, client:
+        await until_serving(client, process)
+        yield client
+    assert process.returncode == 0, log_of(directory)
 
 
 async def until(condition, seconds: float = 30) -> None:
@@ -137,7 +125,7 @@ async def test_the_running_bot_refuses_bad_bodies_and_keeps_serving(tmp_path) ->
     assert welcome.startswith(WELCOME)
     [(chat, text)] = zalo.sent
     assert chat == USER and text.startswith(WELCOME)
-    log = (tmp_path / LOG).read_text(encoding="utf-8")
+    log = log_of(tmp_path)
     assert "Traceback" not in log and "Error handling request" not in log, log
     assert "Telegram webhook request that is not an update refused" in log
     assert "delivered again: not handled twice" in log
@@ -168,5 +156,5 @@ async def test_a_replay_to_two_workers_is_answered_once(database_url, tmp_path) 
     assert [r.status_code for r in replies] == [200] * 12
     [welcome] = api.texts_to(777)
     assert welcome.startswith(WELCOME)
-    log = (tmp_path / WORKERS_LOG).read_text(encoding="utf-8")
+    log = log_of(tmp_path, WORKERS_LOG)
     assert "Traceback" not in log, log

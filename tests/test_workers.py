@@ -8,8 +8,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,23 +15,19 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_TOKEN
-from tests.fake_bot_api import FakeBotApi
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.processes import bot_env, free_port, health_client, log_of, running_bot
 
 pytestmark = [
     pytest.mark.skipif(
         not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")),
         reason="needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL",
     ),
+    pytest.mark.subprocess,
     pytest.mark.timeout(240),  # worker processes: a start-up, a kill, a stop
 ]
 
 WORKERS_LOG = "workers.log"  # in the directory the workers run in
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.asynccontextmanager
@@ -44,8 +38,8 @@ async def workers(
     top; yields the port they share, stops them (SIGTERM to the supervisor) on the way out.
     Their log is written to `directory / WORKERS_LOG`."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ZALO_"))}
-    env.update(
+    env = bot_env(
+        directory,
         BOT_TOKEN=TEST_TOKEN,
         TELEGRAM_API_BASE=api.base_url,
         WEBHOOK_BASE_URL="https://bot.phuong.example.gov.vn",
@@ -53,24 +47,10 @@ async def workers(
         DATABASE_URL=database_url,
         REDIS_URL=os.environ["TEST_REDIS_URL"],
         WEB_PORT=str(port),
-        WARD_NAME="Bình An",
         **settings,
     )
-    with (directory / WORKERS_LOG).open("wb") as log:  # a file: a full pipe would stall them
-        supervisor = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--workers", "2", cwd=directory, env=env, stderr=log
-        )
-        try:
-            yield port
-        finally:
-            supervisor.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(supervisor.wait(), timeout=60)
-
-
-def health_client(port: int) -> httpx.AsyncClient:
-    # A new connection per request: the kernel spreads connections, not requests.
-    fresh = httpx.Limits(max_keepalive_connections=0)
-    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2, limits=fresh)
+    async with running_bot(directory, "--workers", "2", env=env, log=WORKERS_LOG):
+        yield port
 
 
 async def states(client: httpx.AsyncClient, seconds: float = 120) -> dict[int, str]:
@@ -124,7 +104,7 @@ async def test_one_scheduler_leader_among_workers_and_a_takeover(database_url, t
             await until_leader(client, other)
     finally:
         await api.stop()
-    log = (tmp_path / WORKERS_LOG).read_text(encoding="utf-8")
+    log = log_of(tmp_path, WORKERS_LOG)
     assert "Traceback" not in log, log
     assert log.count("This worker leads the scheduler") == 2  # the first leader, then the other
     assert TEST_TOKEN.split(":")[1] not in log
@@ -155,7 +135,7 @@ async def test_a_worker_that_dies_is_restarted_and_counted(database_url, tmp_pat
     finally:
         await api.stop()
     assert "doithoai_worker_restarts 1.0" in metrics
-    log = (tmp_path / WORKERS_LOG).read_text(encoding="utf-8")
+    log = log_of(tmp_path, WORKERS_LOG)
     assert f"(pid {victim}) exited unexpectedly (killed by SIGKILL); restarting it in 1 s" in log
     assert "restarted (pid" in log
     assert "Traceback" not in log, log

@@ -10,7 +10,6 @@ worker's open connections in /proc."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import signal
@@ -20,20 +19,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import db as database
 from bot.broadcast_progress import EDIT_INTERVAL
 from bot.delivery import outbox
 from bot.delivery.outbox import Message
-from bot.services.consent import Purpose
-from models import Account, Broadcast, BroadcastKind, BroadcastStatus, Consent, Delivery, Resident
-from models.residents import new_resident_key
+from models import Broadcast, BroadcastKind, BroadcastStatus, Delivery
 from tests import test_workers
 from tests.conftest import TEST_TOKEN
-from tests.fake_bot_api import FakeBotApi
-from tests.test_workers import WORKERS_LOG, elected, health_client, until_leader, workers
+from tests.support import seed
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.processes import client_ports, health_client, log_of
+from tests.test_workers import WORKERS_LOG, elected, until_leader, workers
 
 pytestmark = [
     *test_workers.pytestmark,
@@ -63,9 +62,8 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    """The test's own connection to the workers' database, migrated before they start."""
+    """The test's own connection to the workers' database (migrated: see conftest.py)."""
     engine = database.create_engine(database_url)
-    await database.upgrade_schema(engine)
     yield database.create_sessionmaker(engine)
     await engine.dispose()
 
@@ -74,29 +72,8 @@ async def announce(sessions: Sessions, **progress: int) -> int:
     """RESIDENTS residents on Telegram who agreed to announcements, and one announcement to all
     of them put into the outbox as /broadcast does (with `progress_chat_id` and
     `progress_message_id`: the admin's progress message); its id."""
-    residents = [new_resident_key() for _ in range(RESIDENTS)]
     async with sessions() as db, db.begin():
-        await db.execute(insert(Resident), [{"id": r, "locale": "vi"} for r in residents])
-        await db.execute(
-            insert(Account),
-            [
-                {"resident_id": r, "channel": "telegram", "external_id": str(FIRST_CHAT + n)}
-                for n, r in enumerate(residents)
-            ],
-        )
-        await db.execute(
-            insert(Consent),
-            [
-                {
-                    "resident_id": r,
-                    "purpose": Purpose.REMINDERS,
-                    "given": True,
-                    "notice_version": "2026-01",
-                    "channel": "telegram",
-                }
-                for r in residents
-            ],
-        )
+        await seed.opted_in_residents(db, RESIDENTS, FIRST_CHAT)
         recipients = await outbox.opted_in(db)
         broadcast = await outbox.new_broadcast(
             db,
@@ -110,21 +87,6 @@ async def announce(sessions: Sessions, **progress: int) -> int:
         rows = [(r, Message(TEXT), outbox.delivery_key(broadcast.id, r)) for r in recipients]
         assert await outbox.add_many(db, rows, broadcast_id=broadcast.id) == RESIDENTS
     return broadcast.id
-
-
-def client_ports(pid: int) -> set[int]:
-    """The local ports of a process's TCP connections, from /proc (Linux)."""
-    sockets = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):  # closed meanwhile
-            sockets.add(os.readlink(fd))
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if f"socket:[{fields[9]}]" in sockets:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
 
 
 async def both_sending(api: FakeBotApi, pids: tuple[int, int]) -> dict[int, set[int]]:
@@ -151,7 +113,7 @@ async def all_sent(sessions: Sessions, broadcast_id: int) -> list[Delivery]:
 
 
 def clean_log(directory: Path) -> None:
-    log = (directory / WORKERS_LOG).read_text(encoding="utf-8")
+    log = log_of(directory, WORKERS_LOG)
     assert "Traceback" not in log, log
     assert TEST_TOKEN.split(":")[1] not in log
 

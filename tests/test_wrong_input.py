@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.db_helpers import answers, counts, responses
-from tests.journey import RATE, consent_all, to_opinion, to_priorities
+from tests.support.db_helpers import answers, counts, responses
+from tests.support.journey import RATE, consent_all, to_opinion, to_priorities
 
 BUTTONS_HINT = "Ông/Bà vui lòng bấm các nút bên dưới tin nhắn để trả lời."
 MEDIA_HINT = "Ở bước này chỉ dùng được các nút bấm. Ông/Bà vui lòng bấm một nút."

@@ -13,8 +13,8 @@ from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound
 from bot.settings import Settings
 from models import ResponseStatus
-from tests.db_helpers import answers, counts, responses
-from tests.fake_zalo import IDLE_WAIT, TOKEN, FakeZalo
+from tests.support.db_helpers import answers, counts, responses
+from tests.support.fake_zalo import IDLE_WAIT, TOKEN, FakeZalo
 
 WEBHOOK_SECRET = "s3cret-webhook-token"
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.channels.text import split_text
 from bot.channels.zalo.client import NETWORK_ERROR, ZaloAPIError, ZaloClient, quiet_http_logs
-from tests.fake_zalo import TOKEN, FakeZalo
+from tests.support.fake_zalo import TOKEN, FakeZalo
 
 BASE = "https://zalo.test"
 

@@ -15,7 +15,7 @@ from bot.channels.zalo.client import ZaloAPIError, ZaloClient
 from bot.channels.zalo.polling import poll_updates
 from bot.channels.zalo.updates import RecentIds, parse_update, unwrap
 from bot.conversation.inbound import Inbound, Kind
-from tests.fake_zalo import TOKEN, FakeZalo
+from tests.support.fake_zalo import TOKEN, FakeZalo
 
 USER = "a3c5e7f9b1d3f5a7c9e1"
 

@@ -2,14 +2,14 @@
 at most one message per `per_chat_interval` to each chat, and a pause for the whole channel
 when the platform answers 429 (telegram.md §2, §3).
 
-Everything is measured on the monotonic clock of this process; several worker processes share
-the platform's limit, so each should be given its share of the rate.
+Everything is measured on the clock of the event loop whose timers do the waiting (the monotonic
+clock of this process; a fake one in tests); several worker processes share the platform's
+limit, so each should be given its share of the rate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +28,10 @@ FORGET_AFTER = 600.0  # ... or up to the configured rate after this long without
 WINDOW = 1.0  # seconds over which accepted messages are counted
 
 
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
 @dataclass
 class _Chat:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -43,12 +47,12 @@ class ChannelLimiter:
         rate: float,
         per_chat_interval: float,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.configured_rate = rate
         self.rate = rate
         self.per_chat_interval = per_chat_interval
-        self._clock = clock
+        self._clock = clock or _loop_time
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._timer: asyncio.Handle | None = None
         self._next = 0.0  # the earliest time of the next grant

@@ -1,5 +1,5 @@
 """A process that files questions at once, for tests/test_tracking_codes.py: `python -m
-tests.filing_worker DATABASE_URL SESSION_ID FIRST COUNT` files COUNT anonymous questions, from
+tests.support.filing_worker DATABASE_URL SESSION_ID FIRST COUNT` files COUNT anonymous questions, from
 the accounts with external ids FIRST, FIRST+1, …, each in its own transaction on the pool's
 connections, all at once; prints "ready", files once a line comes on stdin (so that two such
 processes file at the same moment), then prints each tracking code on a line."""

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from aiogram.methods import TelegramMethod
 
 SPEC_ENV_VAR = "TELEGRAM_BOT_API_SPEC"
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "telegram-bot-api.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "telegram-bot-api.json"
 
 # Types whose form value is posted as-is instead of as JSON text.
 RAW_TYPES = frozenset({"String", "InputFile"})

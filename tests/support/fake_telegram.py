@@ -34,7 +34,7 @@ from aiogram.types import (
     User,
 )
 
-from tests.telegram_spec import form_of
+from tests.support.telegram_spec import form_of
 
 BOT_USER = User(id=42, is_bot=True, first_name="Phường", username="doithoai_test_bot")
 TAG = re.compile(r"<[^>]+>")

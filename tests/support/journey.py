@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.resident import Resident
+from tests.support.resident import Resident
 
 AGREE = {"vi": "✅ Tôi đồng ý", "en": "✅ I agree"}
 DECLINE = {"vi": "✖ Tôi không đồng ý", "en": "✖ I do not agree"}

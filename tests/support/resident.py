@@ -12,7 +12,7 @@ from aiogram_dialog.test_tools import BotClient
 from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 
 from bot.app import App
-from tests.fake_telegram import ChatMessage, FakeTelegram
+from tests.support.fake_telegram import ChatMessage, FakeTelegram
 
 
 class Resident:

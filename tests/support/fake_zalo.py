@@ -6,7 +6,7 @@ after a short wait the idle answer `ok:false, error_code:408`, sent with HTTP st
 `idle_status` (200 by default, since the live status is unverified; pass 408 to test the other).
 Failures are scripted with `fail_next`.
 
-For the delivery engine, the same limits as the fake Bot API (tests/fake_bot_api.py): with
+For the delivery engine, the same limits as the fake Bot API (tests/support/fake_bot_api.py): with
 `rate_limit` and `per_chat_interval` a message beyond them gets 429 (Zalo documents no
 retry_after; this fake says "retry after N" in the description), chats in `unreachable` get
 403, `fail_chat` scripts 5xx answers, and every accepted message is kept in `accepted` with
@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fake_bot_api import Accepted, RateLimits, scripted_failure
+from tests.support.fake_bot_api import Accepted, RateLimits, scripted_failure
 
 TOKEN = "1234567890:fake-zalo-secret-token"
 BOT_INFO = {
@@ -157,7 +157,7 @@ class FakeZalo:
     # -- serving ---------------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
-        arrived = time.monotonic()
+        arrived = asyncio.get_running_loop().time()  # time.monotonic(), or a test's fake clock
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append((method, params))

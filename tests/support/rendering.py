@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RENDERED = ROOT / "tests" / "rendered"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 POPPLER = all(shutil.which(tool) for tool in ("pdftoppm", "pdftotext"))

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.conversation.parsing import Keyword
 from bot.conversation.understanding import Option, Screen, understand
 
-CORPUS = Path(__file__).resolve().parent / "data" / "typed-replies.jsonl"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "typed-replies.jsonl"
 
 
 def rows() -> list[dict]:

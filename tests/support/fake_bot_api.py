@@ -31,7 +31,7 @@ MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 class Accepted:
     chat_id: str
     text: str  # the text, or a photo's or document's caption
-    at: float  # time.monotonic() when the request arrived
+    at: float  # the event loop's time (time.monotonic()) when the request arrived
     method: str = "sendMessage"
     form: tuple[tuple[str, str], ...] = ()
     port: int = 0  # the client's end of the connection
@@ -155,7 +155,7 @@ class FakeBotApi:
         )
 
     async def _handle(self, request: web.Request) -> web.Response:
-        arrived = time.monotonic()
+        arrived = asyncio.get_running_loop().time()  # time.monotonic(), or a test's fake clock
         method = request.match_info["method"]
         form = {key: str(value) for key, value in (await request.post()).items()}
         self.calls.append((method, form))
