@@ -67,6 +67,7 @@ class RateLimits:
         self._window: deque[float] = deque()
         self._last: dict[str, float] = {}
         self.refused: list[float] = []  # arrival times of the requests answered 429
+        self.refused_chats: list[str] = []  # and their chats, in the same order
 
     def check(self, chat_id: str, now: float) -> int | None:
         """None if the request may go, else the seconds to wait (retry_after, at least 1)."""
@@ -80,6 +81,7 @@ class RateLimits:
             wait = max(wait, last + self.per_chat_interval - now)
         if wait > 0:
             self.refused.append(now)
+            self.refused_chats.append(chat_id)
             return max(1, math.ceil(wait))
         self._window.append(now)
         self._last[chat_id] = now
