@@ -164,7 +164,9 @@ async def unreachable_at(app: App, channel: str, chat: str) -> datetime | None:
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_a_broadcast_goes_out_once_within_both_limits(build, servers, channel):
     servers.limit(channel, per_second=20, per_chat=1.0)
-    app = await build(telegram_rate=18, zalo_rate=18)
+    # A quarter below the limit: on a busy machine a request can reach the server a few tenths
+    # of a second after its slot, and a sliding second may then hold more than the pace.
+    app = await build(telegram_rate=15, zalo_rate=15)
     progress: list[int] = []
     app.delivery.on_broadcast_progress = progress.append
     chats = [str(1000 + n) for n in range(30)] + ["1000", "1000"]  # three for one chat
@@ -414,10 +416,11 @@ async def test_two_workers_never_send_one_delivery_twice(build, servers):
 
 
 async def test_workers_sharing_the_bot_split_its_rate(build, servers):
-    # TELEGRAM_RATE is the bot's: two workers at the full rate each would be refused.
+    # TELEGRAM_RATE is the bot's: two workers at the full rate each (60/s) would be refused.
+    # A quarter below the limit, as above: arrivals wander a few tenths on a busy machine.
     servers.limit("telegram", per_second=40, per_chat=None)
-    first = await build(telegram_rate=38, workers=2)
-    second = await build(telegram_rate=38, workers=2)
+    first = await build(telegram_rate=30, workers=2)
+    second = await build(telegram_rate=30, workers=2)
     chats = [str(6500 + n) for n in range(120)]
     await queue(first, "telegram", chats)
 
