@@ -1,7 +1,11 @@
-"""Duplicates under kill -9: two real workers (`python -m bot --workers 2`, PostgreSQL and
-Redis, Telegram by webhook) send announcements to the fake Bot API in this process, and one
-worker, picked at random, is killed (SIGKILL) at a random moment of each round; the
-supervisor restarts it. Per kill it counts the residents who got the round's announcement
+"""Duplicates under kill -9: two real workers (`python -m bot run` twice, as `python -m bot
+--workers 2` starts them: one port, WORKERS=2; PostgreSQL and Redis, Telegram by webhook)
+send announcements to the fake Bot API (in this process, on a thread of its own), and one
+worker, picked at random, is killed (SIGKILL) at a random moment of each round; it is started
+again a second later, as the supervisor's first restart does. The benchmark restarts it itself
+because the supervisor's back-off (up to a minute for a worker killed again within a minute)
+would make 100 kills take hours; what is measured, the messages doubled by a kill, does not
+depend on who restarts the worker. `--supervisor` runs `python -m bot --workers 2` instead. Per kill it counts the residents who got the round's announcement
 twice, and checks them against the bound: a message is doubled only if the killed worker had
 it in flight, that is accepted by the API (or on its way there) and not yet recorded as sent
 when it died. The victim's messages are those that did not come from the surviving worker's
@@ -18,7 +22,7 @@ The exit status is 1 if a message was lost or a double is outside the bound. Eac
 also appended as a JSON line to --out, so an interrupted run keeps its figures.
 
 Run from the project root, on a database of its own (its schema is dropped first):
-    .venv/bin/python -m bench.kill_duplicates --kills 100 \\
+    .venv/bin/python -m bench.kill_duplicates --kills 100 --residents 300 \\
         --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench \\
         --redis-url redis://127.0.0.1:6379/3
 """
@@ -50,7 +54,7 @@ from bot.delivery.outbox import Message
 from models import BroadcastKind, BroadcastStatus, Delivery
 from tests.support import seed
 from tests.support.fake_bot_api import FakeBotApi
-from tests.support.processes import bot_env, client_ports, free_port, running_bot
+from tests.support.processes import bot_env, client_ports, free_port
 
 TOKEN = "123456789:" + "B" * 35
 FIRST_CHAT = 800_000_000
@@ -67,10 +71,78 @@ class Kill:
     lost: int  # residents who never got it
 
 
+RESTART_DELAY = 1.0  # seconds, as the supervisor's first restart (bot/__main__.py)
+
+
+class Workers:
+    """Two `python -m bot run` processes sharing one port, as the supervisor runs them; a
+    killed one is started again after RESTART_DELAY."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._env = {**env, "DOITHOAI_WORKER": "1", "WORKERS": "2"}
+        self._log = log.open("ab")
+        self.processes: dict[int, asyncio.subprocess.Process] = {}
+        self._restarts: set[asyncio.Task] = set()
+
+    async def start_one(self) -> None:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=self._env, stderr=self._log
+        )
+        self.processes[process.pid] = process
+
+    def kill(self, pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+        task = asyncio.create_task(self._restart(self.processes.pop(pid)))
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+
+    async def _restart(self, killed: asyncio.subprocess.Process) -> None:
+        await killed.wait()
+        await asyncio.sleep(RESTART_DELAY)
+        await self.start_one()
+
+    async def stop(self) -> None:
+        for task in list(self._restarts):
+            await task
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            await asyncio.wait_for(process.wait(), timeout=120)
+        self._log.close()
+
+
+class Supervised:
+    """`python -m bot --workers 2`: its supervisor restarts a killed worker (with back-off)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._env, self._log = env, log.open("ab")
+        self._supervisor: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self._supervisor = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--workers", "2", env=self._env, stderr=self._log
+        )
+
+    def kill(self, pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+
+    async def stop(self) -> None:
+        assert self._supervisor is not None
+        self._supervisor.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self._supervisor.wait(), timeout=120)
+        self._log.close()
+
+
 @contextlib.asynccontextmanager
 async def workers(
-    api: FakeBotApi, database_url: str, redis_url: str, settings: dict[str, str], log: Path
-) -> AsyncIterator[int]:
+    api: FakeBotApi,
+    database_url: str,
+    redis_url: str,
+    settings: dict[str, str],
+    log: Path,
+    *,
+    supervisor: bool,
+) -> AsyncIterator[tuple[int, Workers | Supervised]]:
     port = free_port()
     env = bot_env(
         log.parent,
@@ -83,8 +155,17 @@ async def workers(
         WEB_PORT=str(port),
         **settings,
     )
-    async with running_bot(log.parent, "--workers", "2", env=env, log=log.name, grace=120):
-        yield port
+    if supervisor:
+        pool: Workers | Supervised = Supervised(env, log)
+        await pool.start()
+    else:
+        pool = Workers(env, log)
+        for _ in range(2):
+            await pool.start_one()
+    try:
+        yield port, pool
+    finally:
+        await pool.stop()
 
 
 async def roles(client: httpx.AsyncClient) -> dict[int, str]:
@@ -129,9 +210,16 @@ async def recorded(sessions, broadcast_id: int) -> set[str]:
 
 
 async def one_round(
-    number: int, api: FakeBotApi, sessions, client: httpx.AsyncClient, count: int
+    number: int,
+    api: FakeBotApi,
+    sessions,
+    client: httpx.AsyncClient,
+    count: int,
+    pool: Workers | Supervised,
 ) -> Kill:
+    began = time.monotonic()
     pids = await roles(client)
+    ready = time.monotonic()
     label = f"Thông báo vòng {number}"
     of_round = lambda: [m for m in api.accepted if m.text == label]  # noqa: E731
     broadcast_id = await announce(sessions, label)
@@ -148,7 +236,7 @@ async def one_round(
             if len(of_round()) >= kill_after:
                 break
             await asyncio.sleep(0.01)
-    os.kill(victim, signal.SIGKILL)
+    pool.kill(victim)
     killed_at = time.monotonic()
     sent_before = len(of_round())
     done = await recorded(sessions, broadcast_id)  # a dead worker records nothing more
@@ -159,8 +247,14 @@ async def one_round(
                 break
             await asyncio.sleep(0.05)
     received = Counter(m.chat_id for m in of_round())
+    first = min(m.at for m in of_round())
+    print(
+        f"  phases: both up {ready - began:.1f} s, first message {first - ready:.1f} s, "
+        f"kill {killed_at - first:.1f} s, rest {time.monotonic() - killed_at:.1f} s",
+        file=sys.stderr,
+    )
     # Requests on their way when it died arrive a moment later; the restarted worker needs
-    # RESTART_DELAYS[0] and its start-up before it sends anything.
+    # RESTART_DELAY and its start-up before it sends anything.
     from_victim = [m for m in of_round() if m.at <= killed_at + 1.0 and m.port not in ports]
     in_flight = {m.chat_id for m in from_victim} - done
     doubled = {chat for chat, times in received.items() if times > 1}
@@ -200,20 +294,26 @@ async def main(args: argparse.Namespace) -> int:
     settings = {"TELEGRAM_RATE": str(args.rate), "DELIVERY_LEASE": "10", "LOG_LEVEL": "WARNING"}
     kills: list[Kill] = []
     print(f"{args.residents} residents per round at {args.rate}/s, lease 10 s; log: {log}")
-    print("round victim  sent-before in-flight doubled outside-bound lost")
+    print("round victim  sent-before in-flight doubled outside-bound lost seconds")
+    began = time.monotonic()
     try:
-        async with workers(api, args.database_url, args.redis_url, settings, log) as port:
+        async with workers(
+            api, args.database_url, args.redis_url, settings, log, supervisor=args.supervisor
+        ) as (port, pool):
             fresh = httpx.Limits(max_keepalive_connections=0)
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", timeout=2, limits=fresh
             ) as client:
                 for number in range(1, args.kills + 1):
-                    kill = await one_round(number, api, sessions, client, args.residents)
+                    if time.monotonic() - began > args.minutes * 60:
+                        print(f"stopped after {args.minutes} minutes (--minutes)")
+                        break
+                    kill = await one_round(number, api, sessions, client, args.residents, pool)
                     kills.append(kill)
                     print(
                         f"{kill.round:5} {kill.victim:7} {kill.sent_before:11} "
                         f"{kill.in_flight:9} {kill.doubled:7} {kill.outside_bound:13} "
-                        f"{kill.lost:4}",
+                        f"{kill.lost:4} {time.monotonic() - began:7.0f}",
                         flush=True,
                     )
                     with args.out.open("a", encoding="utf-8") as out:
@@ -238,11 +338,19 @@ async def main(args: argparse.Namespace) -> int:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=100)
-    parser.add_argument("--residents", type=int, default=600, help="per round")
+    parser.add_argument("--residents", type=int, default=300, help="per round")
+    parser.add_argument(
+        "--minutes", type=float, default=float("inf"), help="no new round after this long"
+    )
     parser.add_argument("--rate", type=float, default=100, help="TELEGRAM_RATE (both workers)")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--out", type=Path, default=Path("kill-duplicates.jsonl"))
+    parser.add_argument(
+        "--supervisor",
+        action="store_true",
+        help="run `python -m bot --workers 2` and let its supervisor restart (with back-off)",
+    )
     return parser.parse_args()
 
 

@@ -67,7 +67,7 @@ class AnsweringApi(FakeBotApi):
     buttons."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(own_thread=False)  # its events wake the generator's loop
         self.answered: dict[str, asyncio.Event] = {}
         self.buttons: dict[str, list[dict[str, Any]]] = {}
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram.types import (
@@ -173,7 +175,9 @@ async def unreachable_at(app: App, channel: str, chat: str) -> datetime | None:
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_a_broadcast_goes_out_once_within_both_limits(build, servers, channel):
     servers.limit(channel, per_second=20, per_chat=1.0)
-    app = await build(telegram_rate=18, zalo_rate=18)
+    # A quarter below the limit: on a busy machine a request can reach the server a few tenths
+    # of a second after its slot, and a sliding second may then hold more than the pace.
+    app = await build(telegram_rate=15, zalo_rate=15)
     progress: list[int] = []
     app.delivery.on_broadcast_progress = progress.append
     chats = [str(1000 + n) for n in range(30)] + ["1000", "1000"]  # three for one chat
@@ -201,21 +205,62 @@ async def test_a_429_pauses_the_channel_which_then_stays_under_the_limit(build, 
     # The platform allows fewer messages than the engine was told: it learns from the 429.
     servers.limit(channel, per_second=8, per_chat=None)
     app = await build(telegram_rate=40, zalo_rate=40)
+    requests = EngineRequests(app, channel)
     chats = [str(2000 + n) for n in range(20)]
     await queue(app, channel, chats)
 
     await app.delivery.drain()
 
     server = servers.of(channel)
-    [refused_at] = server.limits.refused  # one 429, and nothing beyond the limit after it
-    assert server.limits.over_limit_after_first_429 == 0
-    after = [m.at for m in server.accepted if m.at > refused_at]
-    assert after and min(after) >= refused_at + 1.0  # the whole channel waited retry_after
+    # Nothing beyond the limit once the engine knew: a request refused after the first 429 is
+    # one the engine had started before that 429 reached it (on a busy machine one or two are
+    # on their way by then, and no client can call them back).
+    assert requests.started_before_the_first_429(server.limits.refused_chats)
+    heard = requests.heard_429[0]
+    assert requests.started_between(heard, heard + 1.0) == []  # the channel waited retry_after
     assert Counter(m.chat_id for m in server.accepted) == Counter(chats)
-    assert app.delivery.stats[channel]["rate_limited"] == 1
+    assert app.delivery.stats[channel]["rate_limited"] == len(server.limits.refused)
     rows = await deliveries(app)
     assert {d.status for d in rows} == {"sent"}
-    assert sorted(d.attempts for d in rows) == [1] * 19 + [2]  # the refused one counts twice
+    refusals = Counter(server.limits.refused_chats)  # a refused message counts twice
+    assert {d.chat_id: d.attempts for d in rows} == {c: 1 + refusals[c] for c in chats}
+
+
+class EngineRequests:
+    """When the engine started each request to the platform (per chat, in order) and when a
+    429 reached it: what tells a request refused on its way from one sent after the engine knew."""
+
+    def __init__(self, app: App, channel: str) -> None:
+        self.started: dict[str, list[float]] = defaultdict(list)
+        self.heard_429: list[float] = []
+        sender, limiter = app.delivery.senders[channel], app.delivery.limits[channel]
+        send_part, too_many = sender.send_part, limiter.too_many
+
+        async def timed_send_part(chat_id: str, part: Any) -> None:
+            self.started[chat_id].append(time.monotonic())
+            await send_part(chat_id, part)
+
+        def timed_too_many(retry_after: float) -> None:
+            self.heard_429.append(time.monotonic())
+            too_many(retry_after)
+
+        sender.send_part = timed_send_part
+        limiter.too_many = timed_too_many
+
+    def started_between(self, begin: float, end: float) -> list[float]:
+        return sorted(t for times in self.started.values() for t in times if begin <= t < end)
+
+    def started_before_the_first_429(self, refused_chats: list[str]) -> bool:
+        """Whether every refused request (the k-th refusal of a chat is its k-th request) was
+        started before the engine heard of the first 429."""
+        assert refused_chats and self.heard_429
+        seen: Counter[str] = Counter()
+        for chat in refused_chats:
+            started = self.started[chat][seen[chat]]
+            seen[chat] += 1
+            if started >= self.heard_429[0]:
+                return False
+        return True
 
 
 # --- 403, chat not found ------------------------------------------------------------------------
@@ -387,10 +432,11 @@ async def test_two_workers_never_send_one_delivery_twice(build, servers):
 
 @ON_A_FAKE_CLOCK
 async def test_workers_sharing_the_bot_split_its_rate(build, servers):
-    # TELEGRAM_RATE is the bot's: two workers at the full rate each would be refused.
+    # TELEGRAM_RATE is the bot's: two workers at the full rate each (60/s) would be refused.
+    # A quarter below the limit, as above: arrivals wander a few tenths on a busy machine.
     servers.limit("telegram", per_second=40, per_chat=None)
-    first = await build(telegram_rate=38, workers=2)
-    second = await build(telegram_rate=38, workers=2)
+    first = await build(telegram_rate=30, workers=2)
+    second = await build(telegram_rate=30, workers=2)
     chats = [str(6500 + n) for n in range(120)]
     await queue(first, "telegram", chats)
 

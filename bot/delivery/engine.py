@@ -529,9 +529,10 @@ class DeliveryEngine:
                         if await self._withdrawn(claim):
                             error = consent.WITHDRAWN_ERROR
                             return Result(claim, DeliveryStatus.CANCELLED, attempts, error)
-                        if loop.time() - asked > STALE_SLOT:
+                        if loop.time() - asked > STALE_SLOT or limiter.paused():
                             # The database answered slowly: the slot's moment has passed, and
-                            # sending now would bunch with the messages granted since.
+                            # sending now would bunch with the messages granted since (or a
+                            # 429 came meanwhile and the channel is paused).
                             await limiter.slot()
                     try:
                         async with asyncio.timeout(left - self.guard / 3):

@@ -67,12 +67,21 @@ class ChannelLimiter:
     # -- the global pace -------------------------------------------------------------------------
 
     async def slot(self) -> None:
-        """Wait for this channel's next sending slot (and for the end of a 429 pause)."""
-        granted = asyncio.get_running_loop().create_future()
-        self._waiters.append(granted)
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_soon(self._grant)
-        await granted
+        """Wait for this channel's next sending slot (and for the end of a 429 pause). A slot
+        granted just before a 429 reached us, the task not yet resumed, is not used: the task
+        waits for the pause's end and the next slot."""
+        while True:
+            granted = asyncio.get_running_loop().create_future()
+            self._waiters.append(granted)
+            if self._timer is None:
+                self._timer = asyncio.get_running_loop().call_soon(self._grant)
+            await granted
+            if not self.paused():
+                return
+
+    def paused(self) -> bool:
+        """Whether a 429's pause is running."""
+        return self._clock() < self.paused_until
 
     def _grant(self) -> None:
         """Hand out every slot that is due, first come first served, then sleep until the next

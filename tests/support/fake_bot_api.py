@@ -9,6 +9,12 @@ answering 429 with `retry_after`; chats in `forbidden` get 403 (blocked by the u
 `unknown` 400 "chat not found", and `fail_chat` scripts 5xx answers. Every accepted message is
 recorded in `accepted` (chat, text, arrival time, and the client's port, which tells apart the
 processes sending).
+
+The server runs in a thread of its own with its own event loop (`own_thread`, the default), so
+the arrival times it records and the limits it applies do not wait on the loop of the code under
+test: a test's engine busy with the database cannot make two requests look bunched, or late.
+What a test reads (`accepted`, `calls`, `limits.refused`) is appended there and read here;
+`updates` and `sent` are queues either side can use.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import threading
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +67,7 @@ class RateLimits:
         self._window: deque[float] = deque()
         self._last: dict[str, float] = {}
         self.refused: list[float] = []  # arrival times of the requests answered 429
+        self.refused_chats: list[str] = []  # and their chats, in the same order
 
     def check(self, chat_id: str, now: float) -> int | None:
         """None if the request may go, else the seconds to wait (retry_after, at least 1)."""
@@ -72,6 +81,7 @@ class RateLimits:
             wait = max(wait, last + self.per_chat_interval - now)
         if wait > 0:
             self.refused.append(now)
+            self.refused_chats.append(chat_id)
             return max(1, math.ceil(wait))
         self._window.append(now)
         self._last[chat_id] = now
@@ -83,13 +93,76 @@ class RateLimits:
         return max(0, len(self.refused) - 1)
 
 
+class SharedQueue:
+    """A FIFO that the server's thread and the test's loop can both use: `put_nowait` and
+    `get_nowait` from anywhere, `await get()` from any event loop."""
+
+    POLL = 0.005  # seconds between looks while waiting
+
+    def __init__(self) -> None:
+        self._items: deque[Any] = deque()
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+
+    def get_nowait(self) -> Any:
+        try:
+            return self._items.popleft()
+        except IndexError:
+            raise asyncio.QueueEmpty from None
+
+    async def get(self) -> Any:
+        while not self._items:  # noqa: ASYNC110 (an Event would belong to one loop)
+            await asyncio.sleep(self.POLL)
+        return self._items.popleft()
+
+    def empty(self) -> bool:
+        return not self._items
+
+
+class ServerThread:
+    """Runs an aiohttp application on 127.0.0.1 in a daemon thread with its own event loop."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    async def start(self, setup: Callable[[], Awaitable[str]]) -> str:
+        """Starts the thread, runs `setup` (which returns the base URL) on its loop."""
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
+        self._thread.start()
+        return await self.run(setup())
+
+    async def run(self, work: Awaitable[Any]) -> Any:
+        assert self._loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    async def stop(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        try:
+            await self.run(cleanup())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            await asyncio.to_thread(self._thread.join, 10)
+            self._loop.close()
+            self._loop = self._thread = None
+
+
 class FakeBotApi:
     def __init__(
-        self, *, rate_limit: float | None = None, per_chat_interval: float | None = None
+        self,
+        *,
+        rate_limit: float | None = None,
+        per_chat_interval: float | None = None,
+        own_thread: bool = True,
     ) -> None:
         self.calls: list[tuple[str, dict[str, str]]] = []
-        self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.sent = asyncio.Queue()  # texts of sendMessage/editMessageText, in order
+        self.updates = SharedQueue()  # updates getUpdates hands out, one per call
+        self.sent = SharedQueue()  # texts of sendMessage/editMessageText, in order
         self.limits = RateLimits(rate_limit, per_chat_interval)
         self.accepted: list[Accepted] = []
         self.forbidden: set[str] = set()  # chats whose user blocked the bot: 403
@@ -99,9 +172,22 @@ class FakeBotApi:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(100)
         self._runner: web.AppRunner | None = None
+        self._thread = ServerThread("fake-bot-api") if own_thread else None
         self.base_url = ""
 
     async def start(self, port: int = 0) -> None:
+        if self._thread is not None:
+            self.base_url = await self._thread.start(lambda: self._serve(port))
+        else:
+            self.base_url = await self._serve(port)
+
+    async def stop(self) -> None:
+        if self._thread is not None:
+            await self._thread.stop(self._cleanup)
+        else:
+            await self._cleanup()
+
+    async def _serve(self, port: int) -> str:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/record", self._record)  # for a benchmark in another process
@@ -110,11 +196,12 @@ class FakeBotApi:
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # the port the OS picked
-        self.base_url = f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{port}"
 
-    async def stop(self) -> None:
+    async def _cleanup(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
 
     def fail_chat(
         self, chat_id: int | str, times: int, status: int = 502, *, after: int = 0
