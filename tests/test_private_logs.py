@@ -18,24 +18,38 @@ NAME = "Trần Thị Bích Ngọc"
 PHONE = "0912345678"
 
 
-async def refuse_questions(app) -> None:
-    """The database itself refuses every new question, as a full disk or a constraint would."""
-    async with app.engine.begin() as connection:
-        if app.engine.dialect.name == "postgresql":
-            # PostgreSQL's error then quotes the whole refused row in its DETAIL.
-            await connection.execute(
-                text(
-                    "ALTER TABLE resident_questions ADD CONSTRAINT ck_refused "
-                    "CHECK (length(text) < 5) NOT VALID"
+@pytest.fixture
+async def refuse_questions(app):
+    """Makes the database itself refuse every new question, as a full disk or a constraint
+    would; undone afterwards, since on PostgreSQL the schema serves the whole run."""
+    postgres = app.engine.dialect.name == "postgresql"
+
+    async def refuse() -> None:
+        async with app.engine.begin() as connection:
+            if postgres:
+                # PostgreSQL's error then quotes the whole refused row in its DETAIL.
+                await connection.execute(
+                    text(
+                        "ALTER TABLE resident_questions ADD CONSTRAINT ck_refused "
+                        "CHECK (length(text) < 5) NOT VALID"
+                    )
                 )
+            else:
+                await connection.execute(
+                    text(
+                        "CREATE TRIGGER refused BEFORE INSERT ON resident_questions "
+                        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                    )
+                )
+
+    yield refuse
+    async with app.engine.begin() as connection:
+        if postgres:
+            await connection.execute(
+                text("ALTER TABLE resident_questions DROP CONSTRAINT IF EXISTS ck_refused")
             )
         else:
-            await connection.execute(
-                text(
-                    "CREATE TRIGGER refused BEFORE INSERT ON resident_questions "
-                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
-                )
-            )
+            await connection.execute(text("DROP TRIGGER IF EXISTS refused"))
 
 
 @pytest.fixture
@@ -58,7 +72,7 @@ def log_lines():
 
 
 async def test_a_refused_write_is_logged_without_the_residents_text_name_or_phone(
-    app, resident, log_lines
+    app, resident, log_lines, refuse_questions
 ):
     await consent_all(resident, contact=True)
     await write_question(resident, "Địa chính (đất đai)", QUESTION)
@@ -66,7 +80,7 @@ async def test_a_refused_write_is_logged_without_the_residents_text_name_or_phon
     await resident.tap("👤 Trả lời tôi theo tên")
     await resident.send(NAME)
     await resident.send("0912 345 678")
-    await refuse_questions(app)
+    await refuse_questions()
     await resident.tap("📨 Gửi")
     # The resident is told nothing was saved; the log says what failed, and where.
     assert "Xin lỗi, đã có lỗi" in (resident.last_alert or "")
