@@ -3,16 +3,14 @@ with their rate limits on: every message goes out once, within the limits, a 429
 slows the channel, a blocked chat is left alone, server errors are retried a bounded number of
 times, and a restart (or a second worker) neither loses nor doubles a message.
 
-Tests that mostly wait for the limits (a pace, a 429's pause, a retry's backoff) run on a fake
-clock (`looptime`, on SQLite): the event loop's time, which the limiter, the engine's sleeps and the fake
-servers all read, jumps to the next timer instead of waiting for it; requests and queries still
-run for real. The limiter alone is tested over minutes in test_delivery_limits.py."""
+These run on the real clock: the fake Bot API serves from a thread of its own (so its arrival
+times do not wait on the engine's loop) and measures real time. The limiter alone is tested
+over minutes of a fake clock in test_delivery_limits.py."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -51,12 +49,6 @@ from tests.support.fake_zalo import FakeZalo
 pytestmark = pytest.mark.timeout(120)
 
 CHANNELS = ["telegram", "zalo"]
-
-# looptime jumps to the next timer once the loop waits on nothing it can see: a query to SQLite
-# (a thread it follows) or to the fake servers (sockets in this loop) is something it sees, a
-# query to PostgreSQL (a socket to another process) is not, and a jump would time it out. So the
-# fake clock is for SQLite; on PostgreSQL these tests wait for real.
-ON_A_FAKE_CLOCK = pytest.mark.looptime(not os.environ.get("TEST_DATABASE_URL"))
 
 
 class Servers:
@@ -171,7 +163,6 @@ async def unreachable_at(app: App, channel: str, chat: str) -> datetime | None:
 # --- limits ---------------------------------------------------------------------------------------
 
 
-@ON_A_FAKE_CLOCK
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_a_broadcast_goes_out_once_within_both_limits(build, servers, channel):
     servers.limit(channel, per_second=20, per_chat=1.0)
@@ -199,7 +190,6 @@ async def test_a_broadcast_goes_out_once_within_both_limits(build, servers, chan
     assert broadcast_id in progress
 
 
-@ON_A_FAKE_CLOCK
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_a_429_pauses_the_channel_which_then_stays_under_the_limit(build, servers, channel):
     # The platform allows fewer messages than the engine was told: it learns from the 429.
@@ -355,7 +345,6 @@ async def test_telegram_chat_not_found_and_a_block_seen_as_an_update(build, serv
 # --- server errors --------------------------------------------------------------------------------
 
 
-@ON_A_FAKE_CLOCK
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_server_errors_are_retried_then_recorded_as_failed(build, servers, channel):
     app = await build(delivery_attempts=3, zalo_rate=25)
@@ -430,7 +419,6 @@ async def test_two_workers_never_send_one_delivery_twice(build, servers):
     assert (await statuses(first)) == {"sent": 400}
 
 
-@ON_A_FAKE_CLOCK
 async def test_workers_sharing_the_bot_split_its_rate(build, servers):
     # TELEGRAM_RATE is the bot's: two workers at the full rate each (60/s) would be refused.
     # A quarter below the limit, as above: arrivals wander a few tenths on a busy machine.

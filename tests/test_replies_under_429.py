@@ -11,7 +11,6 @@ from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
 from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
 from tests.test_delivery_engine import (  # noqa: F401
-    ON_A_FAKE_CLOCK,
     build,
     deliveries,
     servers,
@@ -21,7 +20,6 @@ from tests.test_delivery_engine import (  # noqa: F401
 NOTICE = "Đây là trợ lý tự động của UBND phường"
 
 
-@ON_A_FAKE_CLOCK  # the wait Telegram asks for
 async def test_a_telegram_reply_refused_with_429_is_sent_after_the_wait(build, servers):
     app = await build()
     servers.limit("telegram", None, per_chat=1.0)  # a second message within 1 s gets 429
