@@ -118,6 +118,21 @@ async def cmd_staff(
     await message.answer("\n".join(lines))
 
 
+async def confirm(
+    message: Message,
+    db: AsyncSession,
+    bot: Bot,
+    member,
+    heading: str,
+    survey: Survey,
+    settings: Settings,
+) -> None:
+    """An added or changed member: stored, shown to the admin, and given the staff menu."""
+    await db.commit()
+    await message.answer(heading + "\n" + describe(member, survey))
+    await set_staff_menu(bot, member, settings.default_locale)
+
+
 async def cmd_staff_add(
     message: Message,
     command: CommandObject,
@@ -135,9 +150,7 @@ async def cmd_staff_add(
     except (Usage, InvalidStaff) as problem:
         await message.answer(esc(problem))
         return
-    await db.commit()
-    await message.answer(_("✅ Added:") + "\n" + describe(member, survey))
-    await set_staff_menu(bot, member, settings.default_locale)
+    await confirm(message, db, bot, member, _("✅ Added:"), survey, settings)
 
 
 async def cmd_staff_set(
@@ -157,9 +170,7 @@ async def cmd_staff_set(
     except (Usage, InvalidStaff) as problem:
         await message.answer(esc(problem))
         return
-    await db.commit()
-    await message.answer(_("✅ Changed:") + "\n" + describe(member, survey))
-    await set_staff_menu(bot, member, settings.default_locale)
+    await confirm(message, db, bot, member, _("✅ Changed:"), survey, settings)
 
 
 async def cmd_staff_remove(
