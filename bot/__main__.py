@@ -39,6 +39,7 @@ from bot.startup import StartupError
 from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
 from bot.web import TelegramWebhook, build_web_app, register_telegram_webhook
+from bot.web.context import web_context
 from models import DialogueSession, utcnow
 
 log = logging.getLogger("doithoai")
@@ -180,19 +181,19 @@ async def serve(app: App) -> None:
         stack.push_async_callback(zalo.close)
         zalo_name = await start_zalo(zalo)
     zalo_hook = zalo is not None and zalo.uses_webhook
-    web_runner: web.AppRunner | None = None
-    if telegram_hook is not None or zalo_hook:
-        web_app = build_web_app(
-            app.sessionmaker,
-            app.metrics,
-            telegram=telegram_hook,
-            scheduler_state=lambda: "leader" if leadership.leading else "standby",
-        )
-        if zalo_hook:
-            zalo.add_routes(web_app)
-        web_runner = web.AppRunner(web_app, handle_signals=False)
-        await web_runner.setup()
-        stack.push_async_callback(web_runner.cleanup)
+    # The web console and the resident web chat are always served, with or without tokens.
+    web_app = build_web_app(
+        app.sessionmaker,
+        app.metrics,
+        telegram=telegram_hook,
+        scheduler_state=lambda: "leader" if leadership.leading else "standby",
+        console=web_context(app),
+    )
+    if zalo_hook:
+        zalo.add_routes(web_app)
+    web_runner = web.AppRunner(web_app, handle_signals=False)
+    await web_runner.setup()
+    stack.push_async_callback(web_runner.cleanup)
     services: list[asyncio.Task[None]] = []  # the channels that poll
     stack.push_async_callback(cancel_all, services)
     if app.bot is not None:
@@ -214,22 +215,21 @@ async def serve(app: App) -> None:
     if zalo is not None and not zalo_hook:
         services.append(asyncio.create_task(zalo.poll(stop)))
         log.info("Zalo bot %s started (polling)", zalo_name)
-    if web_runner is not None:
-        # Workers started together (`--workers N`) share the port; the kernel spreads the
-        # connections between them.
-        site = web.TCPSite(web_runner, settings.web_host, settings.web_port, reuse_port=SHARED_PORT)
-        await site.start()
-        # No new requests; the updates already acknowledged are handled to the end.
-        stack.push_async_callback(stop_web, site, telegram_hook)
-        log.info("Web server on %s:%d", settings.web_host, settings.web_port)
-        if telegram_hook is not None:
-            await register_telegram_webhook(
-                app.bot, app.dispatcher, settings.webhook_base_url, telegram_hook.secret
-            )
-            log.info("Telegram bot @%s started (webhook)", me)
-        if zalo_hook:
-            await zalo.register_webhook()
-            log.info("Zalo bot %s started (webhook)", zalo_name)
+    # Workers started together (`--workers N`) share the port; the kernel spreads the
+    # connections between them.
+    site = web.TCPSite(web_runner, settings.web_host, settings.web_port, reuse_port=SHARED_PORT)
+    await site.start()
+    # No new requests; the updates already acknowledged are handled to the end.
+    stack.push_async_callback(stop_web, site, telegram_hook)
+    log.info("Web server on %s:%d", settings.web_host, settings.web_port)
+    if telegram_hook is not None:
+        await register_telegram_webhook(
+            app.bot, app.dispatcher, settings.webhook_base_url, telegram_hook.secret
+        )
+        log.info("Telegram bot @%s started (webhook)", me)
+    if zalo_hook:
+        await zalo.register_webhook()
+        log.info("Zalo bot %s started (webhook)", zalo_name)
 
     leading = asyncio.create_task(leadership.run())
     stack.push_async_callback(cancel_all, [leading])  # first to stop: the scheduler

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     # Where the web server listens (webhooks); a reverse proxy adds TLS in front of it.
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
+    # The address residents and staff reach the web chat and console at (printed, on the
+    # poster and in sign-in links); by default http://WEB_HOST:WEB_PORT.
+    web_public_url: str | None = None
+    # A console session unused this long ends; sign in again.
+    web_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
 
     @field_validator(
         "bot_token",
@@ -94,6 +99,7 @@ class Settings(BaseSettings):
         "webhook_base_url",
         "webhook_secret",
         "redis_url",
+        "web_public_url",
         mode="before",
     )
     @classmethod
@@ -188,6 +194,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @property
+    def public_url(self) -> str:
+        """Where the web console and chat are reached, without a trailing slash."""
+        if self.web_public_url:
+            return self.web_public_url.rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
 
     @property
     def zone(self) -> ZoneInfo:

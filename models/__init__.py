@@ -25,6 +25,7 @@ from models.residents import Account, Consent, Resident
 from models.responses import Answer, ResponseStatus, SurveyResponse
 from models.sessions import DialogueSession, SessionStatus
 from models.staff import AuditEntry, StaffMember
+from models.web import SignInCode, SignInFailures, WebChatMessage, WebSession
 
 __all__ = [
     "Account",
@@ -51,7 +52,11 @@ __all__ = [
     "ResidentQuestion",
     "ResponseStatus",
     "SessionStatus",
+    "SignInCode",
+    "SignInFailures",
     "StaffMember",
     "SurveyResponse",
+    "WebChatMessage",
+    "WebSession",
     "utcnow",
 ]

@@ -27,6 +27,8 @@ class StaffMember(Base):
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Removed staff are deactivated, not deleted: their answers and the audit log keep their id.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Argon2 hash of a web console password an admin set; None: sign in by a one-time code.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -16,6 +16,7 @@ from bot import i18n
 from bot.app import App, build_app
 from bot.settings import Settings
 from tests.support import schema, seed
+from tests.support.browser import browser_factory  # noqa: F401 (a fixture for every test)
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_zalo import FakeZalo
 from tests.support.resident import Resident
@@ -159,3 +160,12 @@ def pytest_terminal_summary(terminalreporter) -> None:
             f"Rendered documents ({len(rendering.written)}), PDF and a PNG per page: "
             f"{rendering.RENDERED}"
         )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, so a fixture can tell the test failed (the
+    browser fixture then keeps a screenshot of each page)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -166,6 +166,12 @@ async def get(db: AsyncSession, staff_id: int) -> StaffRef | None:
     return as_ref(member) if member else None
 
 
+async def get_active(db: AsyncSession, staff_id: int) -> StaffRef | None:
+    """An active staff member by internal id, read afresh (a web session's owner)."""
+    member = await db.get(StaffMember, staff_id, populate_existing=True)
+    return as_ref(member) if member is not None and member.active else None
+
+
 async def _current(db: AsyncSession, actor: Actor) -> StaffRef | None:
     if actor is None:
         return None

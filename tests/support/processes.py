@@ -32,6 +32,8 @@ def bot_env(directory: Path, **settings: str) -> dict[str, str]:
     name; SQLite in `directory`; then `settings` on top."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
     env.update(DATABASE_URL=f"sqlite+doithoai:///{directory / 'bot.sqlite3'}", WARD_NAME="Bình An")
+    # The web console is always served: each bot under test on a port of its own.
+    env.update(WEB_PORT=str(free_port()))
     env.update(settings)
     return env
 

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.web.context import CONTEXT, WebContext
 from bot.webhook_request import json_object, secret_matches
 from models.conversations import claim_delivery
 
@@ -129,8 +130,12 @@ def build_web_app(
     *,
     telegram: TelegramWebhook | None = None,
     scheduler_state: Callable[[], str] = lambda: "absent",
+    console: WebContext | None = None,
 ) -> web.Application:
+    """`console`: also serve the staff web console and the resident web chat."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    if console is not None:
+        add_console(app, console)
 
     async def healthz(_request: web.Request) -> web.Response:
         status, body = await health(sessionmaker, metrics, scheduler_state)
@@ -146,6 +151,38 @@ def build_web_app(
     if telegram is not None:
         app.router.add_post(TELEGRAM_PATH, telegram.receive)
     return app
+
+
+STATIC = os.path.join(os.path.dirname(__file__), "static")
+
+
+@web.middleware
+async def page_headers(request: web.Request, handler) -> web.StreamResponse:
+    """No framing by other sites (clickjacking), no guessing of content types, no address
+    leaking to other sites, and no caching of pages that show residents' questions."""
+    response = await handler(request)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def add_console(app: web.Application, console: WebContext) -> None:
+    from bot.web.locale import locale_middleware
+    from bot.web.pages import ROUTE_TABLES
+
+    app[CONTEXT] = console
+    app.middlewares.extend([page_headers, locale_middleware])
+    app.router.add_static("/static/", STATIC, name="static")
+    for table in ROUTE_TABLES:
+        app.router.add_routes(table)
+
+    async def front_door(_request: web.Request) -> web.Response:
+        raise web.HTTPSeeOther("/staff")
+
+    app.router.add_get("/", front_door)
 
 
 async def register_telegram_webhook(
