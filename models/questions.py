@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -58,6 +59,9 @@ class ResidentQuestion(Base):
         CheckConstraint(
             "named OR (contact_name IS NULL AND contact_phone IS NULL)", name="contact"
         ),
+        # The staff's list, newest first, a page at a time (all fields, or one field).
+        Index("ix_resident_questions_newest", "created_at", "id"),
+        Index("ix_resident_questions_field_newest", "field", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
