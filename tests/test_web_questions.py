@@ -188,8 +188,9 @@ async def test_the_card_shows_the_question_its_contact_and_attachments(app, cloc
             assert document.headers["Content-Disposition"].startswith("attachment;")
             by_id = await client.get(f"/staff/questions/{filed.id}")
             assert by_id.status_code == 200 and filed.code in by_id.text
-            missing = await client.get("/staff/questions/KN-26-9999")
-            assert missing.status_code == 404 and "Không tìm thấy câu hỏi này." in missing.text
+            for missing in ("KN-26-9999", "99999999999999", "attachments"):
+                answer = await client.get(f"/staff/questions/{missing}")
+                assert answer.status_code == 404 and "Không tìm thấy câu hỏi này." in answer.text
         async with await signed_in(served, people.official_tp) as client:
             card = await client.get(f"/staff/questions/{filed.code}")
             assert QUESTION in card.text and "0912345678" not in card.text  # not assigned

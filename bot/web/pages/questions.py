@@ -201,6 +201,8 @@ async def question_id(db: AsyncSession, ref: str) -> int:
     Whether the staff member may see it is for the service to say."""
     ref = ref.strip()
     if ref.isdigit():
+        if len(ref) > 9:  # beyond any id (and a 32-bit column)
+            raise QuestionNotFound()
         return int(ref)
     found = await db.scalar(
         select(ResidentQuestion.id).where(ResidentQuestion.code == ref.upper()[:16])
@@ -311,10 +313,10 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     """One attachment, for whoever may view its question (the service checks and audits):
     the bytes kept here (Zalo) or fetched from Telegram by its file id."""
     context = context_of(request)
-    try:
-        attachment_id = int(request.match_info["attachment_id"])
-    except ValueError:
+    raw = request.match_info["attachment_id"]
+    if not raw.isdigit() or len(raw) > 9:
         return refused(request, str(QuestionNotFound()), status=404)
+    attachment_id = int(raw)
     async with context.sessionmaker() as db:
         try:
             item = await questions.attachment_for_staff(
