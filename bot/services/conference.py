@@ -89,6 +89,7 @@ class AgendaEntry:
     field: str
     text: str  # "" when withheld from this reader (a possible complaint or denunciation)
     withheld: bool
+    flagged: bool  # a possible complaint or denunciation: documents count it, never quote it
     origin: str | None  # None: sent before the day
     channel: str
     status: str
@@ -374,6 +375,7 @@ async def agenda(
                 field=row.field,
                 text="" if withheld else row.text,
                 withheld=withheld,
+                flagged=bool(row.complaint_flag),
                 origin=row.origin,
                 channel=row.channel,
                 status=row.status,
@@ -1517,8 +1519,7 @@ async def minutes(
     session = await _session(db, session_id)
     c = await db.get(Conference, session_id)
     everything = await agenda(db, by, session_id, survey=survey, now=now)
-    flagged_ids = await _flagged_ids(db, [e.question_id for e in everything.entries])
-    quoted = [e for e in everything.entries if e.question_id not in flagged_ids]
+    quoted = [e for e in everything.entries if not e.flagged]
     attendance = _attendance(await _delegates_of(db, session_id))
     responses = await db.scalar(
         select(func.count(SurveyResponse.id)).where(
@@ -1543,22 +1544,13 @@ async def minutes(
         satisfaction=await figures.field_figures(db, survey, session_id),
         responses=int(responses or 0),
         entries=quoted,
-        withheld=len(flagged_ids),
+        withheld=sum(1 for e in everything.entries if e.flagged),
         later=later,
         conclusions=await conclusions(db, session_id, now=now),
         generated_at=now,
     )
     await staff.record_action(db, by, "conference_minutes", now=now, target=f"session:{session_id}")
     return result
-
-
-async def _flagged_ids(db: AsyncSession, ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    stmt = select(ResidentQuestion.id).where(
-        ResidentQuestion.id.in_(ids), ResidentQuestion.complaint_flag.is_(True)
-    )
-    return set((await db.execute(stmt)).scalars())
 
 
 def _attendance(found: list[DelegateView]) -> list[GroupAttendance]:
