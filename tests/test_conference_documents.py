@@ -260,6 +260,11 @@ async def test_the_minutes_hold_every_opinion_and_answer_exactly_once(app, clock
     assert text.count("Trả lời bằng văn bản: Cán bộ địa chính, trước ngày") == 2
     # The survey's figures by field are there.
     assert "Kết quả khảo sát chính" in text and "Địa chính" in text
+    # The same in English, for a ward that keeps its files in English.
+    english = docx_text(await make_minutes(app, held, clock, locale="en"))
+    assert "MINUTES" in english and "CHAIR OF THE CONFERENCE" in english
+    for opinion in held.texts:
+        assert english.count(opinion) == 1, opinion
 
 
 async def test_the_agenda_and_the_proposals_read_back(app, clock):

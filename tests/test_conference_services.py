@@ -438,6 +438,53 @@ async def test_commitments_reach_their_owner_each_morning_and_overdue_ones_the_l
     assert filed.code in overdue and "Niêm yết" not in overdue
 
 
+async def test_the_board_orders_the_queue_by_support_and_shows_no_names_or_complaints(app, clock):
+    now = clock()
+    people, secretary = await with_secretary(app, now)
+    session_id = await make_session(app)
+    first = await file(app, await make_asker(app, "501"), session_id, now, text="Câu một")
+    second = await file(app, await make_asker(app, "502"), session_id, now, text="Câu hai")
+    flagged = await file(
+        app, await make_asker(app, "503"), session_id, now, text="Tố cáo", complaint_flag=True
+    )
+    for filed in (first, second, flagged):
+        await on_agenda(app, people, filed.id, now)
+    await go_live(app, people, session_id, now)
+    fans = [await make_asker(app, str(700 + i)) for i in range(2)]
+    async with app.sessionmaker() as db, db.begin():
+        for fan in fans:
+            await conference.support(
+                db, second.id, resident_id=fan.resident_id, account_id=fan.account_id, now=now
+            )
+        await conference.add_floor_question(
+            db,
+            secretary,
+            session_id,
+            field="tp",
+            text="Ý kiến tại chỗ",
+            speaker="Ông An",
+            now=now,
+        )
+        await conference.pick_current(db, secretary, session_id, first.id, now=now)
+    async with app.sessionmaker() as db:
+        shown = await conference.board(db, session_id)
+    assert shown.live and shown.current.code == first.code
+    assert [i.text for i in shown.waiting] == ["Câu hai", "Ý kiến tại chỗ"]
+    assert (shown.questions, shown.supports) == (4, 2)
+    assert "Ông An" not in repr(shown) and "Tố cáo" not in repr(shown)
+    # Support is only for questions on the agenda.
+    loose = await file(app, await make_asker(app, "504"), session_id, now)
+    refused = await act(
+        app,
+        conference.support,
+        loose.id,
+        resident_id=fans[0].resident_id,
+        account_id=fans[0].account_id,
+        now=now,
+    )
+    assert isinstance(refused, ConferenceError)
+
+
 def test_deadlines_must_carry_a_zone():
     import pytest
 
