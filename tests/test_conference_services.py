@@ -398,6 +398,22 @@ async def test_delegates_get_an_invitation_and_a_reminder_on_their_chat(app, clo
     # The one who declined gets no reminder.
     assert reminders.keys == [f"delegate:remind:{leader.id}:{now.date().isoformat()}"]
     assert [d.group for d in listed] == ["leaders", "front", "groups"]
+    # Changed and removed by the office.
+    async with app.sessionmaker() as db, db.begin():
+        moved = await conference.change_delegate(
+            db, people.admin, head.id, group="front", position=None, now=now
+        )
+        await conference.remove_delegate(db, people.admin, leader.id, now=now)
+        listed = await conference.delegates(db, people.admin, session_id, now=now)
+    assert (moved.group, moved.position, moved.account_id) == ("front", None, account_id)
+    assert [(d.name, d.group) for d in listed] == [
+        ("Bà Tổ trưởng", "front"),
+        ("Ông Không chat", "front"),
+    ]
+    unknown = await act(
+        app, conference.add_delegate, people.admin, session_id, name="X", group="party", now=now
+    )
+    assert isinstance(unknown, ConferenceError)
 
 
 async def test_commitments_reach_their_owner_each_morning_and_overdue_ones_the_leaders(app, clock):

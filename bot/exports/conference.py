@@ -141,6 +141,10 @@ class _Doc:
             align = WD_ALIGN_PARAGRAPH.LEFT if i in text_columns else style.CENTER
             _write(cell, _clean(value), bold=bold, align=align, size=TABLE_SIZE)
 
+    def channel_name(self, channel: str) -> str:
+        """A channel's label; questions typed in from the floor have a channel of their own."""
+        return _(ORIGIN_LABELS["floor"]) if channel == "floor" else channel_label(channel)
+
     def source(self, entry: AgendaEntry) -> str:
         if entry.origin in ORIGIN_LABELS:
             return _(ORIGIN_LABELS[entry.origin])
@@ -185,12 +189,12 @@ def agenda_docx(
         style.para(d.doc, f"{session_title} · {when}", italic=True, align=style.CENTER)
         if not agenda.entries:
             d.text(_("No questions on the agenda yet."), italic=True)
-        widths = [Cm(1), Cm(2.6), Cm(7.2), Cm(1.9), Cm(3.3)]
+        widths = [Cm(1.2), Cm(2.6), Cm(7), Cm(1.9), Cm(3.3)]
         for index, counts in enumerate(agenda.counts, start=1):
             entries = agenda.of_field(counts.field)
             d.heading(f"{index}. {d.field_label(counts.field)}")
             channels = ", ".join(
-                f"{channel_label(channel)} {d.num(n)}"
+                f"{d.channel_name(channel)} {d.num(n)}"
                 for channel, n in sorted(counts.by_channel.items())
             )
             d.text(
