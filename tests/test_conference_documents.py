@@ -296,6 +296,7 @@ async def test_the_agenda_and_the_proposals_read_back(app, clock):
     assert FLAGGED_TEXT not in agenda_text
     assert "CHƯƠNG TRÌNH HỘI NGHỊ THEO LĨNH VỰC" in agenda_text
     assert "Cán bộ tư pháp" in agenda_text  # who answers, by default the field's official
+    assert "phát biểu trực tiếp 1" in agenda_text and "floor" not in agenda_text
 
     assert [(f, n) for f, n in proposals.counts] == [("dc", 1), ("tp", 2)]
     assert proposals.withheld == 1
