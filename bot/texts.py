@@ -144,6 +144,7 @@ ROLE_LABELS = {
     "leader": N_("Ward leadership"),
     "official": N_("Official in charge"),
     "front": N_("Fatherland Front"),
+    "secretary": N_("Conference secretary"),
 }
 
 REDIRECT = N_(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,6 +102,10 @@ class ResidentQuestion(Base):
     answer_rating: Mapped[str | None] = mapped_column(String(16))  # satisfied, unsatisfied
     rating_reason: Mapped[str | None] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The conference (models/conference.py): where a question came from on the day (None: sent
+    # before it), and the office's mark of a proposal to amend a regulation or procedure.
+    origin: Mapped[str | None] = mapped_column(String(8))
+    proposal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

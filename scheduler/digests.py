@@ -36,7 +36,8 @@ from bot.exports.day_before import (
     remove_old_exports,
 )
 from bot.i18n import _, use_locale
-from bot.services import audit
+from bot.services import audit, conference
+from bot.services.conference import CommitmentView
 from bot.services.questions import in_dialogue
 from bot.services.staff import Role, StaffRef, as_ref
 from bot.settings import Settings
@@ -222,6 +223,52 @@ async def send_digests(
     if not added:
         broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, now
     return added
+
+
+# --- the conference's commitments -------------------------------------------------------------
+
+
+def _commitment_line(item: CommitmentView, zone) -> str:
+    what = item.question_code or _("Conclusion")
+    quoted = clipped(item.text.splitlines()[0], PREVIEW) if item.text else _(WITHHELD_TEXT)
+    due = item.deadline.astimezone(zone).strftime("%d/%m/%Y")
+    mark = " ⚠️ " + _("overdue") if item.overdue else ""
+    return f"• <b>{esc(what)}</b> · {esc(due)}{mark}\n  <i>{esc(quoted)}</i>"
+
+
+async def send_commitment_digests(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Each morning: every owner the open commitments of the conference they hold, soonest
+    deadline first; the leaders (else the admins) the overdue ones. Once per ward day (the
+    outbox keys carry the day)."""
+
+    day = now.astimezone(settings.zone).date()
+    found = await conference.open_commitments(db, now)
+    if not found:
+        return 0
+    locale, zone = settings.default_locale, settings.zone
+    readers: list[tuple[StaffRef, str, list[CommitmentView]]] = []
+    for person in await active_staff(db, *Role):
+        mine = [c for c in found if c.owner_id == person.id]
+        if mine:
+            readers.append((person, "mine", mine))
+    overdue = [c for c in found if c.overdue]
+    leaders = await active_staff(db, Role.LEADER) or await active_staff(db, Role.ADMIN)
+    if overdue:
+        readers += [(person, "overdue", overdue) for person in leaders]
+    rows = []
+    with use_locale(locale):
+        for person, kind, items in readers:
+            if kind == "mine":
+                title = _("📋 <b>Your commitments from the dialogue conference</b> · {day}")
+            else:
+                title = _("⏰ <b>Overdue commitments from the dialogue conference</b> · {day}")
+            lines = [title.format(day=day.strftime("%d/%m/%Y"))]
+            lines += [_commitment_line(item, zone) for item in items[:PER_SECTION]]
+            if len(items) > PER_SECTION:
+                lines.append(_("… and {count} more.").format(count=len(items) - PER_SECTION))
+            key = f"commitments:{kind}:{day.isoformat()}:{person.id}"
+            rows.append((staff_chat(person, settings), Message("\n".join(lines), html=True), key))
+    return await outbox.add_many(db, rows, not_before=now)
 
 
 # --- the conference files, the day before -----------------------------------------------------

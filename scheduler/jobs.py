@@ -11,8 +11,8 @@ runs it, not from anything global.
   jobs below are (re)scheduled. Nothing depends on the /sessions wizard calling anything.
 - `remind`, one per session and offset at the reminder's exact time: the same for that session.
 - `reconcile_session`: the same, soon after a change (Scheduler.sync_session).
-- `morning`, daily at DIGEST_TIME: the officials' digests, the day-before exports, the next
-  sessions drafted.
+- `morning`, daily at DIGEST_TIME: the officials' digests, the conference's commitments (to
+  their owners; overdue ones to leaders), the day-before exports, the next sessions drafted.
 - `prune`, every hour (and at start-up): the deliveries handled longer ago than the platforms
   retry (`inbound_messages`) are forgotten, so the table does not grow for ever.
 """
@@ -96,7 +96,7 @@ class Jobs:
 
     async def morning(self) -> None:
         added = 0
-        for part in (self._digests, self._exports, self._plan):
+        for part in (self._digests, self._commitments, self._exports, self._plan):
             try:
                 added += await part()
             except Exception:  # one failing part must not keep the others from running
@@ -110,6 +110,11 @@ class Jobs:
             return await digests.send_digests(
                 db, self.settings, self.survey, self.plan.digest_time, now
             )
+
+    async def _commitments(self) -> int:
+        """The conference's open commitments to their owners, the overdue ones to leaders."""
+        async with self.sessionmaker() as db, db.begin():
+            return await digests.send_commitment_digests(db, self.settings, utcnow())
 
     async def _exports(self) -> int:
         settings, now = self.settings, utcnow()

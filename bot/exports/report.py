@@ -222,26 +222,8 @@ class _Report:
         self.heading(_("III. RESIDENTS' QUESTIONS AND RECOMMENDATIONS"))
 
     def header(self) -> None:
-        day = self.local(self.summary.generated_at)
-        # Nghị định 30/2020: a zero before days 1-9 and months 1-2.
-        parts = {
-            "day": f"{day.day:02d}",
-            "month": f"{day.month:02d}" if day.month < 3 else str(day.month),
-            "year": day.year,
-        }
-        if self.ward:
-            place_date = _("{ward} Ward, {day}/{month}/{year}").format(ward=self.ward, **parts)
-            agency = _("PEOPLE'S COMMITTEE\nOF {ward} WARD").format(ward=self.ward.upper())
-        else:
-            place_date = _("On {day}/{month}/{year}").format(**parts)
-            agency = _("WARD PEOPLE'S\nCOMMITTEE")
-        style.national_header(
-            self.doc,
-            agency=agency,
-            nation=_("SOCIALIST REPUBLIC OF VIET NAM"),
-            motto=_("Independence - Freedom - Happiness"),
-            left_below=(_("No.:        /BC-UBND"),),
-            right_below=place_date,
+        ward_header(
+            self.doc, self.ward, self.local(self.summary.generated_at), _("No.:        /BC-UBND")
         )
 
     def title(self) -> None:
@@ -635,29 +617,16 @@ class _Report:
         """Recipients (Nơi nhận) on the left; on the right the signature block: for the
         People's Committee, the signer's title, room for the signature and the seal, the
         signer's name. One row that never splits across pages."""
-        table = self.doc.add_table(rows=1, cols=2)
-        table.autofit = False
-        widths = (Cm(7.5), style.TEXT_WIDTH - Cm(7.5))
-        for column, cell, width in zip(table.columns, table.rows[0].cells, widths, strict=True):
-            column.width = cell.width = width  # the grid (LibreOffice) and the cell (Word)
-        left, right = table.rows[0].cells
+        left, right = signature_row(self.doc, Cm(7.5))
         _write(left, _("Recipients:"), bold=True, italic=True, size=Pt(12))
         for recipient in RECIPIENTS:
             style.para(left, "- " + _(recipient), size=Pt(11))
-        _write(
-            right,
-            _("ON BEHALF OF THE PEOPLE'S COMMITTEE"),
-            bold=True,
-            align=style.CENTER,
-            size=style.SIZE,
-        )
-        for line in self.signer.title_lines():
-            style.para(right, line, bold=True, align=style.CENTER)
-        name = style.para(right, self.signer.name, bold=True, align=style.CENTER)
-        name.paragraph_format.space_before = SIGNATURE_SPACE
         left.paragraphs[0].paragraph_format.space_before = Pt(12)
-        right.paragraphs[0].paragraph_format.space_before = Pt(12)
-        style.keep_whole(table.rows[0])
+        signer_column(
+            right,
+            [_("ON BEHALF OF THE PEOPLE'S COMMITTEE"), *self.signer.title_lines()],
+            self.signer.name,
+        )
 
     def appendix(self, png: bytes) -> None:
         """The chart on a page of its own after the signature (Phụ lục)."""
@@ -665,6 +634,55 @@ class _Report:
         heading.paragraph_format.page_break_before = True
         style.para(self.doc, _("(Attached to this report)"), italic=True, align=style.CENTER)
         self.picture(png)
+
+
+def ward_header(doc, ward: str, day: datetime, number: str) -> None:
+    """The national header of a ward document: the People's Committee of `ward` (short name;
+    empty: unnamed) with the document's number line on the left, the national name and motto
+    with the place and `day` (local) on the right."""
+    # Nghị định 30/2020: a zero before days 1-9 and months 1-2.
+    parts = {
+        "day": f"{day.day:02d}",
+        "month": f"{day.month:02d}" if day.month < 3 else str(day.month),
+        "year": day.year,
+    }
+    if ward:
+        place_date = _("{ward} Ward, {day}/{month}/{year}").format(ward=ward, **parts)
+        agency = _("PEOPLE'S COMMITTEE\nOF {ward} WARD").format(ward=ward.upper())
+    else:
+        place_date = _("On {day}/{month}/{year}").format(**parts)
+        agency = _("WARD PEOPLE'S\nCOMMITTEE")
+    style.national_header(
+        doc,
+        agency=agency,
+        nation=_("SOCIALIST REPUBLIC OF VIET NAM"),
+        motto=_("Independence - Freedom - Happiness"),
+        left_below=(number,),
+        right_below=place_date,
+    )
+
+
+def signature_row(doc, left_width):
+    """The closing two-column row (left `left_width`), borderless, never split across pages;
+    returns its (left, right) cells."""
+    table = doc.add_table(rows=1, cols=2)
+    table.autofit = False
+    widths = (left_width, style.TEXT_WIDTH - left_width)
+    for column, cell, width in zip(table.columns, table.rows[0].cells, widths, strict=True):
+        column.width = cell.width = width  # the grid (LibreOffice) and the cell (Word)
+    style.keep_whole(table.rows[0])
+    return table.rows[0].cells
+
+
+def signer_column(cell, titles: Sequence[str], name: str) -> None:
+    """A signer in a cell: the title lines (bold, centred), room for the signature and the
+    seal, then the name."""
+    _write(cell, titles[0], bold=True, align=style.CENTER, size=style.SIZE)
+    for line in titles[1:]:
+        style.para(cell, line, bold=True, align=style.CENTER)
+    signed = style.para(cell, name, bold=True, align=style.CENTER)
+    signed.paragraph_format.space_before = SIGNATURE_SPACE
+    cell.paragraphs[0].paragraph_format.space_before = Pt(12)
 
 
 def _write(cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_SIZE) -> None:

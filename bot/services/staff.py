@@ -38,6 +38,7 @@ class Role(StrEnum):
     LEADER = "leader"  # Chủ tịch, Phó Chủ tịch
     OFFICIAL = "official"  # an official answering for one or more fields
     FRONT = "front"  # Ủy ban MTTQ phường
+    SECRETARY = "secretary"  # thư ký hội nghị: takes the conference minutes
 
 
 class Permission(StrEnum):
@@ -63,6 +64,13 @@ class Permission(StrEnum):
     # Take a question that is really a complaint or a report out of the dialogue, telling the
     # resident where it goes: any staff member who sees the question.
     RECLASSIFY = "reclassify"
+    # The conference (bot/services/conference.py): prepare it (agenda answerers, delegates,
+    # invitations), switch it live (admins only), run the hall (current question, answers,
+    # floor questions, conclusions, attendance), and follow up its commitments.
+    PREPARE_CONFERENCE = "prepare_conference"
+    LIVE_SWITCH = "live_switch"
+    CONDUCT_CONFERENCE = "conduct_conference"
+    FOLLOW_UP = "follow_up"
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -74,6 +82,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         Permission.MANAGE_SESSIONS,
         Permission.UPLOAD_PAPER,
         Permission.BROADCAST,
+        Permission.LIVE_SWITCH,
     },
     Role.OFFICIAL: frozenset(
         {
@@ -82,6 +91,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.ANSWER,
             Permission.MARK_CONFERENCE,
             Permission.RECLASSIFY,
+            Permission.FOLLOW_UP,  # their own commitments only (checked in the service)
         }
     ),
     Role.FRONT: frozenset(
@@ -90,6 +100,16 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.VIEW_STATS,
             Permission.UPLOAD_PAPER,
             Permission.RECLASSIFY,
+        }
+    ),
+    # The conference secretary reads the questions, runs the hall, writes the minutes.
+    Role.SECRETARY: frozenset(
+        {
+            Permission.VIEW_QUESTIONS,
+            Permission.VIEW_STATS,
+            Permission.EXPORT,
+            Permission.CONDUCT_CONFERENCE,
+            Permission.FOLLOW_UP,  # their own commitments only
         }
     ),
 }
