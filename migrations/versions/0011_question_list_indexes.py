@@ -1,14 +1,14 @@
 """Indexes for the staff's list of questions (the console's Questions page and /questions):
 newest first, a page at a time, for all fields or one.
 
-Revision ID: 0011_questions
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
-revision = "0011_questions"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

@@ -2,16 +2,16 @@
 commitments (see models/conference.py); questions get their origin on the day and the office's
 mark of a proposal to amend a rule.
 
-Revision ID: 0011_conference
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_conference"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
