@@ -18,6 +18,8 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("/staff/questions", N_("Questions"), Permission.VIEW_QUESTIONS),
+    Page("/staff/conference", N_("Conference"), Permission.VIEW_QUESTIONS),
+    Page("/staff/commitments", N_("Commitments"), Permission.FOLLOW_UP),
     Page("/staff/figures", N_("Figures"), Permission.VIEW_STATS),
     Page("/staff/sessions", N_("Sessions"), Permission.MANAGE_SESSIONS),
     Page("/staff/exports", N_("Exports"), Permission.EXPORT),
