@@ -5,6 +5,7 @@
     card             one question's card and its actions (assign, close, hide, …)
     answering        the answer (or hiding reason) as the next message, or a reply to a card
     commands         /staff, /staff_add, /staff_set, /staff_remove (admins)
+    live             /live NUMBER on|off: the conference's live switch (admins)
     help             the staff part of /help
 
 Staff read these screens in the ward's language (DEFAULT_LOCALE). Authorisation is the
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.staff import answering, card, commands, questions_list
+from handlers.staff import answering, card, commands, live, questions_list
 from handlers.staff.common import field_label
 from handlers.staff.help import staff_help
 
@@ -29,6 +30,7 @@ def create_router() -> Router:
         questions_list.create_router(),
         card.create_router(),
         commands.create_router(),
+        live.create_router(),
         answering.create_router(),
     )
     return router

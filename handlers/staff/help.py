@@ -9,6 +9,7 @@ from bot.services.staff import Permission, StaffRef
 from bot.survey.definition import Survey
 from handlers.staff.commands import staff_usage
 from handlers.staff.common import role_label
+from handlers.staff.live import live_usage
 
 
 def staff_help(me: StaffRef, survey: Survey) -> str:
@@ -69,6 +70,8 @@ def staff_help(me: StaffRef, survey: Survey) -> str:
                 "another session); a file with errors stores nothing and lists each error."
             )
         )
+    if staff.allows(me, Permission.LIVE_SWITCH):
+        lines.append(esc(live_usage()))
     if staff.allows(me, Permission.MANAGE_STAFF):
         lines.append(esc(staff_usage(survey)))
     return "\n".join(lines)
