@@ -288,8 +288,16 @@ async def show_conference(
                 error=error,
                 notice=None,
             )
+        mine = request.query.get("mine") == "1"
         try:
-            found = await conference.agenda(db, me, session.id, survey=context.survey, now=now)
+            found = await conference.agenda(
+                db,
+                me,
+                session.id,
+                survey=context.survey,
+                answerer_id=me.id if mine else None,
+                now=now,
+            )
             delegates = await conference.delegates(db, me, session.id, now=now)
         except PermissionDenied as exc:
             await db.commit()
@@ -307,6 +315,7 @@ async def show_conference(
         session=session,
         sessions=sessions,
         by_field=by_field,
+        mine=mine,
         delegates=delegates,
         groups=[(g.value, group_label(g.value)) for g in DelegateGroup],
         state=state,
