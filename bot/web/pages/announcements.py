@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast_progress import channel_counts, duration_text, summary_text
 from bot.exports.day_before import export_dir
-from bot.i18n import N_, _, use_locale
+from bot.i18n import N_, _
 from bot.services import broadcasts, staff
 from bot.services.broadcasts import BroadcastError, Draft, Figures, Media
 from bot.services.staff import Permission, PermissionDenied
@@ -222,27 +222,43 @@ def chosen_field(context: WebContext, raw: object) -> str | None:
     return None
 
 
-async def draft_from(request: web.Request) -> tuple[str, str | None, Upload | None]:
-    """The form's text, audience and attachment (a new file stored now, or the one kept
-    from the preview); BroadcastError when the file cannot go."""
+async def may_broadcast(request: web.Request) -> web.Response | None:
+    """None for an admin; else the refusal to show, audited (before any file is kept)."""
+    context = context_of(request)
+    try:
+        async with transaction(context) as db:
+            await staff.require(
+                db, staff_of(request), Permission.BROADCAST, now=context.clock(), action="broadcast"
+            )
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    return None
+
+
+async def draft_from(
+    request: web.Request, *, new_file: bool = True
+) -> tuple[str, str | None, Upload | None]:
+    """The form's text, audience and attachment: a file uploaded with it (stored now, when
+    `new_file`), else the one kept from the preview unless removed. BroadcastError when the
+    file cannot go."""
     context = context_of(request)
     form = await request.post()
     text = form.get("text")
-    text = text if isinstance(text, str) else ""
+    # Browsers send a textarea's line breaks as CRLF; Telegram's messages have LF.
+    text = text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else ""
     field = chosen_field(context, form.get("field"))
-    upload = None
     file = form.get("attachment")
-    if isinstance(file, FileField) and file.filename:
+    if new_file and isinstance(file, FileField) and file.filename:
         data = await asyncio.to_thread(file.file.read, MAX_ATTACHMENT + 1)
         if not data:
             raise BroadcastError(_("The attached file is empty."))
         if len(data) > MAX_ATTACHMENT:
             raise BroadcastError(too_large_text())
-        upload = await asyncio.to_thread(store, context.settings, file.filename, data)
-    elif form.get("remove") != "1":
-        token = form.get("kept")
-        upload = kept(context.settings, token) if isinstance(token, str) else None
-    return text, field, upload
+        return text, field, await asyncio.to_thread(store, context.settings, file.filename, data)
+    token = form.get("kept")
+    if form.get("remove") == "1" or not isinstance(token, str):
+        return text, field, None
+    return text, field, kept(context.settings, token)
 
 
 def too_large_text() -> str:
@@ -273,6 +289,8 @@ def preview_of(context: WebContext, draft: Draft) -> dict:
 async def preview(request: web.Request) -> web.Response:
     context = context_of(request)
     me = staff_of(request)
+    if (refusal := await may_broadcast(request)) is not None:
+        return refusal
     text, field, upload = "", None, None
     try:
         text, field, upload = await draft_from(request)
@@ -288,15 +306,12 @@ async def preview(request: web.Request) -> web.Response:
             return await compose(request, text=text, field=field, upload=upload, error=str(problem))
         except PermissionDenied as denied:
             return refused(request, str(denied))
-    with use_locale(context.settings.default_locale):
-        zalo_note = _(broadcasts.ZALO_NOTES[upload.kind]) if upload else ""
     return render(
         request,
         "announcement_preview.html",
         draft=draft,
         shown=preview_of(context, draft),
         upload=upload,
-        zalo_note=zalo_note,
         audience=audience_label(context, field),
         counts=counts,
         reach=channel_counts(counts.telegram, counts.zalo),
@@ -308,13 +323,8 @@ async def preview(request: web.Request) -> web.Response:
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An uploaded attachment, for the preview (admins only)."""
     context = context_of(request)
-    try:
-        async with transaction(context) as db:
-            await staff.require(
-                db, staff_of(request), Permission.BROADCAST, now=context.clock(), action="broadcast"
-            )
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
+    if (refusal := await may_broadcast(request)) is not None:
+        return refusal
     upload = kept(context.settings, request.match_info["token"])
     if upload is None:
         raise web.HTTPNotFound()
@@ -332,7 +342,8 @@ async def send(request: web.Request) -> web.Response:
     me = staff_of(request)
     text, field, upload = "", None, None
     try:
-        text, field, upload = await draft_from(request)
+        # Only the attachment kept from the preview: what is sent is what was previewed.
+        text, field, upload = await draft_from(request, new_file=False)
         draft = Draft(text, field, upload.media() if upload else None)
         async with transaction(context) as db:
             broadcast = await broadcasts.confirm(
@@ -355,6 +366,8 @@ async def send(request: web.Request) -> web.Response:
 @staff_page
 async def edit(request: web.Request) -> web.Response:
     """Back from the preview to the form, with the text, audience and attachment kept."""
+    if (refusal := await may_broadcast(request)) is not None:
+        return refusal
     text, field, upload, error = "", None, None, None
     try:
         text, field, upload = await draft_from(request)
