@@ -52,6 +52,18 @@ async def town(app, clock) -> dict[str, str]:
     return {"telegram": first, "zalo": zalo_id}
 
 
+async def showing(browser, text: str) -> str:
+    """The page's text once it shows `text`; a page replaced while it is read (after a form
+    was posted) is read again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    while True:
+        try:
+            return await browser.wait_for_text(text)
+        except StaleElementReferenceException:
+            continue
+
+
 def shown(page: str, element_id: str) -> str:
     found = re.search(rf'id="{element_id}">(.*?)</div>', page, re.S)
     assert found, element_id
@@ -298,12 +310,12 @@ async def test_an_admin_composes_previews_sends_and_sees_it_sent(
         field = await browser.field("Ảnh hoặc tài liệu (không bắt buộc, tối đa 10 MB)")
         await browser.call(field.send_keys, str(photo))
         await browser.press("Xem trước")
-        page = await browser.wait_for_text("Thông báo sẽ được gửi tới 2 người dân")
+        page = await showing(browser, "Thông báo sẽ được gửi tới 2 người dân")
         assert f"{HEADER_VI}\n\n{TEXT}" in page
         await browser.press("📨 Gửi")
-        await browser.wait_for_text("đang gửi")
+        await showing(browser, "đang gửi")
         await app.delivery.drain()
-        shown_page = await browser.wait_for_text("đã gửi xong")
+        shown_page = await showing(browser, "đã gửi xong")
         assert "✅ Đã gửi xong thông báo trong" in shown_page
         figures = await browser.find("td[data-key=sent]")
         assert await browser.call(lambda: figures.text) == "2"

@@ -25,6 +25,7 @@ from tests.test_paper_answers import (
     fill,
     paper_rows,
 )
+from tests.test_web_announcements import showing
 
 ROW = re.compile(r"<tr><td>(\d*)</td><td>([A-Za-z0-9]*)</td><td>([^<]*)</td></tr>")
 BAD = [
@@ -205,11 +206,11 @@ async def test_an_admin_uploads_a_file_with_an_error_and_sees_its_row_and_column
             browser.driver.add_cookie, {"name": "doithoai_staff", "value": token, "path": "/"}
         )
         await browser.open("/staff/paper")
-        await browser.wait_for_text("Tải lên tệp mẫu đã điền")
+        await showing(browser, "Tải lên tệp mẫu đã điền")
         field = await browser.field("Tệp mẫu đã điền (.xlsx, tối đa 5 MB)")
         await browser.call(field.send_keys, str(path))
         await browser.press("Kiểm tra và lưu")
-        shown = await browser.wait_for_text("Chưa lưu phiếu nào: tệp có 2 lỗi.")
+        shown = await showing(browser, "Chưa lưu phiếu nào: tệp có 2 lỗi.")
         assert BAD_ROWS[0][2] in shown
         cells = await browser.find_all("table.problems tbody tr")
         first = await browser.call(
