@@ -286,6 +286,41 @@ async def test_a_leader_is_refused_and_audited(app, clock):
     assert not folder.exists() or not any(folder.iterdir())  # no file kept for a refusal
 
 
+async def test_a_file_from_the_console_is_uploaded_once_then_sent_by_its_id(app, tmp_path):
+    """The engine's Telegram sender uploads a file on disk to the first chat and sends
+    Telegram's id of it to the others; a file written again is uploaded again."""
+    from types import SimpleNamespace
+
+    from aiogram.types import FSInputFile
+
+    from bot.delivery.senders import TelegramSender
+
+    class Bot:
+        def __init__(self) -> None:
+            self.files: list[object] = []
+
+        async def send_photo(self, chat, file, **_options):
+            self.files.append(file)
+            size = SimpleNamespace(file_id=f"photo-{len(self.files)}")
+            return SimpleNamespace(photo=[SimpleNamespace(file_id="thumb"), size], document=None)
+
+    path = tmp_path / "thong-bao.png"
+    path.write_bytes(PHOTO)
+    draft = Draft(TEXT, media=broadcasts.Media("photo", None, path.name, str(path)))
+    payload = broadcasts.render(draft, "telegram", "vi", app.settings).payload()
+    assert payload["media"] == {"kind": "photo", "path": str(path), "name": path.name}
+    bot = Bot()
+    sender = TelegramSender(bot)
+    for chat in ("501", "502", "503"):
+        [part] = sender.parts(payload, "vi")
+        await sender.send_part(chat, part)
+    assert isinstance(bot.files[0], FSInputFile) and bot.files[1:] == ["photo-1", "photo-1"]
+    path.write_bytes(PHOTO + b"changed")
+    [part] = sender.parts(payload, "vi")
+    await sender.send_part("504", part)
+    assert isinstance(bot.files[3], FSInputFile)
+
+
 @needs_chromium
 async def test_an_admin_composes_previews_sends_and_sees_it_sent(
     app, clock, telegram, browser_factory, tmp_path
