@@ -321,6 +321,38 @@ async def test_a_file_from_the_console_is_uploaded_once_then_sent_by_its_id(app,
     assert isinstance(bot.files[3], FSInputFile)
 
 
+async def test_a_file_too_large_is_refused_with_the_reason(app, clock):
+    admin = await add_staff(app, clock, 1, "admin", "Quản trị")
+    async with serve_console(app, clock) as served, await signed_in(served, admin) as client:
+        token = await csrf_of(client, "/staff/announcements")
+        for size in (10 * 1024 * 1024 + 1, 12 * 1024 * 1024):  # past the limit, past the body's
+            page = await client.post(
+                "/staff/announcements/preview",
+                data={"csrf": token, "text": TEXT},
+                files={"attachment": ("a.pdf", b"x" * size, "application/pdf")},
+            )
+            assert "Tệp đính kèm lớn hơn 10 MB." in page.text, size
+    assert await stored(app, Broadcast) == []
+
+
+def test_attachments_are_kept_a_week(tmp_path):
+    import os
+    import time
+
+    from bot.web.pages.announcements import KEEP_ATTACHMENTS, TOKEN, remove_old
+
+    now = time.time()
+    old, recent, other = tmp_path / ("a" * 32), tmp_path / ("b" * 32), tmp_path / "not-ours"
+    for folder in (old, recent, other):
+        folder.mkdir()
+        (folder / "f.png").write_bytes(PHOTO)
+        os.utime(folder, (now - KEEP_ATTACHMENTS - 60,) * 2)
+    os.utime(recent, (now - KEEP_ATTACHMENTS + 60,) * 2)
+    assert TOKEN.match(old.name) and not TOKEN.match(other.name)
+    assert remove_old(tmp_path, now) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([recent.name, other.name])
+
+
 @needs_chromium
 async def test_an_admin_composes_previews_sends_and_sees_it_sent(
     app, clock, telegram, browser_factory, tmp_path

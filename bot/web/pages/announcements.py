@@ -17,6 +17,8 @@ import asyncio
 import contextlib
 import re
 import secrets
+import shutil
+import time
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -50,6 +52,8 @@ BODY_LIMIT = MAX_ATTACHMENT + 1024 * 1024
 PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 POLL_SECONDS = 2
+# An announcement is sent within minutes (retries within hours); its file is kept a week.
+KEEP_ATTACHMENTS = 7 * 24 * 3600
 
 STATUS_LABELS = {
     BroadcastStatus.SENDING: N_("sending"),
@@ -103,7 +107,18 @@ def kept(settings: Settings, token: str) -> Upload | None:
     return Upload(token, kind_of(files[0].name), files[0].name, files[0].resolve())
 
 
+def remove_old(root: Path, now: float) -> int:
+    """Attachments kept longer than KEEP_ATTACHMENTS (sent long ago, or never sent): removed."""
+    removed = 0
+    for folder in root.iterdir() if root.is_dir() else ():
+        if TOKEN.match(folder.name) and now - folder.stat().st_mtime > KEEP_ATTACHMENTS:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def store(settings: Settings, filename: str, data: bytes) -> Upload:
+    remove_old(attachments_dir(settings), time.time())
     token = secrets.token_urlsafe(24)
     name = safe_name(filename)
     folder = attachments_dir(settings) / token
