@@ -218,3 +218,17 @@ async def test_an_admin_uploads_a_file_with_an_error_and_sees_its_row_and_column
         )
         assert first == list(BAD_ROWS[0])
     assert await paper_rows(app) == []
+
+
+async def test_the_pages_in_english(app, clock, data):
+    admin = await add_staff(app, clock, 1, "admin", "Quản trị")
+    async with serve_console(app, clock) as served, await signed_in(served, admin) as client:
+        await client.get("/lang/en", params={"next": "/staff/paper"})
+        page = await upload(client, fill(template(app), BAD))
+        assert "Check and store" in page.text and "Download the template (.xlsx)" in page.text
+        assert "Row 2, column Q3: “6” is not" in page.text
+        sheet = await client.get("/staff/paper/template.xlsx")
+        assert load_workbook(io.BytesIO(sheet.content)).sheetnames[0] == "Forms"
+        announcements = await client.get("/staff/announcements")
+        assert "Everyone who opted in (0)" in announcements.text
+        assert "No announcement has been sent yet." in announcements.text

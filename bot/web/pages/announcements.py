@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast_progress import channel_counts, duration_text, summary_text
 from bot.exports.day_before import export_dir
-from bot.i18n import N_, _
+from bot.i18n import N_, _, current_locale
 from bot.services import broadcasts, staff
 from bot.services.broadcasts import BroadcastError, Draft, Figures, Media
 from bot.services.staff import Permission, PermissionDenied
@@ -129,7 +129,7 @@ def store(settings: Settings, filename: str, data: bytes) -> Upload:
 
 
 def field_choices(context: WebContext, counts: dict, chosen: str | None) -> list[dict]:
-    locale = context.settings.default_locale
+    locale = current_locale()
     choices = [
         {
             "id": "",
@@ -154,7 +154,7 @@ def audience_label(context: WebContext, field: str | None) -> str:
     if field is None:
         return _("everyone who opted in")
     found = context.survey.field(field)
-    return found.label.get(context.settings.default_locale) if found else field
+    return found.label.get(current_locale()) if found else field
 
 
 def status_label(status: str) -> str:
