@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import re
 import secrets
 import shutil
@@ -52,6 +54,7 @@ BODY_LIMIT = MAX_ATTACHMENT + 1024 * 1024
 PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 POLL_SECONDS = 2
+json_text = functools.partial(json.dumps, ensure_ascii=False)  # Vietnamese as it reads
 # An announcement is sent within minutes (retries within hours); its file is kept a week.
 KEEP_ATTACHMENTS = 7 * 24 * 3600
 
@@ -333,14 +336,14 @@ async def preview(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(PATH + "/attachment/{token}")
+@routes.get(PATH + "/attachment/{attachment_token}")
 @staff_page
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An uploaded attachment, for the preview (admins only)."""
     context = context_of(request)
     if (refusal := await may_broadcast(request)) is not None:
         return refusal
-    upload = kept(context.settings, request.match_info["token"])
+    upload = kept(context.settings, request.match_info["attachment_token"])
     if upload is None:
         raise web.HTTPNotFound()
     headers = {"Content-Disposition": "attachment"}
@@ -438,7 +441,7 @@ def shown_progress(context: WebContext, broadcast: Broadcast, figures: Figures) 
 
 
 def broadcast_id_of(request: web.Request) -> int:
-    raw = request.match_info["id"]
+    raw = request.match_info["broadcast_id"]
     if not raw.isdigit() or len(raw) > 9:
         raise web.HTTPNotFound()
     return int(raw)
@@ -470,26 +473,26 @@ async def progress_page(
     )
 
 
-@routes.get(PATH + r"/{id:\d+}")
+@routes.get(PATH + r"/{broadcast_id:\d+}")
 @staff_page
 async def following(request: web.Request) -> web.Response:
     return await progress_page(request, broadcast_id_of(request))
 
 
-@routes.get(PATH + r"/{id:\d+}/progress.json")
+@routes.get(PATH + r"/{broadcast_id:\d+}/progress.json")
 @staff_page
 async def progress_json(request: web.Request) -> web.Response:
     context = context_of(request)
     try:
         shown = await progress_of(context, staff_of(request), broadcast_id_of(request))
     except PermissionDenied as denied:
-        return web.json_response({"error": str(denied)}, status=403)
+        return web.json_response({"error": str(denied)}, status=403, dumps=json_text)
     if shown is None:
         return web.json_response({"error": "not found"}, status=404)
-    return web.json_response(shown)
+    return web.json_response(shown, dumps=json_text)
 
 
-@routes.post(PATH + r"/{id:\d+}/stop")
+@routes.post(PATH + r"/{broadcast_id:\d+}/stop")
 @staff_page
 async def stop(request: web.Request) -> web.Response:
     """The Telegram Stop button's service: what is not sent yet is cancelled."""
