@@ -83,6 +83,8 @@ async def seeded(app, clock) -> Seeded:
             "ref": filed.code,
             "attachment_id": str(attachment_id),
             "official_id": str(people.official_tp.id),
+            "broadcast_id": "1",
+            "attachment_token": "a" * 32,
         },
     )
 
