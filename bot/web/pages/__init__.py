@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import home
+from bot.web.pages import audit, home, members, sign_in
 
-ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (home.routes,)
+ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
+    home.routes,
+    sign_in.routes,
+    members.routes,
+    audit.routes,
+)
