@@ -93,6 +93,7 @@ async def test_with_no_admin_ids_a_first_admin_is_created_with_a_password_shown_
         base = LINK.search(await printed_line(printed, "Sign in as admin 0")).group(1)
         async with httpx.AsyncClient(base_url=base, follow_redirects=False) as browser:
             page = await browser.get("/staff/sign-in")
+            assert "Bot chưa kết nối Telegram nên chưa gửi được mã" in page.text
             token = CSRF_INPUT.search(page.text).group(1)
             done = await browser.post(
                 "/staff/sign-in",

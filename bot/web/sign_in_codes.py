@@ -82,17 +82,27 @@ async def issue(
 
 
 async def _redeem(db: AsyncSession, found_digest: str, now: datetime) -> int | None:
-    row = (
-        await db.execute(select(SignInCode).where(SignInCode.digest == found_digest))
-    ).scalar_one_or_none()
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        return None
-    await db.execute(
+    """Marks the code used in one statement, so two tries at once cannot both use it."""
+    used = await db.execute(
         update(SignInCode)
-        .where(SignInCode.staff_id == row.staff_id, SignInCode.used_at.is_(None))
+        .where(
+            SignInCode.digest == found_digest,
+            SignInCode.used_at.is_(None),
+            SignInCode.expires_at > now,
+        )
         .values(used_at=now)
+        .execution_options(synchronize_session=False)
     )
-    return row.staff_id
+    if used.rowcount != 1:
+        return None
+    staff_id = await db.scalar(select(SignInCode.staff_id).where(SignInCode.digest == found_digest))
+    await db.execute(  # the link sent with a code, or the code sent with a link
+        update(SignInCode)
+        .where(SignInCode.staff_id == staff_id, SignInCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return staff_id
 
 
 async def redeem_code(db: AsyncSession, staff_id: int, code: str, now: datetime) -> bool:
@@ -115,6 +125,11 @@ async def _recently_sent(db: AsyncSession, staff_id: int, now: datetime) -> bool
     return newest is not None and newest - CODE_VALID + RESEND_AFTER > now
 
 
+def can_send(context: WebContext) -> bool:
+    """Whether codes can reach Telegram: this process sends, or another one with the token."""
+    return TELEGRAM in context.delivery.senders or bool(context.settings.token)
+
+
 def link_url(public_url: str, token: str) -> str:
     return f"{public_url}{LINK_PATH}{token}"
 
@@ -124,7 +139,7 @@ async def send_code(context: WebContext, telegram_user_id: int) -> None:
     (nothing tells the caller whether they are)."""
     settings, now = context.settings, context.clock()
     here = TELEGRAM in context.delivery.senders
-    if not here and not settings.token:
+    if not can_send(context):
         log.info("No Telegram channel configured: sign-in code not sent")
         return
     async with context.sessionmaker() as db, db.begin():

@@ -76,7 +76,7 @@ def page(request: web.Request, status: int = 200, **values) -> web.Response:
     values.setdefault("staff_id", "")
     values.setdefault("sent", False)
     values.setdefault("error", None)
-    values.setdefault("notice", None)
+    values.setdefault("codes", sign_in_codes.can_send(context_of(request)))
     response = render(
         request, values.pop("template", "sign_in.html"), status=status, form_token=token, **values
     )
