@@ -9,6 +9,7 @@ tries down (bot/web/throttle.py); every try is audited (never the code or the pa
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
 import secrets
@@ -169,6 +170,9 @@ async def sign_in(request: web.Request) -> web.Response:
 async def check(
     request: web.Request, user_id: int, method: str, secret: str, target: str, values: dict
 ) -> web.Response:
+    """A code or a password, unless tries from this id or address must wait. A password is
+    checked outside any transaction and off the event loop (Argon2 takes a good fraction of
+    a second, on purpose)."""
     context = context_of(request)
     now = context.clock()
     keys = throttle.keys_for(str(user_id), throttle.client_address(request))
@@ -176,36 +180,40 @@ async def check(
         wait = await throttle.wait_left(db, keys, now)
         member = await staff_service.find(db, user_id)
         role = member.role if member else None
+        stored = None
         if wait is not None:
             await record(db, user_id, role, method=method, result="throttled", now=now)
-            error = _("Too many wrong tries. Please wait {time} and try again.")
-            return page(request, 429, error=error.format(time=waiting_text(wait)), **values)
+        elif method == "password" and member is not None:
+            stored = await db.scalar(
+                select(StaffMember.password_hash).where(StaffMember.id == member.id)
+            )
+    if wait is not None:
+        error = _("Too many wrong tries. Please wait {time} and try again.")
+        return page(request, 429, error=error.format(time=waiting_text(wait)), **values)
+    if method == "password":
+        right = await asyncio.to_thread(verify, stored, secret) and member is not None
+    async with context.sessionmaker() as db, db.begin():
         if method == "code":
             right = member is not None and await sign_in_codes.redeem_code(
                 db, member.id, secret, now
             )
+        if right:
+            await throttle.succeeded(db, keys)
+            await record(db, user_id, role, method=method, result="signed_in", now=now)
         else:
-            stored = None
-            if member is not None:
-                stored = await db.scalar(
-                    select(StaffMember.password_hash).where(StaffMember.id == member.id)
-                )
-            right = verify(stored, secret) and member is not None
-        if not right:
             wait = await throttle.failed(db, keys, now)
             await record(db, user_id, role, method=method, result="wrong", now=now)
-            error = (
-                _("That code is wrong, used or expired. Ask for a new one.")
-                if method == "code"
-                else _("The Telegram id or the password is not right.")
+    if not right:
+        error = (
+            _("That code is wrong, used or expired. Ask for a new one.")
+            if method == "code"
+            else _("The Telegram id or the password is not right.")
+        )
+        if wait is not None:
+            error += " " + _("Please wait {time} before trying again.").format(
+                time=waiting_text(wait)
             )
-            if wait is not None:
-                error += " " + _("Please wait {time} before trying again.").format(
-                    time=waiting_text(wait)
-                )
-            return page(request, 400, error=error, sent=method == "code", **values)
-        await throttle.succeeded(db, keys)
-        await record(db, user_id, role, method=method, result="signed_in", now=now)
+        return page(request, 400, error=error, sent=method == "code", **values)
     return await signed_in(request, member.id, target)
 
 
