@@ -156,6 +156,7 @@ async def test_non_admins_are_refused_the_page_and_its_forms(app, clock):
             "/staff/members/1/remove": {},
             "/staff/members/800/password": {"password": PASSWORD},
             "/staff/members/1/password/clear": {},
+            "/staff/members/not-an-id/remove": {},
         }
         for path, fields in posts.items():
             without = await client.post(path, data=fields)
@@ -164,7 +165,7 @@ async def test_non_admins_are_refused_the_page_and_its_forms(app, clock):
             assert with_token.status_code == 403 and NOT_ALLOWED in with_token.text, path
     assert await refusals(app, "staff_add") == 1
     assert await refusals(app, "staff_change") == 1
-    assert await refusals(app, "staff_remove") == 1
+    assert await refusals(app, "staff_remove") == 2
     assert await refusals(app, "staff_password") == 2
     assert await member(app, 900) is None
     assert (await member(app, 1)).role == "admin" and (await member(app, 1)).active

@@ -5,6 +5,7 @@ code or the password."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from sqlalchemy import select
@@ -92,6 +93,24 @@ async def test_a_code_from_telegram_signs_in_once_and_returns_to_the_page_asked(
         (700, False, "wrong"),
     ]
     assert all(code not in str(r.detail) for r in rows)
+
+
+async def test_two_tries_at_once_cannot_both_use_one_code(app, clock, telegram):
+    await add_staff(app, clock, 700, "official", "Trần Thị Lan", ("tp",))
+    async with (
+        serve_console(app, clock) as served,
+        served.client() as first,
+        served.client() as second,
+    ):
+        code = await ask_code(first, telegram, 700)
+        tokens = [await form_token(first), await form_token(second)]
+        answers = await asyncio.gather(
+            *(
+                post(client, token, action="code", staff_id="700", code=code)
+                for client, token in zip((first, second), tokens, strict=True)
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [303, 400]
 
 
 async def test_an_id_that_is_not_staff_gets_the_same_answer_and_nothing_is_sent(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, _
 from bot.services import staff as staff_service
-from bot.services.staff import InvalidStaff, PermissionDenied, Role
+from bot.services.staff import InvalidStaff, Permission, PermissionDenied, Role, StaffRef
 from bot.web import passwords
 from bot.web.auth import end_sessions_of, refused, staff_of, staff_page
 from bot.web.context import context_of
@@ -118,8 +118,18 @@ async def apply(request: web.Request, change: Change, done: str) -> web.Response
     raise web.HTTPSeeOther(f"{PATH}?done={done}")
 
 
-def target_id(request: web.Request) -> int:
-    return telegram_id(request.match_info["telegram_id"])
+async def typed_id(db: AsyncSession, by: StaffRef, typed: str, action: str, now) -> int:
+    """The Telegram id typed; when it is not one, someone who may not manage staff is still
+    told that (and audited) rather than how to type an id."""
+    try:
+        return telegram_id(typed)
+    except InvalidStaff:
+        await staff_service.require(db, by, Permission.MANAGE_STAFF, now=now, action=action)
+        raise
+
+
+def target(request: web.Request) -> str:
+    return request.match_info["telegram_id"]
 
 
 @routes.post(PATH + "/add")
@@ -131,7 +141,7 @@ async def add_member(request: web.Request) -> web.Response:
         await staff_service.add(
             db,
             by,
-            telegram_id(form.get("telegram_id", "")),
+            await typed_id(db, by, form.get("telegram_id", ""), "staff_add", now),
             form.get("name", ""),
             form.get("role", ""),
             field_list(form.get("fields", "")),
@@ -150,7 +160,7 @@ async def change_member(request: web.Request) -> web.Response:
         await staff_service.change(
             db,
             by,
-            target_id(request),
+            await typed_id(db, by, target(request), "staff_change", now),
             name=form.get("name"),
             role=form.get("role"),
             fields=field_list(form.get("fields", "")),
@@ -166,7 +176,7 @@ async def remove_member(request: web.Request) -> web.Response:
     by, now = staff_of(request), context_of(request).clock()
 
     async def change(db: AsyncSession, form: dict) -> None:
-        user_id = target_id(request)
+        user_id = await typed_id(db, by, target(request), "staff_remove", now)
         await staff_service.remove(db, by, user_id, now=now)
         removed = await db.scalar(
             select(StaffMember.id).where(StaffMember.telegram_user_id == user_id)
@@ -183,8 +193,8 @@ async def member_password(request: web.Request) -> web.Response:
     by, now = staff_of(request), context_of(request).clock()
 
     async def change(db: AsyncSession, form: dict) -> None:
-        password = form.get("password", "")
-        await passwords.set_password(db, by, target_id(request), password, now=now)
+        user_id = await typed_id(db, by, target(request), "staff_password", now)
+        await passwords.set_password(db, by, user_id, form.get("password", ""), now=now)
 
     return await apply(request, change, "password_set")
 
@@ -195,6 +205,7 @@ async def clear_password(request: web.Request) -> web.Response:
     by, now = staff_of(request), context_of(request).clock()
 
     async def change(db: AsyncSession, form: dict) -> None:
-        await passwords.set_password(db, by, target_id(request), None, now=now)
+        user_id = await typed_id(db, by, target(request), "staff_password", now)
+        await passwords.set_password(db, by, user_id, None, now=now)
 
     return await apply(request, change, "password_cleared")
