@@ -10,6 +10,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
@@ -79,8 +80,6 @@ async def set_password(
 
 
 async def _active_member(db: AsyncSession, telegram_user_id: int) -> StaffMember:
-    from sqlalchemy import select
-
     member = (
         await db.execute(
             select(StaffMember).where(
