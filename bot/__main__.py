@@ -38,7 +38,7 @@ from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError
 from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
-from bot.web import TelegramWebhook, build_web_app, register_telegram_webhook
+from bot.web import TelegramWebhook, build_web_app, first_run, register_telegram_webhook
 from bot.web.context import web_context
 from models import DialogueSession, utcnow
 
@@ -128,18 +128,12 @@ def _local_date(text: str) -> date:
 SHARED_PORT = os.environ.get("DOITHOAI_WORKER") is not None  # set by the `--workers` supervisor
 SHUTDOWN_GRACE = 20.0  # seconds to finish the updates in flight (systemd waits 30)
 
-NO_CHANNEL = (
-    "No channel is configured: set BOT_TOKEN (Telegram, from @BotFather) or ZALO_BOT_TOKEN "
-    "(Zalo, from Zalo Bot Creator) in .env, or try the bot in this terminal: python -m bot console"
-)
-
 
 async def run(settings: Settings) -> None:
     """Serve Telegram, Zalo or both, as the tokens say, until Ctrl-C or SIGTERM: by webhook
     through one web application when WEBHOOK_BASE_URL (Telegram) or ZALO_WEBHOOK_URL is set,
-    by polling otherwise."""
-    if not settings.token and not settings.zalo_token:
-        raise StartupError(NO_CHANNEL)
+    by polling otherwise; and always the web console and the web chat. With neither token,
+    only the web pages: a newcomer's first command (bot/web/first_run.py says how to sign in)."""
     # The message triage classifier is trained from its shipped corpus beside start-up (a
     # few seconds), not while the first resident who writes a question waits.
     threading.Thread(target=triage.warm_up, name="triage-warm-up", daemon=True).start()
@@ -222,6 +216,8 @@ async def serve(app: App) -> None:
     # No new requests; the updates already acknowledged are handled to the end.
     stack.push_async_callback(stop_web, site, telegram_hook)
     log.info("Web server on %s:%d", settings.web_host, settings.web_port)
+    if not SHARED_PORT:  # one process says it, not each worker
+        await first_run.announce(app.sessionmaker, settings, utcnow())
     if telegram_hook is not None:
         await register_telegram_webhook(
             app.bot, app.dispatcher, settings.webhook_base_url, telegram_hook.secret

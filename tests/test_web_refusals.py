@@ -84,6 +84,7 @@ async def seeded(app, clock) -> Seeded:
             "attachment_id": str(attachment_id),
             "official_id": str(people.official_tp.id),
             "broadcast_id": "1",
+            "telegram_id": str(people.official_tp.telegram_user_id),
             "attachment_token": "a" * 32,
         },
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import announcements, home, paper, questions
+from bot.web.pages import announcements, audit, home, members, paper, questions, sign_in
 
 ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     home.routes,
+    sign_in.routes,
+    members.routes,
+    audit.routes,
     questions.routes,
     paper.routes,
     announcements.routes,
