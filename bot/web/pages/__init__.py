@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import home
+from bot.web.pages import chat, home
 
-ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (home.routes,)
+ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (home.routes, chat.routes)
