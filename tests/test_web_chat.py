@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.exports.paper_form import paper_form
 from bot.web.chat_identity import CHAT_COOKIE
 from models import Account, InboundMessage, QuestionAttachment, WebChatMessage
+from tests.support.browser import needs_chromium
 from tests.support.db_helpers import answers, counts, responses
 from tests.support.web import serve_console
 from tests.support.web_chat import WebChatResident
@@ -244,5 +245,153 @@ def test_the_paper_form_carries_the_chat_link_and_its_code(app):
     doc = Document(io.BytesIO(paper_form(app.survey, ward_name="Bình An", chat_url=url)))
     text = "\n".join(p.text for p in doc.paragraphs)
     text += "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
-    assert f"Ông/Bà cũng có thể trả lời trên điện thoại: quét mã hoặc mở {url}" in text
+    assert f"Hoặc trả lời trên điện thoại: {url}" in text
     assert len(doc.inline_shapes) == 1  # the QR code
+
+
+# --- in a real browser --------------------------------------------------------------------------
+
+PHONE = {"width": 360, "height": 740}
+FONT_STACK = {"Noto Sans", "DejaVu Sans", "Liberation Sans"}  # bot/web/static/style.css
+
+
+async def page_nonce(browser) -> str:
+    field = await browser.find("form.compose input[name=n]")
+    return await browser.call(field.get_attribute, "value")
+
+
+async def tap_in(browser, label: str) -> None:
+    """Clicks the option button that reads `label` (after its number), then waits for the
+    page that answers it."""
+    before = await page_nonce(browser)
+    for button in await browser.find_all("form.options button"):
+        shown = (await browser.call(lambda b=button: b.text)).strip()
+        if label in (shown, shown.split(". ", 1)[-1]):
+            await browser.call(button.click)
+            break
+    else:
+        raise AssertionError(f"no button {label!r}:\n{await browser.text()}")
+    await until_new_page(browser, before)
+
+
+async def until_new_page(browser, before: str) -> None:
+    import asyncio
+
+    for _ in range(200):
+        try:
+            if await page_nonce(browser) != before:
+                return
+        except Exception:  # the page is being replaced
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the chat did not answer")
+
+
+async def scroll_width(browser) -> int:
+    return await browser.call(
+        browser.driver.execute_script, "return document.documentElement.scrollWidth"
+    )
+
+
+UNLABELLED = """
+return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(e => !e.closest('label') && !(e.id && document.querySelector(`label[for="${e.id}"]`)))
+  .map(e => e.outerHTML);
+"""
+
+
+@needs_chromium
+async def test_a_resident_completes_the_survey_by_tapping_on_a_phone(app, clock, browser_factory):
+    async with serve_console(app, clock) as served:
+        browser = browser_factory(served.base_url, **PHONE)
+        await browser.open("/chat")
+        await browser.wait_for_text(NOTICE)
+        assert await scroll_width(browser) <= 360
+        assert await browser.call(browser.driver.execute_script, UNLABELLED) == []
+        for label in (AGREE, AGREE, DECLINE, "📝 Đánh giá thủ tục theo lĩnh vực", FIELD):
+            await tap_in(browser, label)
+        assert await scroll_width(browser) <= 360  # the longest labels: the fields
+        await tap_in(browser, PROCEDURE)
+        for _code, label in TAPS:
+            await tap_in(browser, label)
+        await browser.wait_for_text("Kiểm tra lại câu trả lời")
+        assert await scroll_width(browser) <= 360
+        await tap_in(browser, "📨 Gửi")
+        await browser.wait_for_text("Cảm ơn Ông/Bà!")
+        assert await scroll_width(browser) <= 360
+        assert await browser.call(browser.driver.execute_script, UNLABELLED) == []
+    [response] = await responses(app)
+    assert (response.channel, response.field, response.status) == ("web", "dc", "submitted")
+    assert await answers(app, response.id) == EXPECTED
+
+
+@needs_chromium
+async def test_the_chat_works_with_the_keyboard_alone(app, clock, browser_factory):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    async def press(*keys: str) -> None:
+        chain = ActionChains(browser.driver)
+        for key in keys:
+            chain.send_keys(key)
+        await browser.call(chain.perform)
+
+    async def focused() -> str:
+        return await browser.call(
+            browser.driver.execute_script, "return document.activeElement.textContent.trim()"
+        )
+
+    async with serve_console(app, clock) as served:
+        browser = browser_factory(served.base_url, **PHONE)
+        await browser.open("/chat")
+        await browser.wait_for_text(NOTICE)
+        for _ in range(15):  # Tab through the page to the first option
+            await press(Keys.TAB)
+            if await focused() == "1. " + AGREE:
+                break
+        else:
+            raise AssertionError("Tab never reached the first option")
+        before = await page_nonce(browser)
+        await press(Keys.ENTER)
+        await until_new_page(browser, before)
+        await browser.wait_for_text("2/3.")
+        # The message box: Tab to it, type the number, Enter sends it.
+        for _ in range(15):
+            await press(Keys.TAB)
+            tag = await browser.call(
+                browser.driver.execute_script, "return document.activeElement.id"
+            )
+            if tag == "chat-text":
+                break
+        else:
+            raise AssertionError("Tab never reached the message box")
+        before = await page_nonce(browser)
+        await press("1", Keys.ENTER)
+        await until_new_page(browser, before)
+        await browser.wait_for_text("3/3.")
+
+
+@needs_chromium
+async def test_vietnamese_diacritics_render_in_one_real_font(app, clock, browser_factory):
+    async with serve_console(app, clock) as served:
+        browser = browser_factory(served.base_url, **PHONE)
+        await browser.open("/chat")
+        await browser.wait_for_text(NOTICE)
+        text = await browser.call(
+            browser.driver.execute_script,
+            "return document.querySelector('.bubble.bot').textContent",
+        )
+        assert "Ông/Bà" in text
+        # Every glyph of the bubble drawn by one font of the stylesheet's stack: no fallback
+        # font for the letters with diacritics, no missing-glyph boxes.
+        cdp = browser.driver.execute_cdp_cmd
+        root = await browser.call(cdp, "DOM.getDocument", {})
+        await browser.call(cdp, "CSS.enable", {})
+        found = await browser.call(
+            cdp,
+            "DOM.querySelector",
+            {"nodeId": root["root"]["nodeId"], "selector": ".bubble.bot"},
+        )
+        fonts = await browser.call(cdp, "CSS.getPlatformFontsForNode", {"nodeId": found["nodeId"]})
+        families = {font["familyName"] for font in fonts["fonts"]}
+        assert len(families) == 1 and families <= FONT_STACK, fonts

@@ -38,7 +38,7 @@ from bot.i18n import N_, _, use_locale
 from bot.survey.definition import Question, QuestionType, Survey
 
 CODE_SIZE = Pt(9)
-QR_SIZE = Cm(2)  # the web chat's code at the end of the form
+QR_SIZE = Cm(1.5)  # the web chat's code at the end of the form
 OPTION_SIZE = Pt(11)  # procedures and the statements of a rating table
 HEADER_SIZE = Pt(7.5)  # a rating table's column heads: "Dissatisfied" fits unbroken
 OPTION_COLUMN = Cm(1.5)
@@ -85,7 +85,7 @@ FIXED_TEXTS: dict[str, str] = {
     "name": N_("Name: "),
     "phone": N_("Phone: "),
     "thanks": N_("Thank you very much for your cooperation!"),
-    "online": N_("You can also answer on your phone: scan the code or open {url}"),
+    "online": N_("Or answer on your phone: {url}"),
 }
 
 
@@ -468,18 +468,17 @@ def _contact_part(doc, survey, questions: list[Question], numbers, texts, locale
 
 
 def _chat_link(doc, url: str, locale: str) -> None:
-    """The web chat's QR code beside its address, small enough to keep the form on two pages."""
+    """The web chat's QR code beside its address: one line, small enough to keep the form on
+    two pages."""
     texts = fixed_texts("en" if locale == "en" else "vi")
     image = io.BytesIO()
     segno.make(url, error="m").save(image, kind="png", scale=8, border=1)
     image.seek(0)
-    table = doc.add_table(rows=1, cols=2)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    code_cell, text_cell = table.rows[0].cells
-    code_cell.width, text_cell.width = QR_SIZE + Cm(0.3), TEXT_WIDTH - QR_SIZE - Cm(0.3)
-    code_cell.paragraphs[0].add_run().add_picture(image, width=QR_SIZE, height=QR_SIZE)
-    text_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    run = text_cell.paragraphs[0].add_run(texts["online"].format(url=url))
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_before = Pt(2)
+    paragraph.add_run().add_picture(image, width=QR_SIZE, height=QR_SIZE)
+    run = paragraph.add_run("  " + texts["online"].format(url=url))
     run.font.size, run.italic = OPTION_SIZE, True
 
 
