@@ -13,7 +13,7 @@ from bot.web.chat_identity import CHAT_COOKIE
 from models import Account, InboundMessage, QuestionAttachment, WebChatMessage
 from tests.support.browser import needs_chromium
 from tests.support.db_helpers import answers, counts, responses
-from tests.support.web import serve_console
+from tests.support.web import add_staff, serve_console
 from tests.support.web_chat import WebChatResident
 from tests.test_question_loop import QUESTION, official  # noqa: F401 (a fixture)
 from tests.test_questions_telegram import stored_questions
@@ -395,3 +395,46 @@ async def test_vietnamese_diacritics_render_in_one_real_font(app, clock, browser
         fonts = await browser.call(cdp, "CSS.getPlatformFontsForNode", {"nodeId": found["nodeId"]})
         families = {font["familyName"] for font in fonts["fonts"]}
         assert len(families) == 1 and families <= FONT_STACK, fonts
+
+
+async def test_an_announcement_waits_for_the_page_and_goes_with_an_erasure(app, clock, settings):
+    from bot.services import broadcasts
+
+    admin = await add_staff(app, clock, 1, "admin", "Quản trị")
+    async with serve_console(app, clock) as served, WebChatResident(served.base_url) as you:
+        await consent(you)  # reminders and announcements: yes
+        async with app.sessionmaker() as db, db.begin():
+            sent = await broadcasts.confirm(
+                db,
+                admin,
+                broadcasts.Draft("Thứ Bảy này phường làm việc cả ngày."),
+                settings=settings,
+                now=clock(),
+            )
+        keys = [f"b:{sent.id}:web:{you.chat_id}"]
+        assert await app.delivery.send_now(keys) == {keys[0]: ("sent", None)}
+        page = await you.open()
+        assert page.waiting == [
+            "📢 Thông báo của UBND phường Bình An\n\nThứ Bảy này phường làm việc cả ngày."
+        ]
+        assert MENU in page.bubbles[-1][1]  # the screen the resident was on
+        assert (await you.open()).waiting == []
+
+        # Another one waiting when the resident erases everything: it goes too.
+        async with app.sessionmaker() as db, db.begin():
+            again = await broadcasts.confirm(
+                db,
+                admin,
+                broadcasts.Draft("Lịch tiếp dân tuần sau."),
+                settings=settings,
+                now=clock(),
+            )
+        await app.delivery.send_now([f"b:{again.id}:web:{you.chat_id}"])
+        async with app.sessionmaker() as db:
+            assert await db.scalar(select(func.count()).select_from(WebChatMessage)) == 1
+        for reply in ("dulieu", "4", "1"):  # My data → delete everything → yes
+            await you.say(reply)
+        assert "Toàn bộ dữ liệu của Ông/Bà đã được xóa." in you.page.bubbles[-1][1]
+        assert (await counts(app))["residents"] == 0
+        async with app.sessionmaker() as db:
+            assert await db.scalar(select(func.count()).select_from(WebChatMessage)) == 0
