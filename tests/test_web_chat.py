@@ -188,6 +188,15 @@ async def test_a_named_question_reaches_staff_and_its_answer_waits_for_the_page(
             "bot",
             "Không thể lưu tệp này. Ông/Bà vui lòng gửi ảnh hoặc tài liệu.",
         )
+        pdf = b"%PDF-1.4\n" + b"0" * 500
+        assert (await you.send_file("don.pdf", pdf, "application/pdf")).status_code == 303
+        assert "Đã nhận: 2." in (await you.open()).bubbles[-1][1]
+        # Larger than the attachments' limit (10 MB): refused, read no further than that.
+        huge = b"\xff\xd8\xff\xe0" + bytes(10 * 1024 * 1024)
+        assert (await you.send_file("to.jpg", huge, "image/jpeg")).status_code == 303
+        page = await you.open()
+        assert "10 MB" in page.bubbles[1][1]
+        assert "Đã nhận: 2." in page.bubbles[-1][1]
         await you.tap("Tiếp tục ➡️")
         await you.tap("👤 Trả lời tôi theo tên")
         await you.say("Trần Thị Bình")
@@ -201,10 +210,16 @@ async def test_a_named_question_reaches_staff_and_its_answer_waits_for_the_page(
         assert question.channel == "web"
         async with app.sessionmaker() as db:
             stmt = select(
-                QuestionAttachment.kind, QuestionAttachment.mime, QuestionAttachment.content
-            )
+                QuestionAttachment.kind,
+                QuestionAttachment.mime,
+                QuestionAttachment.filename,
+                QuestionAttachment.content,
+            ).order_by(QuestionAttachment.id)
             files = [tuple(row) for row in (await db.execute(stmt)).all()]
-        assert files == [("photo", "image/jpeg", photo)]
+        assert files == [
+            ("photo", "image/jpeg", "giay-to.jpg", photo),
+            ("document", "application/pdf", "don.pdf", pdf),
+        ]
         await official.tap("📂 Mở", on=notice)
         card = official.last(QUESTION)
         assert "kênh: web" in card.text

@@ -27,6 +27,7 @@ class Inbound:
     photo_url: str | None = None
     sent_at: datetime | None = None  # UTC
     is_group: bool = False
-    # A file uploaded with the message (the web chat): its bytes and type, no download needed.
+    # A file uploaded with the message (the web chat): its bytes, type and name; no download.
     content: bytes | None = None
     mime: str | None = None
+    filename: str | None = None

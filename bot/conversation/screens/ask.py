@@ -208,9 +208,10 @@ async def take_image(turn: Turn) -> bool:
     mime = inbound.mime or "image/jpeg"  # Zalo sends photos only
     kind = "photo" if mime.startswith("image/") else "document"
     draft_id = await add_draft_attachment(turn.db, turn.account_id, kind, content, mime)
-    journey_question.add_attachment(
-        ask, {"kind": kind, "draft_id": draft_id, "mime": mime, "size": len(content)}
-    )
+    item = {"kind": kind, "draft_id": draft_id, "mime": mime, "size": len(content)}
+    if inbound.filename:  # what staff download it as
+        item["filename"] = inbound.filename
+    journey_question.add_attachment(ask, item)
     return True
 
 

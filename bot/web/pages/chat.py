@@ -176,6 +176,7 @@ async def chat_post(request: web.Request) -> web.Response:
                 text=text or None,
                 content=upload.content,
                 mime=sniffed_mime(upload.content or b""),
+                filename=upload.name or None,
                 **base,
             )
             replies = await context.conversation.handle(inbound)
