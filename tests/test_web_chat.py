@@ -419,6 +419,8 @@ async def test_an_announcement_waits_for_the_page_and_goes_with_an_erasure(app, 
     async with serve_console(app, clock) as served, WebChatResident(served.base_url) as you:
         await consent(you)  # reminders and announcements: yes
         async with app.sessionmaker() as db, db.begin():
+            audience = await broadcasts.recipients(db, admin, now=clock())
+            assert (audience.telegram, audience.zalo, audience.web) == (0, 0, 1)
             sent = await broadcasts.confirm(
                 db,
                 admin,
