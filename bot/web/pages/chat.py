@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from bot import i18n
 from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.replies import options_of, without_options
+from bot.exports.docx_style import ward_short
 from bot.i18n import _
 from bot.journey.steps import Step
 from bot.services import residents
@@ -249,5 +250,6 @@ async def poster(request: web.Request) -> web.Response:
     address = chat_url(context)
     code = segno.make(address, error="m")
     svg = code.svg_inline(scale=10, border=2, omitsize=True, title=address)
+    ward = ward_short(context.settings.ward_name or "").upper()
     with i18n.use_locale(context.settings.default_locale):
-        return render(request, "chat_poster.html", address=address, qr_svg=svg)
+        return render(request, "chat_poster.html", address=address, qr_svg=svg, ward=ward)
