@@ -313,7 +313,10 @@ async def write_paper_form(settings: Settings, out: str, locale: str | None) -> 
     except SurveyError as exc:
         raise StartupError(f"Invalid SURVEY_FILE: {exc}") from None
     data = paper_form(
-        survey, ward_name=settings.ward_name, locale=locale or settings.default_locale
+        survey,
+        ward_name=settings.ward_name,
+        locale=locale or settings.default_locale,
+        chat_url=f"{settings.public_url}/chat",
     )
     try:
         await asyncio.to_thread(Path(out).write_bytes, data)

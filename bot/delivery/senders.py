@@ -29,11 +29,14 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.text import split_text
 from bot.channels.zalo.client import NETWORK_ERROR, ZaloAPIError, ZaloClient
 from bot.i18n import _, use_locale
 from bot.texts import plain
+from models import WebChatMessage, utcnow
 
 CAPTION_LIMIT = 1024  # Telegram, characters after entity parsing
 REQUEST_TIMEOUT = 20  # seconds: a stuck request must end well before the claim on its row
@@ -257,3 +260,45 @@ def zalo_failure(exc: ZaloAPIError) -> SendFailed:
     if exc.code in (NETWORK_ERROR, 401, 408) or 500 <= exc.code <= 599:
         return SendFailed(Outcome.RETRY, error)
     return SendFailed(Outcome.FAILED, error)
+
+
+# --- the web chat -------------------------------------------------------------------------------
+
+
+def web_media_line(media: dict[str, str]) -> str:
+    """What a web-chat resident reads instead of a file the chat does not show."""
+    if media.get("kind") == "photo":
+        return _("📷 (This message comes with a photo, which the web chat cannot show.)")
+    return _(
+        "📎 (This message comes with the file {name}, which the web chat cannot show.)"
+    ).format(name=media.get("name") or "…")
+
+
+class WebSender:
+    """The web chat has no connection to push to: "sending" stores the text for the chat (its
+    cookie's digest); the page shows it, and deletes it, the next time it is opened."""
+
+    channel = "web"
+    text_channel = True
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    def parts(self, payload: dict[str, Any], locale: str) -> list[str]:
+        text = payload.get("text") or ""
+        if payload.get("html"):
+            text = plain(text)
+        if payload.get("media"):
+            with use_locale(locale):
+                text = f"{text}\n\n{web_media_line(payload['media'])}".strip()
+        return [text or "…"]
+
+    async def send_part(self, chat_id: str, part: str) -> None:
+        try:
+            async with self.sessionmaker() as db, db.begin():
+                db.add(WebChatMessage(chat_id=chat_id, text=part, created_at=utcnow()))
+        except SQLAlchemyError as exc:
+            raise SendFailed(Outcome.RETRY, type(exc).__name__) from None
+
+    async def close(self) -> None:
+        pass

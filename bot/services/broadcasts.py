@@ -88,10 +88,11 @@ class Audience:
 
     telegram: int = 0
     zalo: int = 0
+    web: int = 0  # the web chat: shown the next time the resident opens its page
 
     @property
     def total(self) -> int:
-        return self.telegram + self.zalo
+        return self.telegram + self.zalo + self.web
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,8 @@ def _esc(value: str) -> str:
 
 def _audience(recipients: list[Recipient]) -> Audience:
     telegram = sum(r.channel == "telegram" for r in recipients)
-    return Audience(telegram=telegram, zalo=len(recipients) - telegram)
+    web = sum(r.channel == "web" for r in recipients)
+    return Audience(telegram=telegram, zalo=len(recipients) - telegram - web, web=web)
 
 
 async def recipients(
@@ -343,6 +345,7 @@ async def confirm(
             "recipients": added,
             "telegram": audience.telegram,
             "zalo": audience.zalo,
+            "web": audience.web,
         },
     )
     return broadcast

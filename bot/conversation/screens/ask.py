@@ -172,7 +172,9 @@ async def fetch_image(conv: TextConversation, inbound: Inbound) -> bytes | None:
     """The image of a message sent on the evidence step, downloaded at once (Zalo's links
     expire) and before the turn's transaction: a slow download holds up only its sender.
     None when it is not wanted or could not be fetched."""
-    if inbound.kind is not Kind.IMAGE or not inbound.photo_url or conv.download is None:
+    if inbound.kind is not Kind.IMAGE:
+        return None
+    if inbound.content is None and (not inbound.photo_url or conv.download is None):
         return None
     async with conv.sessionmaker() as db:  # a short read, closed before the download
         stored = await load_state(db, inbound.channel, inbound.user_id)
@@ -180,6 +182,8 @@ async def fetch_image(conv: TextConversation, inbound: Inbound) -> bytes | None:
     items = (state.get("ask") or {}).get("attachments") or []
     if state.get("screen") != Step.ASK_ATTACHMENTS or len(items) >= MAX_ATTACHMENTS:
         return None
+    if inbound.content is not None:  # uploaded with the message (the web chat)
+        return inbound.content
     return await conv.download(inbound.photo_url)
 
 
@@ -201,10 +205,13 @@ async def take_image(turn: Turn) -> bool:
             _("This attachment cannot be stored. Please send a photo or a document.")
         )
         return True
-    draft_id = await add_draft_attachment(turn.db, turn.account_id, "photo", content, "image/jpeg")
-    journey_question.add_attachment(
-        ask, {"kind": "photo", "draft_id": draft_id, "mime": "image/jpeg", "size": len(content)}
-    )
+    mime = inbound.mime or "image/jpeg"  # Zalo sends photos only
+    kind = "photo" if mime.startswith("image/") else "document"
+    draft_id = await add_draft_attachment(turn.db, turn.account_id, kind, content, mime)
+    item = {"kind": kind, "draft_id": draft_id, "mime": mime, "size": len(content)}
+    if inbound.filename:  # what staff download it as
+        item["filename"] = inbound.filename
+    journey_question.add_attachment(ask, item)
     return True
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import announcements, audit, home, members, paper, questions, sign_in
+from bot.web.pages import (
+    announcements,
+    audit,
+    chat,
+    home,
+    members,
+    paper,
+    questions,
+    sign_in,
+)
 
 ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     home.routes,
@@ -15,4 +24,5 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     questions.routes,
     paper.routes,
     announcements.routes,
+    chat.routes,
 )
