@@ -83,6 +83,7 @@ async def seeded(app, clock) -> Seeded:
             "ref": filed.code,
             "attachment_id": str(attachment_id),
             "official_id": str(people.official_tp.id),
+            "session": str(session_id),  # the conference's poster and projector link
         },
     )
 

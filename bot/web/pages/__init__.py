@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import home, questions
+from bot.web.pages import home, poster, projector, questions
 
-ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (home.routes, questions.routes)
+ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
+    home.routes,
+    questions.routes,
+    projector.routes,
+    poster.routes,
+)
