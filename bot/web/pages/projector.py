@@ -15,6 +15,7 @@ that reloads itself every few seconds.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiohttp import web
@@ -149,7 +150,8 @@ async def projector_events(request: web.Request) -> web.StreamResponse:
                 number += 1
                 await response.write(event(frame, number))
     except Closed:
-        await response.write(b"event: closed\ndata: \n\n")
+        with contextlib.suppress(ConnectionResetError):  # the screen may be gone too
+            await response.write(b"event: closed\ndata: \n\n")
     except ConnectionResetError:
         pass  # the screen went away
     return response
