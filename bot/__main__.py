@@ -40,6 +40,7 @@ from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
 from bot.web import TelegramWebhook, build_web_app, first_run, register_telegram_webhook
 from bot.web.context import web_context
+from bot.web.pages.poster import TELEGRAM_USERNAME
 from models import DialogueSession, utcnow
 
 log = logging.getLogger("doithoai")
@@ -176,12 +177,15 @@ async def serve(app: App) -> None:
         zalo_name = await start_zalo(zalo)
     zalo_hook = zalo is not None and zalo.uses_webhook
     # The web console and the resident web chat are always served, with or without tokens.
+    console = web_context(app)
+    if app.bot is not None:
+        console.extras[TELEGRAM_USERNAME] = me  # the hall poster's Telegram link
     web_app = build_web_app(
         app.sessionmaker,
         app.metrics,
         telegram=telegram_hook,
         scheduler_state=lambda: "leader" if leadership.leading else "standby",
-        console=web_context(app),
+        console=console,
     )
     if zalo_hook:
         zalo.add_routes(web_app)

@@ -86,6 +86,7 @@ async def seeded(app, clock) -> Seeded:
             "broadcast_id": "1",
             "telegram_id": str(people.official_tp.telegram_user_id),
             "attachment_token": "a" * 32,
+            "session": str(session_id),  # the conference's poster and projector link
         },
     )
 

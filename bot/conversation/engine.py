@@ -223,6 +223,10 @@ class TextConversation:
         if word is Keyword.DATA:
             turn.go(Step.DATA)
             return True
+        number = ask.support_number(text)
+        if number is not None:
+            await ask.support_in_hall(turn, number)
+            return True
         aside = asides.read(text)
         if aside is asides.Aside.VIEW_ANSWER:
             await mine.view_answer(self, turn)

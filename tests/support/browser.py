@@ -120,7 +120,7 @@ class Browser:
         for _attempt in range(50):
             try:
                 element = await self.find("body")
-                return await self.call(lambda: element.text)
+                return await self.call(getattr, element, "text")
             except (StaleElementReferenceException, NoSuchElementException):
                 await asyncio.sleep(0.1)
         raise AssertionError(f"the page at {self.driver.current_url} never settled")

@@ -12,6 +12,8 @@ from bot.web.pages import (
     home,
     members,
     paper,
+    poster,
+    projector,
     questions,
     sign_in,
 )
@@ -25,4 +27,6 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     paper.routes,
     announcements.routes,
     chat.routes,
+    projector.routes,
+    poster.routes,
 )
