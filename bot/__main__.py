@@ -38,8 +38,9 @@ from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import StartupError
 from bot.survey.definition import SurveyError, load_survey
 from bot.telegram import register_commands, register_staff_menus
-from bot.web import TelegramWebhook, build_web_app, register_telegram_webhook
+from bot.web import TelegramWebhook, build_web_app, first_run, register_telegram_webhook
 from bot.web.context import web_context
+from bot.web.pages.poster import TELEGRAM_USERNAME
 from models import DialogueSession, utcnow
 
 log = logging.getLogger("doithoai")
@@ -128,18 +129,12 @@ def _local_date(text: str) -> date:
 SHARED_PORT = os.environ.get("DOITHOAI_WORKER") is not None  # set by the `--workers` supervisor
 SHUTDOWN_GRACE = 20.0  # seconds to finish the updates in flight (systemd waits 30)
 
-NO_CHANNEL = (
-    "No channel is configured: set BOT_TOKEN (Telegram, from @BotFather) or ZALO_BOT_TOKEN "
-    "(Zalo, from Zalo Bot Creator) in .env, or try the bot in this terminal: python -m bot console"
-)
-
 
 async def run(settings: Settings) -> None:
     """Serve Telegram, Zalo or both, as the tokens say, until Ctrl-C or SIGTERM: by webhook
     through one web application when WEBHOOK_BASE_URL (Telegram) or ZALO_WEBHOOK_URL is set,
-    by polling otherwise."""
-    if not settings.token and not settings.zalo_token:
-        raise StartupError(NO_CHANNEL)
+    by polling otherwise; and always the web console and the web chat. With neither token,
+    only the web pages: a newcomer's first command (bot/web/first_run.py says how to sign in)."""
     # The message triage classifier is trained from its shipped corpus beside start-up (a
     # few seconds), not while the first resident who writes a question waits.
     threading.Thread(target=triage.warm_up, name="triage-warm-up", daemon=True).start()
@@ -182,12 +177,15 @@ async def serve(app: App) -> None:
         zalo_name = await start_zalo(zalo)
     zalo_hook = zalo is not None and zalo.uses_webhook
     # The web console and the resident web chat are always served, with or without tokens.
+    console = web_context(app)
+    if app.bot is not None:
+        console.extras[TELEGRAM_USERNAME] = me  # the hall poster's Telegram link
     web_app = build_web_app(
         app.sessionmaker,
         app.metrics,
         telegram=telegram_hook,
         scheduler_state=lambda: "leader" if leadership.leading else "standby",
-        console=web_context(app),
+        console=console,
     )
     if zalo_hook:
         zalo.add_routes(web_app)
@@ -222,6 +220,8 @@ async def serve(app: App) -> None:
     # No new requests; the updates already acknowledged are handled to the end.
     stack.push_async_callback(stop_web, site, telegram_hook)
     log.info("Web server on %s:%d", settings.web_host, settings.web_port)
+    if not SHARED_PORT:  # one process says it, not each worker
+        await first_run.announce(app.sessionmaker, settings, utcnow())
     if telegram_hook is not None:
         await register_telegram_webhook(
             app.bot, app.dispatcher, settings.webhook_base_url, telegram_hook.secret
@@ -317,7 +317,10 @@ async def write_paper_form(settings: Settings, out: str, locale: str | None) -> 
     except SurveyError as exc:
         raise StartupError(f"Invalid SURVEY_FILE: {exc}") from None
     data = paper_form(
-        survey, ward_name=settings.ward_name, locale=locale or settings.default_locale
+        survey,
+        ward_name=settings.ward_name,
+        locale=locale or settings.default_locale,
+        chat_url=f"{settings.public_url}/chat",
     )
     try:
         await asyncio.to_thread(Path(out).write_bytes, data)

@@ -53,7 +53,11 @@ def duration_text(seconds: float) -> str:
     return _("{hours} h {minutes} min").format(hours=seconds // 3600, minutes=seconds // 60 % 60)
 
 
-def channel_counts(telegram: int, zalo: int) -> str:
+def channel_counts(telegram: int, zalo: int, web: int = 0) -> str:
+    if web:
+        return _("{total} residents (Telegram {telegram}, Zalo {zalo}, web chat {web})").format(
+            total=telegram + zalo + web, telegram=telegram, zalo=zalo, web=web
+        )
     return _("{total} residents (Telegram {telegram}, Zalo {zalo})").format(
         total=telegram + zalo, telegram=telegram, zalo=zalo
     )
@@ -62,10 +66,11 @@ def channel_counts(telegram: int, zalo: int) -> str:
 def progress_text(figures: Figures, settings: Settings) -> str:
     telegram = sum(figures.counts.get("telegram", {}).values())
     zalo = sum(figures.counts.get("zalo", {}).values())
+    web = sum(figures.counts.get("web", {}).values())
     return "\n".join(
         (
             _("📤 Sending the announcement to {audience}.").format(
-                audience=channel_counts(telegram, zalo)
+                audience=channel_counts(telegram, zalo, web)
             ),
             _("Sent {sent} · failed {failed} · remaining {remaining} · about {eta} left").format(
                 sent=figures.sent,

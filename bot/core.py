@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import db as database
 from bot.conversation.engine import TextConversation
 from bot.delivery.engine import DeliveryEngine
+from bot.delivery.senders import WebSender
 from bot.notify import Notifier
 from bot.settings import Settings
 from bot.startup import prepare
@@ -59,6 +60,8 @@ def core_parts(settings: Settings, survey: Survey | None, stack: contextlib.Asyn
     stack.push_async_callback(engine.dispose)  # last: everything above may still use it
     sessionmaker = database.create_sessionmaker(engine)
     delivery = DeliveryEngine(sessionmaker, settings)
+    # The web chat is always served: what it is sent waits in the database for its page.
+    delivery.add_sender(WebSender(sessionmaker))
     stack.push_async_callback(delivery.close)
     notifier = Notifier(sessionmaker, survey, settings, delivery=delivery)
     return dict(

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 # A Telegram bot token (digits:35 characters), a Zalo token (digits:secret), in a URL or not.
 TOKEN = re.compile(r"(?<!\d)\d{6,20}:[A-Za-z0-9_-]{20,}")
+# A one-time sign-in link of the web console (the access log writes request paths).
+SIGN_IN_LINK = re.compile(r"(/staff/sign-in/link/)[A-Za-z0-9_-]+")
 # Vietnamese phone numbers: 0 or +84 then 9–10 digits, spaces, dots or dashes allowed between.
 PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\d)")
 
@@ -39,7 +41,8 @@ CONTEXT = "\nDuring handling of the above exception, another exception occurred:
 
 
 def redact(text: str) -> str:
-    return PHONE.sub("[phone]", TOKEN.sub("[token]", text))
+    text = SIGN_IN_LINK.sub(r"\1[token]", TOKEN.sub("[token]", text))
+    return PHONE.sub("[phone]", text)
 
 
 def is_database_error(exc: BaseException) -> bool:

@@ -12,6 +12,7 @@ a while (5xx) is retried by the engine later.
 - Telegram: a message in the resident's language with two rating buttons (`RateCb`).
 - Zalo: the same text, with the word that opens the answer and its rating ("xem"); the
   resident's conversation stays where it is (bot/conversation/asides.py).
+- Web chat: the same text as on Zalo, kept for the resident's page until it is next opened.
 - Console: nothing to deliver; the resident reads it under "My questions".
 """
 
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 PREVIEW = 200  # characters of a new question shown in the staff notice
 ZALO = "zalo"
 TELEGRAM = "telegram"
+WEB = "web"
+TEXT_CHANNELS = (ZALO, WEB)  # plain text, the conversation's words instead of buttons
 SATISFIED, UNSATISFIED = 1, 0
 
 
@@ -234,7 +237,7 @@ class Notifier:
     async def deliver(self, relay: Relay) -> bool:
         """The answer, signed by field and role, in the chat the resident asked from. True when
         a channel accepted it."""
-        if relay.channel not in (TELEGRAM, ZALO):
+        if relay.channel not in (TELEGRAM, *TEXT_CHANNELS):
             return False  # the console: the resident reads it under My questions
         with use_locale(relay.locale):
             sign = signature(self.field_label(relay.field, relay.locale), relay.role)
@@ -265,7 +268,10 @@ class Notifier:
 
     async def status_changed(self, change: StatusChange) -> bool:
         """A short note that the question is now to be answered at the conference, or closed."""
-        if change.status not in ("conference", "closed") or change.channel not in (TELEGRAM, ZALO):
+        if change.status not in ("conference", "closed") or change.channel not in (
+            TELEGRAM,
+            *TEXT_CHANNELS,
+        ):
             return False
         with use_locale(change.locale):
             text = _("Your question {code} is now: {status}.").format(
@@ -283,7 +289,7 @@ class Notifier:
         """Where a question staff found to be a complaint, denunciation or crime report goes:
         the redirect text of domain.md §5, in the resident's language, in the chat they asked
         from. Their own text is not repeated."""
-        if notice.channel not in (TELEGRAM, ZALO):
+        if notice.channel not in (TELEGRAM, *TEXT_CHANNELS):
             return False  # the console: "My questions" shows the new status
         with use_locale(notice.locale):
             text = "\n\n".join(
@@ -317,6 +323,8 @@ class Notifier:
 
     def _configured(self, channel: str) -> bool:
         """Whether the bot has this channel (a token), even if another process serves it."""
+        if channel == WEB:
+            return True  # served by every process
         return bool(self.settings.token if channel == TELEGRAM else self.settings.zalo_token)
 
     async def _facts(self, question_id: int) -> tuple[str, Any, Any] | None:

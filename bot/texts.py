@@ -126,6 +126,7 @@ RECLASSIFIED_NOTICES = {
 CHANNEL_LABELS = {
     "telegram": N_("Telegram"),
     "zalo": N_("Zalo"),
+    "web": N_("Web"),
     "paper": N_("Paper forms"),
     "console": N_("Console (trial)"),
 }

@@ -214,7 +214,7 @@ async def draft_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
     text = data.get(TEXT)
     return {
         "audience": esc(audience_label(d.survey, field)),
-        "counts": channel_counts(counts.telegram, counts.zalo),
+        "counts": channel_counts(counts.telegram, counts.zalo, counts.web),
         "total": counts.total,
         "telegram": counts.telegram,
         "zalo": counts.zalo,
@@ -345,7 +345,7 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
     progress = await bot.send_message(
         callback.from_user.id,
         _("⏳ Preparing the announcement for {audience}…").format(
-            audience=channel_counts(counts.telegram, counts.zalo)
+            audience=channel_counts(counts.telegram, counts.zalo, counts.web)
         ),
     )
     try:

@@ -53,7 +53,11 @@ async def cmd_paper(
     session = await sessions.session_for_answers(db, now, settings.zone, settings.default_locale)
     template = paper_template(survey, locale=locale, session_title=session.title)
     form = paper_form(
-        survey, ward_name=settings.ward_name, locale=locale, session_title=session.title
+        survey,
+        ward_name=settings.ward_name,
+        locale=locale,
+        session_title=session.title,
+        chat_url=f"{settings.public_url}/chat",
     )
     await message.answer_document(
         BufferedInputFile(template, filename=_("paper-forms.xlsx")),

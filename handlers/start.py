@@ -12,6 +12,7 @@ from bot.i18n import _, use_locale
 from bot.services import staff
 from bot.settings import Settings
 from bot.survey.definition import Survey
+from handlers import hall
 from handlers import staff as staff_handlers
 from handlers.common import open_home
 from handlers.states import DataV1, MenuV1
@@ -51,6 +52,7 @@ async def cmd_help(message: Message, db: AsyncSession, settings: Settings, surve
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.register(hall.cmd_start_hall, hall.deep_link_filter())  # the hall's poster
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_menu, Command("menu"))
     router.message.register(cmd_my_data, Command("dulieu", "data"))

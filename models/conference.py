@@ -83,6 +83,9 @@ class Conference(Base):
     secretary_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_members.id", ondelete="SET NULL")
     )
+    # The SHA-256 digest of the projector page's read-only link token (bot/services/
+    # projector.py); None: no link, or revoked.
+    projector_digest: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,5 +1,6 @@
-"""The same answers through Telegram's buttons and through the text channel store the same
-response: one survey implementation, whatever the channel."""
+"""The same answers through Telegram's buttons, through the text channel (Zalo) and through
+the web chat's page store the same response: one survey implementation, whatever the
+channel."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from bot.conversation.engine import TextConversation
 from tests.support.db_helpers import answers, responses
 from tests.support.journey import DONE, RATE, SUBMIT, consent_all
 from tests.support.text_resident import TextResident
+from tests.support.web import serve_console
+from tests.support.web_chat import WebChatResident
 
 # (question, Telegram button, text reply): one script, two ways of giving it.
 SCRIPT = [
@@ -43,18 +46,26 @@ async def test_telegram_and_text_store_identical_responses(app, resident, settin
     text = TextResident(
         TextConversation(app.sessionmaker, app.survey, settings, clock), "zalo-1", "zalo"
     )
-    for reply in ("xin chào", "1", "1", "2", "1", "1", "2"):  # consents, menu, field, procedure
-        await text.say(reply)
-    for _code, _button, typed in SCRIPT:
-        await text.say(typed)
-    await text.say("1 3")  # O1b
-    await text.say("2 5")  # M1
-    await text.say("Cần thêm ghế chờ.")
-    await text.say("2")
-    assert (await text.say("gửi")).startswith("🙏 Cảm ơn Ông/Bà!")
+    async with serve_console(app, clock) as served, WebChatResident(served.base_url) as web:
+        for resident_of in (text, web):
+            for reply in ("xin chào", "1", "1", "2", "1", "1", "2"):  # consents, menu, field…
+                await resident_of.say(reply)
+            for _code, _button, typed in SCRIPT:
+                await resident_of.say(typed)
+            await resident_of.say("1 3")  # O1b
+            await resident_of.say("2 5")  # M1
+            await resident_of.say("Cần thêm ghế chờ.")
+            await resident_of.say("2")
+            assert (await resident_of.say("gửi")).startswith("🙏 Cảm ơn Ông/Bà!")
 
-    telegram_response, text_response = await responses(app)
-    assert (telegram_response.channel, text_response.channel) == ("telegram", "zalo")
+    telegram_response, text_response, web_response = await responses(app)
+    assert (telegram_response.channel, text_response.channel, web_response.channel) == (
+        "telegram",
+        "zalo",
+        "web",
+    )
     for attribute in ("session_id", "field", "procedure", "status"):
         assert getattr(telegram_response, attribute) == getattr(text_response, attribute)
+        assert getattr(web_response, attribute) == getattr(text_response, attribute)
     assert await answers(app, telegram_response.id) == await answers(app, text_response.id)
+    assert await answers(app, web_response.id) == await answers(app, text_response.id)

@@ -154,6 +154,7 @@ async def test_workbook_and_csv_match_the_stored_rows(app, settings, data, clock
         "Lĩnh vực",
         "Telegram",
         "Zalo",
+        "Trang web",
         "Phiếu giấy",
         "Dùng thử trên máy tính",
         "Tổng",
@@ -163,6 +164,7 @@ async def test_workbook_and_csv_match_the_stored_rows(app, settings, data, clock
         assert per_channel[label][1:] == [
             channels["telegram"],
             channels["zalo"],
+            channels["web"],
             channels["paper"],
             channels["console"],
             len(counted(rows, field)),
@@ -374,7 +376,7 @@ async def test_a_session_with_only_paper_forms(app, settings, data, clock, tmp_p
     xlsx = by_name(result.files, ".xlsx")
     per_channel = {r[0]: r for r in sheet_rows(xlsx, "Số phiếu")}
     paper = [r for r in counted(rows) if r.channel == "paper"]
-    assert per_channel[ALL][1:] == [0, 0, len(paper), 0, len(paper)]
+    assert per_channel[ALL][1:] == [0, 0, 0, len(paper), 0, len(paper)]
     found = {(r[0], r[2]): r for r in sheet_rows(xlsx, "Tổng hợp")[1:] if r[1] == "câu hỏi"}
     assert found[(ALL, "Q3")][4] == reference_scale(paper, ["Q3"], 4)["n"]
 

@@ -1,5 +1,5 @@
-"""Telegram (buttons) and the text channels (Zalo, console: numbered replies) walk the same
-journey: for the same inputs they show the same screens in the same order and refuse the same
+"""Telegram (buttons) and the text channels (Zalo, console, the web chat: numbered replies)
+walk the same journey: for the same inputs they show the same screens in the same order and refuse the same
 values with the same words, across the survey, a question by name and /dulieu.
 
 Each script below is one journey, given once as Telegram taps and messages and once as typed
@@ -22,6 +22,8 @@ from handlers.states import STATE_OF
 from tests.support.journey import AGREE, ASK, BACK, DECLINE, DONE, RATE, SKIP, SUBMIT
 from tests.support.resident import Resident
 from tests.support.text_resident import TextResident
+from tests.support.web import serve_console
+from tests.support.web_chat import WebChatResident
 
 
 def vi(msgid: str) -> str:
@@ -259,6 +261,14 @@ async def text_move(resident: TextResident, move: Move, survey) -> tuple[str, li
     return screen_name(replies[-1], survey), replies[:-1]
 
 
+async def web_move(resident: WebChatResident, move: Move, survey) -> tuple[str, list[str]]:
+    """The same typed reply in the web chat's message box, read back from the page."""
+    before = len(resident.transcript)
+    await resident.say(move.typed)
+    replies = resident.transcript[before:]
+    return screen_name(replies[-1], survey), replies[:-1]
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=list(SCRIPTS))
 async def test_both_channels_take_the_same_path_and_refuse_alike(
     script, app, resident, settings, clock
@@ -268,18 +278,23 @@ async def test_both_channels_take_the_same_path_and_refuse_alike(
         TextConversation(app.sessionmaker, app.survey, settings, clock), "zalo-7", "zalo"
     )
     expected = [str(move.screen) for move in moves]
-    telegram_path, text_path = [], []
-    for move in moves:
-        telegram_screen, telegram_said = await telegram_move(resident, move)
-        text_screen, text_said = await text_move(text, move, app.survey)
-        telegram_path.append(telegram_screen)
-        text_path.append(text_screen)
-        if move.error is not None:
-            error = vi(move.error)
-            assert any(error in said for said in telegram_said), (move, telegram_said)
-            assert any(error in said for said in text_said), (move, text_said)
+    telegram_path, text_path, web_path = [], [], []
+    async with serve_console(app, clock) as served, WebChatResident(served.base_url) as web:
+        for move in moves:
+            telegram_screen, telegram_said = await telegram_move(resident, move)
+            text_screen, text_said = await text_move(text, move, app.survey)
+            web_screen, web_said = await web_move(web, move, app.survey)
+            telegram_path.append(telegram_screen)
+            text_path.append(text_screen)
+            web_path.append(web_screen)
+            if move.error is not None:
+                error = vi(move.error)
+                assert any(error in said for said in telegram_said), (move, telegram_said)
+                assert any(error in said for said in text_said), (move, text_said)
+                assert any(error in said for said in web_said), (move, web_said)
     assert telegram_path == expected
     assert text_path == expected
+    assert web_path == expected
 
 
 def test_every_step_has_a_screen_on_each_channel():

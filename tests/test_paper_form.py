@@ -246,7 +246,12 @@ def test_skip_rules_follow_show_if(survey):
 @pytest.mark.subprocess
 def test_paper_form_from_the_command_line(tmp_path):
     out = tmp_path / "phieu.docx"
-    result = run_bot(tmp_path, "paper-form", "--out", str(out), env=bot_env(tmp_path))
+    env = bot_env(tmp_path) | {"WEB_PUBLIC_URL": "https://phuongbenghe.example"}
+    result = run_bot(tmp_path, "paper-form", "--out", str(out), env=env)
     assert result.returncode == 0, result.stderr
-    text = "\n".join(lines(Document(io.BytesIO(out.read_bytes()))))
+    doc = Document(io.BytesIO(out.read_bytes()))
+    text = "\n".join(lines(doc))
     assert "PHIẾU KHẢO SÁT Ý KIẾN" in text and "[Q1]" in text
+    # The web chat's address, and its QR code beside it.
+    assert "Hoặc trả lời trên điện thoại: https://phuongbenghe.example/chat" in text
+    assert len(doc.inline_shapes) == 1

@@ -142,10 +142,12 @@ def test_the_paper_form_fits_two_pages_with_the_ward_in_its_header(app, tmp_path
             ward_name="Phường Bình An",
             locale=locale,
             session_title="Hội nghị đối thoại cuối năm 2026",
+            chat_url="https://phuongbinhan.example/chat",
         )
     )
     rendered = render(path, f"paper-form-{locale}")
-    assert len(rendered.pages) <= 2, len(rendered.pages)
+    assert len(rendered.pages) <= 2, len(rendered.pages)  # with the web chat's QR code
+    assert "https://phuongbinhan.example/chat" in rendered.pages[-1].text
     for page in rendered.pages:
         assert_a4(page)
     assert_printable(rendered, margins=MARGINS)

@@ -64,6 +64,7 @@ STATUS_VI = {
 CHANNELS_VI = {
     "zalo": "Zalo",
     "telegram": "Telegram",
+    "web": "Trang web",
     "paper": "Phiếu giấy",
     "console": "Dùng thử trên máy tính",
 }
@@ -197,7 +198,7 @@ async def test_overview_counts_responses_by_field_and_channel(app, data):
     _, report = await build(app, Scope(session_id=ids["main"]))
     doc = read(report)
     table = table_starting(doc, "Lĩnh vực", "Telegram")
-    channels = ["telegram", "zalo", "paper", "console"]
+    channels = ["telegram", "zalo", "web", "paper", "console"]
     assert cells(table.rows[0]) == ["Lĩnh vực", *(CHANNELS_VI[c] for c in channels), "Tổng"]
     expected = {}
     for field in ("dc", "tp", "ca"):
@@ -389,7 +390,10 @@ async def test_empty_session_report_says_there_is_no_data(app, data):
     assert "Thời gian: sẽ thông báo sau" in text
     assert "Chưa có phiếu khảo sát nào." in text
     assert "Chưa có ý kiến, kiến nghị nào." in text
-    assert "Tổng số phiếu khảo sát đã nhận: 0 (Telegram: 0; Zalo: 0; Phiếu giấy: 0)." in text
+    assert (
+        "Tổng số phiếu khảo sát đã nhận: 0 (Telegram: 0; Zalo: 0; Trang web: 0; Phiếu giấy: 0)."
+        in text
+    )
     assert len(doc.tables) == 2  # the header and the closing: no empty figure tables
     assert len(doc.inline_shapes) == 0
 

@@ -49,7 +49,8 @@ async def test_stats_for_leaders_and_the_front_only(app, admin, person, data):
     assert text.startswith("📊 Hội nghị tháng 12")
     assert (
         f"Phiếu khảo sát: {len(main)} (Telegram {channels['telegram']} · Zalo {channels['zalo']}"
-        f" · Phiếu giấy {channels['paper']} · Dùng thử trên máy tính {channels['console']})"
+        f" · Trang web {channels['web']} · Phiếu giấy {channels['paper']}"
+        f" · Dùng thử trên máy tính {channels['console']})"
     ) in text
     dc = reference_scale(counted(rows, "dc"), ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"], 4)
     expected_dc = (

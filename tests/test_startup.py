@@ -63,17 +63,6 @@ def test_help_lists_the_subcommands(tmp_path):
 
 
 @pytest.mark.subprocess
-def test_no_token_at_all_points_to_the_console(tmp_path):
-    result = run_bot(tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "doithoai: No channel is configured: set BOT_TOKEN (Telegram, from @BotFather) or "
-        "ZALO_BOT_TOKEN (Zalo, from Zalo Bot Creator) in .env, or try the bot in this "
-        "terminal: python -m bot console"
-    ]
-
-
-@pytest.mark.subprocess
 def test_malformed_token_stops_with_one_line(tmp_path):
     result = run_bot(tmp_path, BOT_TOKEN="abc")
     assert result.returncode == 2

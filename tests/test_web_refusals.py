@@ -83,7 +83,10 @@ async def seeded(app, clock) -> Seeded:
             "ref": filed.code,
             "attachment_id": str(attachment_id),
             "official_id": str(people.official_tp.id),
-            "session": str(session_id),  # the conference pages (bot/web/pages/conference*.py)
+            "broadcast_id": "1",
+            "telegram_id": str(people.official_tp.telegram_user_id),
+            "attachment_token": "a" * 32,
+            "session": str(session_id),  # the conference: its pages, poster and projector link
         },
     )
 

@@ -85,6 +85,27 @@ class TextConversation:
                 log.warning("After-commit job failed: %s", type(exc).__name__)
         return replies
 
+    async def reopen(self, inbound: Inbound) -> list[str]:
+        """The screen the resident is on, shown again without reading a message: a web chat
+        page opened anew. Someone not yet stored gets the notice, as their first message would;
+        their next reply answers it."""
+        key = (inbound.channel, inbound.user_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock, self.sessionmaker() as db:
+            turn = await self._load(db, inbound)
+            with i18n.use_locale(turn.locale):
+                if turn.state.get("screen") is None:
+                    if turn.resident is None:
+                        turn.go(Step.NOTICE)
+                    else:
+                        await home.land(self, turn)
+                await self._show(turn)
+            await self._store(turn)
+            await db.commit()
+        if not lock.locked():
+            self._locks.pop(key, None)
+        return turn.replies
+
     # --- before consent: kept in memory only ----------------------------------------------
 
     def forget_first_contact(self, inbound: Inbound) -> None:
@@ -201,6 +222,10 @@ class TextConversation:
             return True
         if word is Keyword.DATA:
             turn.go(Step.DATA)
+            return True
+        number = ask.support_number(text)
+        if number is not None:
+            await ask.support_in_hall(turn, number)
             return True
         aside = asides.read(text)
         if aside is asides.Aside.VIEW_ANSWER:

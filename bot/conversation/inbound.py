@@ -17,7 +17,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Inbound:
-    channel: str  # "zalo" | "console"
+    channel: str  # "zalo" | "console" | "web"
     chat_id: str  # where replies go
     user_id: str  # the account that wrote
     kind: Kind
@@ -27,3 +27,7 @@ class Inbound:
     photo_url: str | None = None
     sent_at: datetime | None = None  # UTC
     is_group: bool = False
+    # A file uploaded with the message (the web chat): its bytes, type and name; no download.
+    content: bytes | None = None
+    mime: str | None = None
+    filename: str | None = None

@@ -150,3 +150,10 @@ KEYWORDS: dict[Keyword, tuple[str, ...]] = {
     Keyword.START: ("start", "bắt đầu"),
     Keyword.SUBMIT: ("gửi", "submit", "send"),
 }
+
+# --- the conference hall -------------------------------------------------------------------------
+
+# Supporting a question of the live queue by its number: "ủng hộ 12", "ung ho so 12",
+# "support KN-26-0012" (bot.conversation.screens.ask.support_in_hall).
+SUPPORT_WORDS: tuple[str, ...] = ("ủng hộ", "support", "vote")
+SUPPORT_NUMBER_PREFIXES: tuple[str, ...] = ("câu", "câu hỏi", "question", "số", "#")

@@ -30,8 +30,9 @@ from models import (
 )
 from models.base import insert_for
 
-# Channels the bot can write to first; the console only answers.
-PUSH_CHANNELS = ("telegram", "zalo")
+# Channels the bot can write to first (the web chat: kept until its page is opened); the
+# console only answers.
+PUSH_CHANNELS = ("telegram", "zalo", "web")
 INSERT_BATCH = 1000
 
 

@@ -10,6 +10,7 @@ them in order, within the limits, and remembers how many went out if one fails.
 from __future__ import annotations
 
 import enum
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,15 +29,19 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.text import split_text
 from bot.channels.zalo.client import NETWORK_ERROR, ZaloAPIError, ZaloClient
 from bot.i18n import _, use_locale
 from bot.texts import plain
+from models import WebChatMessage, utcnow
 
 CAPTION_LIMIT = 1024  # Telegram, characters after entity parsing
 REQUEST_TIMEOUT = 20  # seconds: a stuck request must end well before the claim on its row
 MAX_ERROR = 200  # Delivery.last_error
+MAX_FILE_IDS = 1000  # files on disk whose Telegram id is remembered
 
 
 class Outcome(enum.StrEnum):
@@ -95,6 +100,11 @@ class TelegramSender:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # A file on disk (an announcement's attachment uploaded in the web console, a
+        # day-before export) is uploaded to the first chat only; the others get Telegram's id
+        # of it. Keyed by the file's path, time and size: a file written again is uploaded
+        # again, never sent as it was before.
+        self.file_ids: dict[tuple[str, int, int], str] = {}
 
     def parts(self, payload: dict[str, Any], locale: str) -> list[TelegramPart]:
         text, html = payload.get("text") or "", bool(payload.get("html"))
@@ -126,12 +136,9 @@ class TelegramSender:
                     request_timeout=REQUEST_TIMEOUT,
                 )
                 return
-            media = part.media or {}
-            file: str | FSInputFile = media.get("file_id") or FSInputFile(
-                media["path"], filename=media.get("name")
-            )
+            file, uploaded = self._file(part.media or {})
             send = self.bot.send_photo if part.kind == "photo" else self.bot.send_document
-            await send(
+            sent = await send(
                 chat,
                 file,
                 caption=part.text,
@@ -139,10 +146,34 @@ class TelegramSender:
                 reply_markup=markup,
                 request_timeout=REQUEST_TIMEOUT,
             )
+            if uploaded is not None:
+                self._remember(uploaded, sent)
         except (KeyError, OSError) as exc:  # no file id and no readable file on disk
             raise SendFailed(Outcome.FAILED, f"media: {type(exc).__name__}") from None
         except (TelegramAPIError, ClientDecodeError) as exc:
             raise telegram_failure(exc) from None
+
+    def _file(self, media: dict[str, str]) -> tuple[str | FSInputFile, tuple | None]:
+        """What to send: a file id, or the file on disk to upload (with its key, to remember
+        the id Telegram gives it). KeyError, OSError: no file id and no readable file."""
+        if media.get("file_id"):
+            return media["file_id"], None
+        path = media["path"]
+        found = os.stat(path)
+        key = (path, found.st_mtime_ns, found.st_size)
+        known = self.file_ids.get(key)
+        if known is not None:
+            return known, None
+        return FSInputFile(path, filename=media.get("name")), key
+
+    def _remember(self, key: tuple[str, int, int], sent: Any) -> None:
+        photo = getattr(sent, "photo", None)
+        document = getattr(sent, "document", None)
+        file_id = photo[-1].file_id if photo else getattr(document, "file_id", None)
+        if isinstance(file_id, str):
+            if len(self.file_ids) >= MAX_FILE_IDS:
+                self.file_ids.clear()
+            self.file_ids[key] = file_id
 
     async def close(self) -> None:
         pass  # the bot's session belongs to the app
@@ -229,3 +260,45 @@ def zalo_failure(exc: ZaloAPIError) -> SendFailed:
     if exc.code in (NETWORK_ERROR, 401, 408) or 500 <= exc.code <= 599:
         return SendFailed(Outcome.RETRY, error)
     return SendFailed(Outcome.FAILED, error)
+
+
+# --- the web chat -------------------------------------------------------------------------------
+
+
+def web_media_line(media: dict[str, str]) -> str:
+    """What a web-chat resident reads instead of a file the chat does not show."""
+    if media.get("kind") == "photo":
+        return _("📷 (This message comes with a photo, which the web chat cannot show.)")
+    return _(
+        "📎 (This message comes with the file {name}, which the web chat cannot show.)"
+    ).format(name=media.get("name") or "…")
+
+
+class WebSender:
+    """The web chat has no connection to push to: "sending" stores the text for the chat (its
+    cookie's digest); the page shows it, and deletes it, the next time it is opened."""
+
+    channel = "web"
+    text_channel = True
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    def parts(self, payload: dict[str, Any], locale: str) -> list[str]:
+        text = payload.get("text") or ""
+        if payload.get("html"):
+            text = plain(text)
+        if payload.get("media"):
+            with use_locale(locale):
+                text = f"{text}\n\n{web_media_line(payload['media'])}".strip()
+        return [text or "…"]
+
+    async def send_part(self, chat_id: str, part: str) -> None:
+        try:
+            async with self.sessionmaker() as db, db.begin():
+                db.add(WebChatMessage(chat_id=chat_id, text=part, created_at=utcnow()))
+        except SQLAlchemyError as exc:
+            raise SendFailed(Outcome.RETRY, type(exc).__name__) from None
+
+    async def close(self) -> None:
+        pass

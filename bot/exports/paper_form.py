@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import segno
 from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
@@ -37,6 +38,7 @@ from bot.i18n import N_, _, use_locale
 from bot.survey.definition import Question, QuestionType, Survey
 
 CODE_SIZE = Pt(9)
+QR_SIZE = Cm(1.5)  # the web chat's code at the end of the form
 OPTION_SIZE = Pt(11)  # procedures and the statements of a rating table
 HEADER_SIZE = Pt(7.5)  # a rating table's column heads: "Dissatisfied" fits unbroken
 OPTION_COLUMN = Cm(1.5)
@@ -83,6 +85,7 @@ FIXED_TEXTS: dict[str, str] = {
     "name": N_("Name: "),
     "phone": N_("Phone: "),
     "thanks": N_("Thank you very much for your cooperation!"),
+    "online": N_("Or answer on your phone: {url}"),
 }
 
 
@@ -100,9 +103,15 @@ class SkipRule:
 
 
 def paper_form(
-    survey: Survey, *, ward_name: str, locale: str = "vi", session_title: str | None = None
+    survey: Survey,
+    *,
+    ward_name: str,
+    locale: str = "vi",
+    session_title: str | None = None,
+    chat_url: str | None = None,
 ) -> bytes:
-    """Build the printable survey form as DOCX bytes (A4, Times New Roman 12 pt, two pages)."""
+    """Build the printable survey form as DOCX bytes (A4, Times New Roman 12 pt, two pages).
+    `chat_url`: the web chat's address, printed at the end with its QR code."""
     texts = fixed_texts("en" if locale == "en" else "vi")
     numbers = {C1: 1} | {q.code: i for i, q in enumerate(survey.questions, start=2)}
     rules = skip_rules(survey, locale)
@@ -136,6 +145,8 @@ def paper_form(
 
     thanks = _para(doc, texts["thanks"], bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     thanks.paragraph_format.space_before = Pt(4)
+    if chat_url:
+        _chat_link(doc, chat_url, locale)
 
     doc.core_properties.title = texts["title"]
     doc.core_properties.language = "en-GB" if locale == "en" else "vi-VN"
@@ -454,6 +465,21 @@ def _contact_part(doc, survey, questions: list[Question], numbers, texts, locale
     consent.paragraph_format.keep_with_next = True
     _dotted(doc, keep=True, label=texts["name"])
     _dotted(doc, keep=False, label=texts["phone"])
+
+
+def _chat_link(doc, url: str, locale: str) -> None:
+    """The web chat's QR code beside its address: one line, small enough to keep the form on
+    two pages."""
+    texts = fixed_texts("en" if locale == "en" else "vi")
+    image = io.BytesIO()
+    segno.make(url, error="m").save(image, kind="png", scale=8, border=1)
+    image.seek(0)
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_before = Pt(2)
+    paragraph.add_run().add_picture(image, width=QR_SIZE, height=QR_SIZE)
+    run = paragraph.add_run("  " + texts["online"].format(url=url))
+    run.font.size, run.italic = OPTION_SIZE, True
 
 
 def _rule_above(paragraph: Paragraph) -> None:

@@ -21,7 +21,7 @@ from bot.services.figures import (
 from bot.survey.definition import QuestionType, Survey
 from models import DialogueSession
 
-CHANNELS = ("telegram", "zalo", "paper", "console")
+CHANNELS = ("telegram", "zalo", "web", "paper", "console")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Summary:
         return listed - self.withheld.get(field, Withheld(0, 0)).flagged
 
     def channel_totals(self) -> dict[str, int]:
-        """Responses per channel over all fields, the four known channels always present."""
+        """Responses per channel over all fields, the known channels always present."""
         totals = dict.fromkeys(CHANNELS, 0)
         for by_channel in self.responses.values():
             for channel, count in by_channel.items():

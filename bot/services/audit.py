@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditEntry
@@ -60,3 +60,34 @@ async def forget_targets(db: AsyncSession, targets: list[str], replacement: str)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+async def search(
+    db: AsyncSession,
+    *,
+    action: str | None = None,
+    allowed: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[AuditEntry], int]:
+    """A page of entries, newest first, with how many match (for the audit log page)."""
+    wanted = []
+    if action:
+        wanted.append(AuditEntry.action == action)
+    if allowed is not None:
+        wanted.append(AuditEntry.allowed.is_(allowed))
+    total = await db.scalar(select(func.count()).select_from(AuditEntry).where(*wanted))
+    stmt = (
+        select(AuditEntry)
+        .where(*wanted)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await db.execute(stmt)).scalars()), total or 0
+
+
+async def actions(db: AsyncSession) -> list[str]:
+    """Every action the log holds, for a filter."""
+    stmt = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    return list((await db.execute(stmt)).scalars())

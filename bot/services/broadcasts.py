@@ -12,6 +12,9 @@ Decisions:
   ("📢 Announcement from …") and, on Zalo, the note about a photo or file that only Telegram
   carries are in each resident's language.
 - Zalo residents get the text only: the bot keeps Telegram's file id, which Zalo cannot use.
+- A photo or document sent to the bot is sent again by its Telegram file id; one uploaded in
+  the web console has no file id: it is kept on the server's disk and its path goes in each
+  Telegram delivery, which uploads it (bot/delivery/senders.py).
 - Lengths are counted as Telegram does (UTF-16 units): a text fits one message; with a photo
   or document, header and text fit Telegram's 1,024-unit caption.
 """
@@ -65,8 +68,9 @@ class BroadcastError(Exception):
 @dataclass(frozen=True)
 class Media:
     kind: str  # photo, document
-    file_id: str  # Telegram's file id, sent again as it is
+    file_id: str | None  # Telegram's file id, sent again as it is; None for a file on disk
     name: str | None = None  # a document's file name
+    path: str | None = None  # a file uploaded in the web console, kept on the server's disk
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,11 @@ class Audience:
 
     telegram: int = 0
     zalo: int = 0
+    web: int = 0  # the web chat: shown the next time the resident opens its page
 
     @property
     def total(self) -> int:
-        return self.telegram + self.zalo
+        return self.telegram + self.zalo + self.web
 
 
 @dataclass(frozen=True)
@@ -232,14 +237,23 @@ def render(draft: Draft, channel: str, locale: str, settings: Settings) -> Messa
         title = header(settings)
         if channel == "telegram":
             text = f"<b>{_esc(title)}</b>\n\n{_esc(draft.text)}"
-            media = (
-                {"kind": draft.media.kind, "file_id": draft.media.file_id} if draft.media else None
-            )
+            media = _telegram_media(draft.media)
             return Message(text=text, html=True, media=media)
         text = f"{title}\n\n{draft.text}"
         if draft.media is not None:
             text += "\n\n" + _(ZALO_NOTES[draft.media.kind])
         return Message(text=text)
+
+
+def _telegram_media(media: Media | None) -> dict[str, str] | None:
+    if media is None:
+        return None
+    if media.file_id:
+        return {"kind": media.kind, "file_id": media.file_id}
+    found = {"kind": media.kind, "path": media.path or ""}
+    if media.name:
+        found["name"] = media.name
+    return found
 
 
 def _esc(value: str) -> str:
@@ -248,7 +262,8 @@ def _esc(value: str) -> str:
 
 def _audience(recipients: list[Recipient]) -> Audience:
     telegram = sum(r.channel == "telegram" for r in recipients)
-    return Audience(telegram=telegram, zalo=len(recipients) - telegram)
+    web = sum(r.channel == "web" for r in recipients)
+    return Audience(telegram=telegram, zalo=len(recipients) - telegram - web, web=web)
 
 
 async def recipients(
@@ -330,6 +345,7 @@ async def confirm(
             "recipients": added,
             "telegram": audience.telegram,
             "zalo": audience.zalo,
+            "web": audience.web,
         },
     )
     return broadcast

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, union
+from sqlalchemy import delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.forget import forget_questions
 from bot.services import audit, consent, residents
 from bot.services.consent import Decision, Purpose
 from bot.services.residents import ResidentRef
-from models import Account, Answer, ResidentQuestion, SurveyResponse
+from models import Account, Answer, ResidentQuestion, SurveyResponse, WebChatMessage
 from models.draft_attachments import discard_draft_attachments
 
 
@@ -119,5 +119,10 @@ async def erase_everything(db: AsyncSession, resident_id: str, *, staff_locale: 
         await db.scalars(select(Account.id).where(Account.resident_id == resident_id))
     ).all()
     await discard_draft_attachments(db, accounts)
+    # Messages waiting for their web chat page (answers quote their questions).
+    web_chats = select(Account.external_id).where(
+        Account.resident_id == resident_id, Account.channel == "web"
+    )
+    await db.execute(delete(WebChatMessage).where(WebChatMessage.chat_id.in_(web_chats)))
     await residents.erase(db, resident_id)
     return Erased(sessions)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.language import detect_language
-from bot.services import residents, sessions
+from bot.services import conference, residents, sessions
 from bot.services.questions import AttachmentIn, FiledQuestion, file_question
 from bot.settings import Settings
 from models.draft_attachments import discard_draft_attachments, draft_contents
@@ -48,18 +48,29 @@ async def file_draft(
     now: datetime,
 ) -> FiledQuestion:
     """File the draft in the current dialogue session; raises `QuestionError` as
-    `file_question` does. `locale` is the language when the text does not tell."""
-    session = await sessions.session_for_answers(db, now, settings.zone, settings.default_locale)
+    `file_question` does. `locale` is the language when the text does not tell.
+
+    While a session's conference is live the question goes into its live queue, tagged "from
+    the hall": the session the draft was bound to (`draft["hall"]`, a Telegram deep link from
+    the hall's poster) if that one is live, else the live session, if any."""
+    session_id = await _live_session(db, draft.get("hall"))
+    if session_id is None:
+        session_id = (
+            await sessions.session_for_answers(db, now, settings.zone, settings.default_locale)
+        ).id
+        filing = file_question
+    else:
+        filing = conference.file_from_hall
     account = await residents.account_id(db, channel, external_id)
     items = draft.get("attachments") or []
     stored = await draft_contents(
         db, account, [item["draft_id"] for item in items if item.get("draft_id") is not None]
     )
-    filed = await file_question(
+    filed = await filing(
         db,
         resident_id=resident_id,
         account_id=account,
-        session_id=session.id,
+        session_id=session_id,
         field=draft["field"],
         text=draft["text"],
         language=detect_language(draft["text"]) or locale,
@@ -74,3 +85,11 @@ async def file_draft(
     )
     await discard_draft_attachments(db, [account])  # their bytes are the question's now
     return filed
+
+
+async def _live_session(db: AsyncSession, bound: Any) -> int | None:
+    if isinstance(bound, int):
+        state = await conference.live_state(db, bound)
+        if state is not None and state.live:
+            return bound
+    return await conference.live_session_id(db)

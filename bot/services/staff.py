@@ -509,4 +509,5 @@ async def recipients_for_new_question(db: AsyncSession, field: str) -> list[Staf
     order they were added; when there is none of them (a ward that has only set ADMIN_IDS),
     the admins, so that someone who can act on it is told."""
     found = await officials_for(db, field) + await _active(db, Role.LEADER)
-    return found or await _active(db, Role.ADMIN)
+    # Not the web-only admin of a first run (Telegram id 0, bot/web/first_run.py): no chat.
+    return found or [a for a in await _active(db, Role.ADMIN) if a.telegram_user_id > 0]

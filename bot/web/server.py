@@ -172,6 +172,7 @@ async def page_headers(request: web.Request, handler) -> web.StreamResponse:
 def add_console(app: web.Application, console: WebContext) -> None:
     from bot.web.locale import locale_middleware
     from bot.web.pages import ROUTE_TABLES
+    from bot.web.pages.projector import close_feeds
 
     app[CONTEXT] = console
     app.middlewares.extend([page_headers, locale_middleware])
@@ -183,6 +184,7 @@ def add_console(app: web.Application, console: WebContext) -> None:
         raise web.HTTPSeeOther("/staff")
 
     app.router.add_get("/", front_door)
+    app.on_shutdown.append(close_feeds)  # open projector streams end, not waited for
 
 
 async def register_telegram_webhook(

@@ -110,9 +110,20 @@ class Browser:
         await self.call(click)
 
     async def text(self) -> str:
-        """What the page shows (the body's visible text)."""
-        element = await self.find("body")
-        return await self.call(lambda: element.text)
+        """What the page shows (the body's visible text). A page being replaced (a form just
+        sent) has no body for a moment: read again rather than fail."""
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
+
+        for _attempt in range(50):
+            try:
+                element = await self.find("body")
+                return await self.call(getattr, element, "text")
+            except (StaleElementReferenceException, NoSuchElementException):
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"the page at {self.driver.current_url} never settled")
 
     async def wait_for_text(self, text: str, timeout: float = 10) -> str:
         deadline = time.monotonic() + timeout

@@ -105,8 +105,8 @@ def make_rows() -> list[Row]:
         rows.append(Row(i, "main", "dc", "submitted", channels[i % 3], answers()))
     for _ in range(4):
         rows.append(Row(None, "main", "dc", "submitted", "paper", answers()))
-    for i in range(2):  # tp: a small cell
-        rows.append(Row(i, "main", "tp", "submitted", "zalo", answers()))
+    for i, channel in enumerate(("zalo", "web")):  # tp: a small cell
+        rows.append(Row(i, "main", "tp", "submitted", channel, answers()))
     rows.append(Row(None, "main", "tp", "submitted", "paper", answers()))
     # Drafts (also a draft re-rating beside a submitted response) and another session: never counted.
     for i in range(3):

@@ -5,6 +5,7 @@ review → send."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +14,13 @@ from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.parsing import Keyword
 from bot.conversation.replies import choose, numbered, yes_or_no
+from bot.conversation.spellings import SUPPORT_NUMBER_PREFIXES, SUPPORT_WORDS
 from bot.i18n import _
 from bot.journey import consent as journey_consent
 from bot.journey import question as journey_question
 from bot.journey.checks import Invalid
 from bot.journey.steps import Step
+from bot.services import conference, residents
 from bot.services import questions as question_service
 from bot.services.questions import MAX_ATTACHMENTS
 from bot.texts import CLARIFY, masked_phone, plain, redirect_text
@@ -32,6 +35,60 @@ if TYPE_CHECKING:
 Download = Callable[[str], Awaitable[bytes | None]]
 # Told the id of a question once it is stored (bot.notify.Notifier.question_filed).
 OnQuestion = Callable[[int], Awaitable[Any]]
+
+
+# --- the conference hall ------------------------------------------------------------------
+
+_WORDS = "|".join(re.escape(parsing.fold(word)) for word in SUPPORT_WORDS)
+_PREFIXES = "|".join(
+    re.escape(parsing.fold(prefix) or prefix)
+    for prefix in sorted(SUPPORT_NUMBER_PREFIXES, key=len, reverse=True)
+)
+_SUPPORT = re.compile(
+    rf"^(?:{_WORDS})\s*(?:(?:{_PREFIXES})\s*)*((?:[a-z]{{2}}-\d{{2}}-)?\d{{1,6}})$"
+)
+
+
+def support_number(text: str) -> str | None:
+    """The question number of "ủng hộ 12" / "ung ho so 12" / "support KN-26-0012", else None
+    (the whole message must be the word and the number, so no question text is taken)."""
+    for core in parsing.cores(text):
+        found = _SUPPORT.match(parsing.fold(core).strip(" .!"))
+        if found:
+            return found.group(1).upper()
+    return None
+
+
+async def support_in_hall(turn: Turn, number: str) -> None:
+    """One support of a question of the live conference's queue, by its number; the screen
+    the resident is on stays as it was."""
+    session_id = await conference.live_session_id(turn.db)
+    if session_id is None:
+        turn.replies.append(_("No conference is live now: supports are counted only during it."))
+        return
+    account = turn.account_id or await residents.account_id(
+        turn.db, turn.inbound.channel, turn.inbound.user_id
+    )
+    try:
+        added = await conference.support_by_code(
+            turn.db,
+            session_id,
+            number,
+            resident_id=turn.resident.id,
+            account_id=account,
+            now=turn.now,
+        )
+    except conference.ConferenceError as problem:
+        turn.replies.append(str(problem))
+        return
+    if added:
+        turn.replies.append(
+            _("👍 Thank you: your support of question {number} is counted.").format(number=number)
+        )
+    else:
+        turn.replies.append(
+            _("You have already supported question {number}.").format(number=number)
+        )
 
 
 def field_text(conv: TextConversation, turn: Turn, field_id: str | None) -> str:
@@ -172,7 +229,9 @@ async def fetch_image(conv: TextConversation, inbound: Inbound) -> bytes | None:
     """The image of a message sent on the evidence step, downloaded at once (Zalo's links
     expire) and before the turn's transaction: a slow download holds up only its sender.
     None when it is not wanted or could not be fetched."""
-    if inbound.kind is not Kind.IMAGE or not inbound.photo_url or conv.download is None:
+    if inbound.kind is not Kind.IMAGE:
+        return None
+    if inbound.content is None and (not inbound.photo_url or conv.download is None):
         return None
     async with conv.sessionmaker() as db:  # a short read, closed before the download
         stored = await load_state(db, inbound.channel, inbound.user_id)
@@ -180,6 +239,8 @@ async def fetch_image(conv: TextConversation, inbound: Inbound) -> bytes | None:
     items = (state.get("ask") or {}).get("attachments") or []
     if state.get("screen") != Step.ASK_ATTACHMENTS or len(items) >= MAX_ATTACHMENTS:
         return None
+    if inbound.content is not None:  # uploaded with the message (the web chat)
+        return inbound.content
     return await conv.download(inbound.photo_url)
 
 
@@ -201,10 +262,13 @@ async def take_image(turn: Turn) -> bool:
             _("This attachment cannot be stored. Please send a photo or a document.")
         )
         return True
-    draft_id = await add_draft_attachment(turn.db, turn.account_id, "photo", content, "image/jpeg")
-    journey_question.add_attachment(
-        ask, {"kind": "photo", "draft_id": draft_id, "mime": "image/jpeg", "size": len(content)}
-    )
+    mime = inbound.mime or "image/jpeg"  # Zalo sends photos only
+    kind = "photo" if mime.startswith("image/") else "document"
+    draft_id = await add_draft_attachment(turn.db, turn.account_id, kind, content, mime)
+    item = {"kind": kind, "draft_id": draft_id, "mime": mime, "size": len(content)}
+    if inbound.filename:  # what staff download it as
+        item["filename"] = inbound.filename
+    journey_question.add_attachment(ask, item)
     return True
 
 

@@ -5,11 +5,32 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import conference, conference_live, home, questions
+from bot.web.pages import (
+    announcements,
+    audit,
+    chat,
+    conference,
+    conference_live,
+    home,
+    members,
+    paper,
+    poster,
+    projector,
+    questions,
+    sign_in,
+)
 
 ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     home.routes,
+    sign_in.routes,
+    members.routes,
+    audit.routes,
     questions.routes,
+    paper.routes,
+    announcements.routes,
+    chat.routes,
+    projector.routes,
+    poster.routes,
     conference.routes,
     conference_live.routes,
 )
