@@ -94,6 +94,8 @@ async def test_the_agenda_shows_the_questions_their_counts_and_who_answers(app, 
             menu = (await client.get("/staff")).text
             assert 'href="/staff/conference">Hội nghị</a>' in menu
             assert 'href="/staff/commitments">Cam kết</a>' in menu
+            missing = await client.get("/staff/conference?session=999")
+            assert missing.status_code == 404 and "Không tìm thấy kỳ đối thoại này." in missing.text
             shown = await client.get(page)
             assert shown.status_code == 200
             text = without_tags(shown.text)

@@ -285,7 +285,7 @@ async def show_conference(
                 status=404 if session_id is not None else 200,
                 session=None,
                 sessions=sessions,
-                error=error,
+                error=error or (_("This session was not found.") if session_id else None),
                 notice=None,
             )
         mine = request.query.get("mine") == "1"
