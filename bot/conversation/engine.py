@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
-from bot.conversation import asides, parsing
+from bot.conversation import asides, delegate_reply, parsing
 from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.language import detect_language
@@ -230,6 +230,9 @@ class TextConversation:
             return True
         if word is Keyword.DATA:
             turn.go(Step.DATA)
+            return True
+        coming = delegate_reply.reply_word(text)
+        if coming is not None and await delegate_reply.record(turn, coming):
             return True
         number = ask.support_number(text)
         if number is not None:
