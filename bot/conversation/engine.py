@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import i18n
-from bot.conversation import asides, parsing
+from bot.conversation import asides, delegate_reply, parsing
 from bot.conversation.errors import Retry
 from bot.conversation.inbound import Inbound, Kind
 from bot.conversation.language import detect_language
@@ -85,16 +85,24 @@ class TextConversation:
                 log.warning("After-commit job failed: %s", type(exc).__name__)
         return replies
 
-    async def reopen(self, inbound: Inbound) -> list[str]:
+    async def reopen(self, inbound: Inbound, hall: int | None = None) -> list[str]:
         """The screen the resident is on, shown again without reading a message: a web chat
         page opened anew. Someone not yet stored gets the notice, as their first message would;
-        their next reply answers it."""
+        their next reply answers it. `hall`: a live conference session the page was opened for
+        (the hall's poster): the question form opens bound to it (consent first for someone
+        new; the binding waits in the question's draft, as on Telegram)."""
         key = (inbound.channel, inbound.user_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock, self.sessionmaker() as db:
             turn = await self._load(db, inbound)
             with i18n.use_locale(turn.locale):
-                if turn.state.get("screen") is None:
+                if hall is not None:
+                    turn.state.setdefault("ask", {})["hall"] = hall
+                    if turn.resident is None:
+                        turn.go(Step.NOTICE)
+                    else:
+                        await home.open_entry(self, turn, "ask")
+                elif turn.state.get("screen") is None:
                     if turn.resident is None:
                         turn.go(Step.NOTICE)
                     else:
@@ -222,6 +230,9 @@ class TextConversation:
             return True
         if word is Keyword.DATA:
             turn.go(Step.DATA)
+            return True
+        coming = delegate_reply.reply_word(text)
+        if coming is not None and await delegate_reply.record(turn, coming):
             return True
         number = ask.support_number(text)
         if number is not None:

@@ -716,7 +716,7 @@ async def set_reply(
 
 async def reply_from_chat(
     db: AsyncSession,
-    session_id: int,
+    session_id: int | None,
     channel: str,
     external_id: str,
     coming: bool,
@@ -724,7 +724,8 @@ async def reply_from_chat(
     now: datetime,
 ) -> DelegateView | None:
     """A delegate replies in their own chat (a staff member on Telegram, or the chat account
-    linked to them). None: this chat is not a delegate of the session."""
+    linked to them). None: this chat is not a delegate of the session. `session_id` None (a
+    reply typed on a text channel): the session whose invitation reached this chat last."""
     account_ids = select(Account.id).where(
         Account.channel == channel, Account.external_id == external_id
     )
@@ -732,14 +733,14 @@ async def reply_from_chat(
     if channel == TELEGRAM and external_id.lstrip("-").isdigit():
         staff_ids = select(StaffMember.id).where(StaffMember.telegram_user_id == int(external_id))
         links.append(Delegate.staff_id.in_(staff_ids))
-    d = (
-        await db.execute(
-            select(Delegate)
-            .where(Delegate.session_id == session_id, or_(*links))
-            .order_by(Delegate.id)
-            .limit(1)
+    stmt = select(Delegate).where(or_(*links))
+    if session_id is None:
+        stmt = stmt.where(Delegate.invited_at.is_not(None)).order_by(
+            Delegate.invited_at.desc(), Delegate.id.desc()
         )
-    ).scalar_one_or_none()
+    else:
+        stmt = stmt.where(Delegate.session_id == session_id).order_by(Delegate.id)
+    d = (await db.execute(stmt.limit(1))).scalar_one_or_none()
     if d is None:
         return None
     d.reply = Reply.COMING if coming else Reply.NOT_COMING
@@ -790,6 +791,28 @@ async def _delegate_chat(db: AsyncSession, d: Delegate, locale: str) -> Recipien
         if member is not None:
             return Recipient(TELEGRAM, str(member.telegram_user_id), locale)
     return None
+
+
+REPLY_CALLBACK = "dr"  # Telegram: "dr:<session>:<1 coming | 0 not>" (handlers/delegates.py)
+
+
+def _with_reply(text: str, chat: Recipient, session_id: int) -> Message:
+    """An invitation or reminder with the delegate's way to answer it: two buttons on
+    Telegram, the words to type on the text channels."""
+    with use_locale(chat.locale):
+        if chat.channel == TELEGRAM:
+            return Message(
+                text,
+                buttons=[
+                    [
+                        (_("✅ I will attend"), f"{REPLY_CALLBACK}:{session_id}:1"),
+                        (_("✖ I will not attend"), f"{REPLY_CALLBACK}:{session_id}:0"),
+                    ]
+                ],
+            )
+        return Message(
+            text + "\n\n" + _('Reply "có dự" if you will attend, or "không dự" if you will not.')
+        )
 
 
 def _when(session: DialogueSession, zone) -> str:
@@ -852,7 +875,7 @@ async def invite(
         key = f"delegate:{'remind' if reminder else 'invite'}:{d.id}" + (
             f":{day}" if reminder else ""
         )
-        rows.append((chat, Message(text), key))
+        rows.append((chat, _with_reply(text, chat, session_id), key))
         if reminder:
             d.reminded_at = now
         elif d.invited_at is None:

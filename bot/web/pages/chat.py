@@ -25,7 +25,7 @@ from bot.conversation.replies import options_of, without_options
 from bot.exports.docx_style import ward_short
 from bot.i18n import _
 from bot.journey.steps import Step
-from bot.services import residents
+from bot.services import conference, residents
 from bot.services.questions import MAX_ATTACHMENT_BYTES
 from bot.storage import RecentlyUsed
 from bot.web import chat_identity as identity
@@ -95,6 +95,12 @@ async def chat_page(request: web.Request) -> web.Response:
         token = identity.new_token()
     chat = identity.chat_id(token)
     inbound = Inbound(channel=CHANNEL, chat_id=chat, user_id=chat, kind=Kind.TEXT)
+    if "s" in request.query:  # the hall's poster: /chat?s=<session>
+        await open_in_hall(context, inbound, request.query["s"])
+        redirect = web.HTTPSeeOther(CHAT_PATH + "#latest")
+        if fresh:
+            identity.set_chat_cookie(request, redirect, token)
+        raise redirect
     shown = exchanges(context).get(chat)
     if not shown:
         replies = await context.conversation.reopen(inbound)
@@ -129,6 +135,33 @@ async def chat_page(request: web.Request) -> web.Response:
     if fresh:
         identity.set_chat_cookie(request, response, token)
     return response
+
+
+async def open_in_hall(context: WebContext, inbound: Inbound, value: str) -> None:
+    """The question form bound to the session while its conference is live (the question then
+    joins its queue "from the hall"); otherwise the screen the resident is on, with a word that
+    the conference is not live."""
+    session_id = int(value) if value.isdigit() and len(value) < 10 else None
+    live = None
+    if session_id is not None:
+        async with context.sessionmaker() as db:
+            live = await conference.live_state(db, session_id)
+    if live is not None and live.live:
+        said = _(
+            "Welcome to the dialogue conference! Your question goes into the hall's queue. "
+            'To support a question already asked, send "ủng hộ" and its number.'
+        )
+        replies = await context.conversation.reopen(inbound, hall=session_id)
+    else:
+        said = _(
+            "The conference is not live now. You can still send your question: it goes "
+            "to the ward office as usual."
+        )
+        replies = await context.conversation.reopen(inbound)
+    exchanges(context)[inbound.chat_id] = [
+        Bubble("bot", said),
+        *(Bubble("bot", r) for r in replies),
+    ]
 
 
 async def take_waiting(db, chat: str) -> list[str]:
