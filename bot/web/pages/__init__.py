@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.pages import home
+from bot.web.pages import exports, figures, home, sessions
 
-ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (home.routes,)
+ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
+    home.routes,
+    figures.routes,
+    exports.routes,
+    sessions.routes,
+)
