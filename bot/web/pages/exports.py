@@ -146,7 +146,8 @@ async def start_export(request: web.Request) -> web.Response:
     chosen["named"] = form.get("named") == "1"
     named = chosen["named"]
     now = context.clock()
-    async with context.sessionmaker() as db:
+    # Returning from inside the transaction commits it: a refusal's audit entry is kept.
+    async with context.sessionmaker() as db, db.begin():
         try:
             if chosen["kind"] == "period":
                 scope = period_scope(chosen["since"], chosen["until"], context.settings.zone)
@@ -157,17 +158,18 @@ async def start_export(request: web.Request) -> web.Response:
                 if await db.get(DialogueSession, scope.session_id) is None:
                     raise Usage(_("This session was not found."))
         except Usage as problem:
+            try:  # the form again, only to those who may export
+                await staff_service.require(
+                    db, staff_of(request), Permission.EXPORT, now=now, action="export"
+                )
+            except PermissionDenied as exc:
+                return refused(request, str(exc))
             values = await form_values(request, error=str(problem), chosen=chosen)
             return render(request, "exports.html", status=400, **values)
-        async with db.begin():
-            try:
-                member = await authorize(db, staff_of(request), scope, named=named, now=now)
-            except PermissionDenied as exc:
-                denied = str(exc)
-            else:
-                denied = None
-    if denied is not None:  # committed above: the refusal is audited
-        return refused(request, denied)
+        try:
+            member = await authorize(db, staff_of(request), scope, named=named, now=now)
+        except PermissionDenied as exc:
+            return refused(request, str(exc))
     job = ExportJob(
         id=secrets.token_urlsafe(12),
         owner=member.id,
