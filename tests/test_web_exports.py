@@ -56,7 +56,9 @@ async def export(client, **form) -> str:
     assert re.fullmatch(r"/staff/exports/[\w-]+", job)
     first = await client.get(job)
     assert "Đang chuẩn bị…" in first.text or "Các tệp đã sẵn sàng." in first.text
-    while not (await client.get(job + "/progress")).json()["done"]:
+    for _ in range(1200):  # the page's script asks the same way
+        if (await client.get(job + "/progress")).json()["done"]:
+            break
         await asyncio.sleep(0.05)
     page = await client.get(job)
     assert "Các tệp đã sẵn sàng." in page.text
