@@ -69,6 +69,7 @@ def web_context(core: Core, *, clock: Callable[[], datetime] = utcnow) -> WebCon
             on_question=core.notifier.question_filed,
         ),
         clock=clock,
+        sync_session=sync_session,
     )
 
 
