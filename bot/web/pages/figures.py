@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -37,26 +37,56 @@ from models import DialogueSession
 
 routes = web.RouteTableDef()
 
-FRESH_FOR = 5.0  # seconds a session's summary is reused
-CACHE = "figures.summaries"  # context.extras key: {session id: (monotonic time, Summary)}
+FRESH_FOR = 10.0  # seconds a session's summary is served before it is counted again
+CACHE = "figures.summaries"  # context.extras key: {session id: Kept}
 _CHART_LOCK = threading.Lock()  # matplotlib's rc_context changes global settings
 
 
-async def summary_of(context: WebContext, db, session: DialogueSession) -> Summary:
-    """The session's Summary, counted at most once every FRESH_FOR seconds."""
-    cache: dict[int, tuple[float, Summary]] = context.extras.setdefault(CACHE, {})  # type: ignore[assignment]
-    kept = cache.get(session.id)
-    if kept is not None and time.monotonic() - kept[0] < FRESH_FOR:
-        return kept[1]
-    summary = await collect(
-        db,
-        context.survey,
-        Scope(session_id=session.id),
-        now=context.clock(),
-        neutral_counts_as_satisfied=context.settings.neutral_satisfied,
-    )
-    cache[session.id] = (time.monotonic(), summary)
-    return summary
+@dataclass
+class Kept:
+    """A session's latest summary, and the counting under way (one at a time per session)."""
+
+    summary: Summary | None = None
+    counted_at: float = 0.0  # time.monotonic()
+    counting: asyncio.Task | None = None
+    charts: dict[str, bytes] = field(default_factory=dict)  # of `summary`, by language
+
+
+async def count(context: WebContext, session_id: int) -> Summary:
+    """The session's figures, counted in SQL on a connection of the page's own."""
+    async with context.sessionmaker() as db:
+        return await collect(
+            db,
+            context.survey,
+            Scope(session_id=session_id),
+            now=context.clock(),
+            neutral_counts_as_satisfied=context.settings.neutral_satisfied,
+        )
+
+
+async def summary_of(context: WebContext, session_id: int) -> Summary:
+    """The session's Summary. Counting 100,000 responses takes seconds, so it is done once for
+    every request arriving meanwhile, and kept: a summary younger than FRESH_FOR is served as
+    is; an older one is served while a fresh count runs in the background (figures at most
+    FRESH_FOR plus one count old). Only the first request for a session waits for a count."""
+    cache: dict[int, Kept] = context.extras.setdefault(CACHE, {})  # type: ignore[assignment]
+    kept = cache.setdefault(session_id, Kept())
+    now = time.monotonic()
+    if kept.counting is None and (kept.summary is None or now - kept.counted_at >= FRESH_FOR):
+
+        async def recount() -> Summary:
+            try:
+                summary = await count(context, session_id)
+                kept.summary, kept.counted_at = summary, time.monotonic()
+                kept.charts = {}
+                return summary
+            finally:
+                kept.counting = None
+
+        kept.counting = asyncio.create_task(recount())
+    if kept.summary is not None and now - kept.counted_at < FRESH_FOR + 60:
+        return kept.summary  # fresh, or being recounted right now
+    return await asyncio.shield(kept.counting)
 
 
 @dataclass(frozen=True)
@@ -90,7 +120,7 @@ async def allowed_figures(request: web.Request) -> Chosen | web.Response:
         others = await recent_sessions(db)
         if session is not None and all(s.id != session.id for s in others):
             others.insert(0, session)
-        summary = await summary_of(context, db, session) if session is not None else None
+    summary = await summary_of(context, session.id) if session is not None else None
     return Chosen(session, summary, others)
 
 
@@ -142,19 +172,19 @@ def tables(summary: Summary, survey: Survey, locale: str) -> dict[str, Any]:
         label = element.element.get(locale) if element.element else element.codes[0]
         element_heads.append(f"{label} ({'–'.join(element.codes)})")
     per_field = []
-    for field in summary.per_field:
-        count = sum(summary.responses.get(field.field, {}).values())
+    for figure in summary.per_field:
+        responses_count = sum(summary.responses.get(figure.field, {}).values())
         per_field.append(
             {
-                "field": _field_name(survey, field.field, locale),
-                "satisfied": percent(field.satisfied_pct, locale),
-                "mean": number(field.mean, 1, locale),
-                "responses": count,
-                "few": count < SMALL_CELL,
+                "field": _field_name(survey, figure.field, locale),
+                "satisfied": percent(figure.satisfied_pct, locale),
+                "mean": number(figure.mean, 1, locale),
+                "responses": responses_count,
+                "few": responses_count < SMALL_CELL,
                 "elements": [
                     percent(e.satisfied_pct, locale)
                     for e in summary.elements
-                    if e.field == field.field
+                    if e.field == figure.field
                 ],
             }
         )
@@ -237,7 +267,11 @@ async def figures_chart(request: web.Request) -> web.StreamResponse:
         return chosen
     if chosen.summary is None:
         raise web.HTTPNotFound()
-    png = await asyncio.to_thread(
-        _chart_png, chosen.summary, context_of(request).survey, current_locale()
-    )
+    context, locale = context_of(request), current_locale()
+    kept = context.extras[CACHE][chosen.session.id]  # type: ignore[index]
+    png = kept.charts.get(locale) if kept.summary is chosen.summary else None
+    if png is None:
+        png = await asyncio.to_thread(_chart_png, chosen.summary, context.survey, locale)
+        if kept.summary is chosen.summary:
+            kept.charts[locale] = png
     return web.Response(body=png, content_type="image/png")
