@@ -18,6 +18,7 @@ import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -85,7 +86,7 @@ def jobs_of(context: WebContext) -> dict[str, ExportJob]:
     return jobs
 
 
-async def run_job(context: WebContext, job: ExportJob, locale: str) -> None:
+async def run_job(context: WebContext, job: ExportJob, locale: str, now: datetime) -> None:
     try:
         job.result = await asyncio.to_thread(
             run_export,
@@ -93,7 +94,7 @@ async def run_job(context: WebContext, job: ExportJob, locale: str) -> None:
             context.survey,
             job.scope,
             job.path,
-            now=context.clock(),
+            now=now,  # the time the file names were made with
             named=job.named,
             locale=locale,
         )
@@ -179,7 +180,7 @@ async def start_export(request: web.Request) -> web.Response:
         folder=tempfile.TemporaryDirectory(prefix="doithoai-web-export-"),
     )
     jobs_of(context)[job.id] = job
-    job.task = asyncio.create_task(run_job(context, job, current_locale()))
+    job.task = asyncio.create_task(run_job(context, job, current_locale(), now))
     raise web.HTTPSeeOther(f"/staff/exports/{job.id}")
 
 
