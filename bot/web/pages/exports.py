@@ -165,12 +165,17 @@ async def start_export(request: web.Request) -> web.Response:
                 )
             except PermissionDenied as exc:
                 return refused(request, str(exc))
-            values = await form_values(request, error=str(problem), chosen=chosen)
-            return render(request, "exports.html", status=400, **values)
-        try:
-            member = await authorize(db, staff_of(request), scope, named=named, now=now)
-        except PermissionDenied as exc:
-            return refused(request, str(exc))
+            wrong = str(problem)
+        else:
+            wrong = None
+        if wrong is None:
+            try:
+                member = await authorize(db, staff_of(request), scope, named=named, now=now)
+            except PermissionDenied as exc:
+                return refused(request, str(exc))
+    if wrong is not None:  # shown on the form, with what was typed
+        values = await form_values(request, error=wrong, chosen=chosen)
+        return render(request, "exports.html", status=400, **values)
     job = ExportJob(
         id=secrets.token_urlsafe(12),
         owner=member.id,

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import db as database
 from bot.exports.chart import satisfaction_chart
 from bot.exports.choice import Usage, chosen_session, recent_sessions
 from bot.exports.numbers import number, percent
@@ -53,15 +54,21 @@ class Kept:
 
 
 async def count(context: WebContext, session_id: int) -> Summary:
-    """The session's figures, counted in SQL on a connection of the page's own."""
-    async with context.sessionmaker() as db:
-        return await collect(
-            db,
-            context.survey,
-            Scope(session_id=session_id),
-            now=context.clock(),
-            neutral_counts_as_satisfied=context.settings.neutral_satisfied,
-        )
+    """The session's figures, counted in SQL in one read transaction on a connection of its
+    own, as `run_export` does: on SQLite the bot's one pooled connection stays free for the
+    residents' conversations meanwhile (WAL lets a reader run beside the writer)."""
+    engine = database.create_engine(context.settings.database_url)
+    try:
+        async with database.create_sessionmaker(engine)() as db, db.begin():
+            return await collect(
+                db,
+                context.survey,
+                Scope(session_id=session_id),
+                now=context.clock(),
+                neutral_counts_as_satisfied=context.settings.neutral_satisfied,
+            )
+    finally:
+        await engine.dispose()
 
 
 async def summary_of(context: WebContext, session_id: int) -> Summary:
