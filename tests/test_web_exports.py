@@ -183,6 +183,9 @@ async def test_a_period_and_its_wrong_dates(app, clock, admin, data):
         assert set(zipped.namelist()) == export_files("doithoai-20261101-20261130")
         # Both sessions' submitted responses fall in the period.
         assert f"{len(counted(rows)) + 4} phiếu khảo sát" in page
+        await client.get("/lang/en")
+        assert "The files are ready." in (await client.get(job)).text
+        assert "Prepare the files" in (await client.get("/staff/exports")).text
     [entry] = await audit(app, "export")
     assert entry.detail["since"].startswith("2026-11-01")
 

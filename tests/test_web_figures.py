@@ -146,6 +146,9 @@ async def test_another_session_is_chosen_and_its_chart_served(app, clock, admin,
         assert "Chưa có phiếu khảo sát nào." in empty.text
         missing = await client.get("/staff/figures", params={"session": 999})
         assert missing.status_code == 404
+        await client.get("/lang/en")
+        english = await client.get("/staff/figures", params={"session": ids["main"]})
+        assert "Overall rating" in english.text and "Land administration" in english.text
 
 
 async def test_leaders_admins_and_the_front_read_it_an_official_is_refused(

@@ -90,6 +90,10 @@ async def test_wrong_dates_and_times_are_refused_with_a_message(app, clock, admi
             assert 'aria-invalid="true"' in page.text
         short = await client.post("/staff/sessions/new", data=form(token, title="HN"))
         assert "Đồng chí vui lòng đặt tên từ 3 đến 200 ký tự." in short.text
+        await client.get("/lang/en")
+        english = await client.post("/staff/sessions/new", data=form(token, date="31/11/2026"))
+        assert "There is no such day as 31/11/2026." in english.text
+        assert "Time (hh:mm, ward time)" in english.text
     assert await stored(app) == []
 
 
