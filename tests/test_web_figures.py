@@ -173,3 +173,27 @@ async def test_leaders_admins_and_the_front_read_it_an_official_is_refused(
         stmt = select(AuditEntry).where(AuditEntry.action == "view_stats")
         refusals = [e for e in (await db.execute(stmt)).scalars() if not e.allowed]
     assert [e.actor_telegram_id for e in refusals] == [OFFICIAL, OFFICIAL]
+
+
+async def test_one_scan_gives_the_figures_of_five(app, data):
+    """The page's counts (collect) tally the answers once per (field, question) and add up;
+    the result is what the five separate GROUP BYs give."""
+    from bot.services import figures
+
+    _, ids, _ = data
+    for neutral in (False, True):
+        async with app.sessionmaker() as db:
+            scales = await figures.scale_figures(
+                db, app.survey, ids["main"], neutral_counts_as_satisfied=neutral
+            )
+            options = {"neutral_counts_as_satisfied": neutral}
+            survey, sid = app.survey, ids["main"]
+            assert scales.items == await figures.item_figures(db, survey, sid, **options)
+            assert scales.items_all == await figures.item_figures(
+                db, survey, sid, by_field=False, **options
+            )
+            assert scales.per_field == await figures.field_figures(db, survey, sid, **options)
+            assert scales.elements == await figures.element_figures(db, survey, sid, **options)
+            assert scales.elements_all == await figures.element_figures(
+                db, survey, sid, by_field=False, **options
+            )
