@@ -72,10 +72,11 @@ async def count(context: WebContext, session_id: int) -> Summary:
 
 
 async def summary_of(context: WebContext, session_id: int) -> Summary:
-    """The session's Summary. Counting 100,000 responses takes seconds, so it is done once for
-    every request arriving meanwhile, and kept: a summary younger than FRESH_FOR is served as
-    is; an older one is served while a fresh count runs in the background (figures at most
-    FRESH_FOR plus one count old). Only the first request for a session waits for a count."""
+    """The session's Summary. Counting 100,000 responses takes about a second, so it is done
+    once for every request arriving meanwhile, and kept: a summary younger than FRESH_FOR is
+    served as is; an older one is served while a fresh count runs in the background (figures
+    at most FRESH_FOR plus one count old; after a minute unread, the next visit waits for a
+    fresh count). Only the first request for a session waits for a count."""
     cache: dict[int, Kept] = context.extras.setdefault(CACHE, {})  # type: ignore[assignment]
     kept = cache.setdefault(session_id, Kept())
     now = time.monotonic()
