@@ -237,9 +237,21 @@ async def test_a_leader_downloads_an_export_in_a_browser(
 
         await browser.call(Select(session).select_by_value, str(ids["main"]))
         await browser.press("Chuẩn bị các tệp")
-        await browser.wait_for_text("Các tệp đã sẵn sàng.", timeout=60)
         stem = f"doithoai-s{ids['main']}-20261126"
-        await browser.press(f"{stem}.xlsx")
+        # The page reloads itself when the files are ready: an element read just then is gone.
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
+
+        for _ in range(600):
+            try:
+                if "Các tệp đã sẵn sàng." in await browser.text():
+                    await browser.press(f"{stem}.xlsx")
+                    break
+            except (StaleElementReferenceException, NoSuchElementException):
+                pass
+            await asyncio.sleep(0.1)
         target = browser.downloads / f"{stem}.xlsx"
         for _ in range(600):  # until Chromium has written the whole file
             if target.exists() and not list(browser.downloads.glob("*.crdownload")):
