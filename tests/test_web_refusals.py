@@ -84,6 +84,10 @@ async def seeded(app, clock) -> Seeded:
             "attachment_id": str(attachment_id),
             "official_id": str(people.official_tp.id),
             "broadcast_id": "1",
+            "job": "a" * 32,  # an export no one asked for
+            "name": "doithoai.xlsx",
+            "id": str(session_id),
+            "change": "close",
             "telegram_id": str(people.official_tp.telegram_user_id),
             "attachment_token": "a" * 32,
             "session": str(session_id),  # the conference: its pages, poster and projector link

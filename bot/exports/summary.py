@@ -107,25 +107,18 @@ async def collect(
     session = await db.get(DialogueSession, scope.session_id) if scope.session_id else None
     neutral = neutral_counts_as_satisfied
     multi = [q.code for q in survey.questions if q.type is QuestionType.MULTI and q.options]
+    scales = await figures.scale_figures(db, survey, scope, neutral_counts_as_satisfied=neutral)
     return Summary(
         scope=scope,
         session=session_info(session) if session is not None else None,
         generated_at=now,
         neutral_counts_as_satisfied=neutral,
         responses=await figures.responses_by_field_channel(db, scope),
-        items=await figures.item_figures(db, survey, scope, neutral_counts_as_satisfied=neutral),
-        items_all=await figures.item_figures(
-            db, survey, scope, by_field=False, neutral_counts_as_satisfied=neutral
-        ),
-        per_field=await figures.field_figures(
-            db, survey, scope, neutral_counts_as_satisfied=neutral
-        ),
-        elements=await figures.element_figures(
-            db, survey, scope, neutral_counts_as_satisfied=neutral
-        ),
-        elements_all=await figures.element_figures(
-            db, survey, scope, by_field=False, neutral_counts_as_satisfied=neutral
-        ),
+        items=scales.items,
+        items_all=scales.items_all,
+        per_field=scales.per_field,
+        elements=scales.elements,
+        elements_all=scales.elements_all,
         overall=await figures.overall_rating(db, survey, scope),
         overall_all=await figures.overall_rating(db, survey, scope, by_field=False),
         priorities={

@@ -298,6 +298,55 @@ async def element_figures(
     ]
 
 
+class ScaleFigures(NamedTuple):
+    items: list[ItemFigure]  # per field with responses, every S5 question
+    items_all: list[ItemFigure]  # all fields together
+    per_field: list[ItemFigure]  # per field, every S5 answer pooled (code "*")
+    elements: list[ElementFigure]  # per field
+    elements_all: list[ElementFigure]  # all fields together
+
+
+def _sum(tallies: Iterable[_Tally]) -> _Tally:
+    return _Tally(*(sum(column) for column in zip(*tallies, strict=True))) if tallies else _Tally()
+
+
+async def scale_figures(
+    db: AsyncSession,
+    survey: Survey,
+    session_id: SessionOrScope,
+    *,
+    neutral_counts_as_satisfied: bool = False,
+) -> ScaleFigures:
+    """item_figures, field_figures and element_figures, per field and over all fields, from
+    one GROUP BY (field, question) over the answers: the tallies add up, so every other figure
+    is their sum, and the answers are scanned once instead of five times."""
+    codes = item_codes(survey)
+    if not codes:
+        return ScaleFigures([], [], [], [], [])
+    tallies = await _tally(db, session_id, {c: c for c in codes}, by_field=True, channel=None)
+    fields = await _field_keys(db, survey, session_id, True, None)
+    neutral = neutral_counts_as_satisfied
+
+    def pooled(field_ids: list[str | None], group: Iterable[str]) -> _Tally:
+        found = [tallies[(f, c)] for f in field_ids for c in group if (f, c) in tallies]
+        return _sum(found)
+
+    def item(field: str | None, code: str, tally: _Tally) -> ItemFigure:
+        return ItemFigure(field=field, code=code, **_stats(tally, neutral))
+
+    def element(field: str | None, label: Label | None, group: tuple[str, ...], tally: _Tally):
+        return ElementFigure(field=field, element=label, codes=group, **_stats(tally, neutral))
+
+    groups = element_groups(survey)
+    return ScaleFigures(
+        items=[item(f, c, pooled([f], [c])) for f in fields for c in codes],
+        items_all=[item(None, c, pooled(fields, [c])) for c in codes],
+        per_field=[item(f, "*", pooled([f], codes)) for f in fields],
+        elements=[element(f, label, g, pooled([f], g)) for f in fields for label, g in groups],
+        elements_all=[element(None, label, g, pooled(fields, g)) for label, g in groups],
+    )
+
+
 async def overall_rating(
     db: AsyncSession,
     survey: Survey,

@@ -137,6 +137,11 @@ def refused(request: web.Request, message: str, status: int = 403) -> web.Respon
     return render(request, "refused.html", status=status, message=message)
 
 
+class RefusedPage(Exception):
+    """Raised from within a `staff_page` handler (after the refusal is audited and committed):
+    the 403 page with this polite message."""
+
+
 def staff_page(handler: Handler) -> Handler:
     """Signed-in staff only; forms and other changes only with the session's CSRF token.
     What a staff member may see or do is then checked by the services the handler calls."""
@@ -157,7 +162,10 @@ def staff_page(handler: Handler) -> Handler:
                 request,
                 _("This form has expired or did not come from this site. Open the page again."),
             )
-        return await handler(request)
+        try:
+            return await handler(request)
+        except RefusedPage as refusal:
+            return refused(request, str(refusal))
 
     return guarded
 

@@ -36,6 +36,9 @@ class WebContext:
     # Work that outlives a request (a large export, a broadcast's progress): by name, so a page
     # can show how far it got and the process can wait for it at shutdown.
     extras: dict[str, object] = field(default_factory=dict)
+    # After a page changes a session: its reminders follow (the scheduler's `sync_session`, as
+    # after /sessions on Telegram; a no-op where no scheduler runs).
+    sync_session: Callable[[int], None] = lambda _session_id: None
 
 
 CONTEXT = web.AppKey("doithoai_web_context", WebContext)
@@ -44,6 +47,13 @@ CONTEXT = web.AppKey("doithoai_web_context", WebContext)
 def web_context(core: Core, *, clock: Callable[[], datetime] = utcnow) -> WebContext:
     """The context of a core (or an App), for `build_web_app(..., console=...)`."""
     from bot.conversation.engine import TextConversation
+
+    dispatcher = getattr(core, "dispatcher", None)
+
+    def sync_session(session_id: int) -> None:
+        # Looked up at each call: the scheduler is given to the dispatcher when it starts.
+        if dispatcher is not None:
+            dispatcher["sync_session"](session_id)
 
     return WebContext(
         settings=core.settings,
@@ -59,6 +69,7 @@ def web_context(core: Core, *, clock: Callable[[], datetime] = utcnow) -> WebCon
             on_question=core.notifier.question_filed,
         ),
         clock=clock,
+        sync_session=sync_session,
     )
 
 
