@@ -129,6 +129,8 @@ CHANNEL_LABELS = {
     "web": N_("Web"),
     "paper": N_("Paper forms"),
     "console": N_("Console (trial)"),
+    # Spoken or handed in at the conference and typed in by the secretary.
+    "floor": N_("At the conference (typed in)"),
 }
 
 # A resident's rating of the answer they received.

@@ -342,3 +342,15 @@ async def test_the_minutes_print_with_the_header_on_page_one_and_the_signatures(
     name_y = max(w.y0 for w in signed.words if w.text == "Chủ" and w.y0 > title_y)
     assert name_y - title_y >= 2.5 * CM
     assert pytest.approx(title_y, abs=3) == max(w.y0 for w in signed.words if w.text == "CHỦ")
+
+
+def test_a_question_from_the_floor_is_named_as_such_wherever_channels_are_listed():
+    """Exports and pages name a question's channel; one typed in at the conference reads so."""
+    from bot import i18n
+    from bot.services.conference import FLOOR
+    from bot.texts import channel_label
+
+    with i18n.use_locale("vi"):
+        assert channel_label(FLOOR) == "Tại hội nghị (thư ký nhập)"
+    with i18n.use_locale("en"):
+        assert channel_label(FLOOR) == "At the conference (typed in)"
