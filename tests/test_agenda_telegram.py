@@ -2,12 +2,25 @@
 of the conference they are to answer (the same service as the console's "Only the questions I
 answer"), by field, with tracking code, supporters and a short text; a possible complaint is
 never quoted; a long list comes as several messages within Telegram's limit; someone not on
-staff is refused and the refusal audited."""
+staff is refused and the refusal audited; the day before, each answerer is told how many."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.services import questions, staff
+from models import Delivery
 from tests.test_question_services import audit_log, file, make_asker, make_session
+from tests.test_scheduler import (  # noqa: F401
+    add_question,
+    add_resident,
+    add_session,
+    add_staff,
+    at,
+    local,
+    schedulers,
+    started,
+)
 from tests.test_staff_telegram import (  # noqa: F401
     ADMIN,
     ONLY_STAFF,
@@ -96,3 +109,46 @@ async def test_a_long_list_comes_in_messages_within_the_limit(app, clock, offici
     together = "\n".join(m.text for m in sent)
     assert [c for c in codes if together.count(c) == 1] == codes
     assert all(m.text.startswith(f"{TP} (40)") for m in sent[1:])
+
+
+# --- the day before: each answerer is told how many -------------------------------------------
+
+
+async def agenda_notices(app) -> dict[str, str]:
+    """{chat id: text} of the day-before notices in the outbox."""
+    async with app.sessionmaker() as db:
+        stmt = select(Delivery).where(Delivery.key.startswith("agenda:")).order_by(Delivery.id)
+        return {d.chat_id: d.payload["text"] for d in (await db.execute(stmt)).scalars()}
+
+
+async def test_the_day_before_each_answerer_is_told_how_many_questions_are_theirs(
+    app, schedulers, at
+):
+    at(local(2026, 12, 13, 7))
+    sid = await add_session(app, local(2026, 12, 15, 8))
+    await add_resident(app, "telegram", "501", "vi")
+    await add_staff(app, 601, "official", ["tp"])
+    await add_staff(app, 602, "official", ["dc"])
+    await add_staff(app, 603, "official", ["ca"])  # nothing on the agenda for them
+    await add_staff(app, 604, "leader")
+    await add_question(app, 1, "tp", local(2026, 12, 1, 10), status="conference")
+    await add_question(app, 2, "tp", local(2026, 12, 1, 10), status="conference")
+    await add_question(app, 3, "tp", local(2026, 12, 1, 10))  # not sent to the conference
+    await add_question(app, 4, "dc", local(2026, 12, 1, 10), status="conference")
+    instance = await started(schedulers)
+
+    at(local(2026, 12, 13, 7, 30))  # two days before: nothing yet
+    await instance.run_due()
+    assert await agenda_notices(app) == {}
+
+    at(local(2026, 12, 14, 7, 30))
+    await instance.run_due()
+    intro = "📋 Hội nghị đối thoại <b>Hội nghị đối thoại tháng 12/2026</b> (08:00 15/12/2026)"
+    assert await agenda_notices(app) == {
+        "601": f"{intro}: số câu hỏi đồng chí sẽ trả lời: 2. /agenda {sid} liệt kê theo lĩnh vực.",
+        "602": f"{intro}: số câu hỏi đồng chí sẽ trả lời: 1. /agenda {sid} liệt kê theo lĩnh vực.",
+    }
+
+    at(local(2026, 12, 15, 7, 30))  # the morning of the conference: not again
+    await instance.run_due()
+    assert len(await agenda_notices(app)) == 2
