@@ -30,6 +30,7 @@ COMMANDS = (
 # Staff commands with the permission each needs (see handlers/staff/commands.py for their syntax).
 STAFF_COMMANDS = (
     ("questions", N_("Residents' questions"), Permission.VIEW_QUESTIONS),
+    ("agenda", N_("My questions for the conference"), Permission.VIEW_QUESTIONS),
     ("stats", N_("Survey figures"), Permission.VIEW_STATS),
     ("export", N_("Export the results"), Permission.EXPORT),
     ("sessions", N_("Dialogue sessions"), Permission.MANAGE_SESSIONS),

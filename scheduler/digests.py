@@ -1,6 +1,7 @@
 """What ward staff get each morning: every official the questions of their fields that are new
 since the last digest or still unanswered, and, the day before a session, leaders and admins
-the conference files (the same export as /export).
+the conference files (the same export as /export) and whoever is to answer questions at the
+conference how many (the list itself is /agenda).
 
 Staff read these in the ward's language (DEFAULT_LOCALE) in their Telegram chat. A digest
 shows a question's code, field, status and the beginning of its first line: never a
@@ -268,6 +269,62 @@ async def send_commitment_digests(db: AsyncSession, settings: Settings, now: dat
                 lines.append(_("… and {count} more.").format(count=len(items) - PER_SECTION))
             key = f"commitments:{kind}:{day.isoformat()}:{person.id}"
             rows.append((staff_chat(person, settings), Message("\n".join(lines), html=True), key))
+    return await outbox.add_many(db, rows, not_before=now)
+
+
+# --- each answerer's list, the day before the conference --------------------------------------
+
+
+def agenda_key(session: DialogueSession, person: StaffRef) -> str:
+    return f"agenda:{session.id}:{fingerprint(session.starts_at)}:{person.id}"
+
+
+async def sessions_by_tomorrow(
+    db: AsyncSession, settings: Settings, now: datetime
+) -> list[DialogueSession]:
+    """Planned or open sessions starting by the end of tomorrow (ward time), still to come."""
+    tomorrow = now.astimezone(settings.zone).date() + timedelta(days=1)
+    until = datetime.combine(tomorrow + timedelta(days=1), time(), tzinfo=settings.zone)
+    stmt = (
+        select(DialogueSession)
+        .where(
+            DialogueSession.status.in_(REMINDABLE),
+            DialogueSession.starts_at > now,
+            DialogueSession.starts_at < until.astimezone(UTC),
+        )
+        .order_by(DialogueSession.starts_at)
+    )
+    return list((await db.execute(stmt)).scalars())
+
+
+async def send_agenda_notices(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """The day before a conference (or its morning, if that day's run was missed): everyone
+    who is to answer questions there is told how many, and that /agenda lists them. Once per
+    session, start time and person (the outbox keys)."""
+    rows = []
+    with use_locale(settings.default_locale):
+        for session in await sessions_by_tomorrow(db, settings, now):
+            counts = await conference.answer_counts(db, session.id)
+            if not counts:
+                continue
+            stmt = (
+                select(StaffMember)
+                .where(StaffMember.id.in_(counts), StaffMember.active.is_(True))
+                .order_by(StaffMember.id)
+            )
+            for member in (await db.execute(stmt)).scalars():
+                person = as_ref(member)
+                text = _(
+                    "📋 Dialogue conference <b>{title}</b> ({when}): questions you are to "
+                    "answer: {count}. /agenda {number} lists them by field."
+                ).format(
+                    title=esc(session.title),
+                    when=local_time(session.starts_at, settings),
+                    count=counts[person.id],
+                    number=session.id,
+                )
+                key = agenda_key(session, person)
+                rows.append((staff_chat(person, settings), Message(text, html=True), key))
     return await outbox.add_many(db, rows, not_before=now)
 
 

@@ -96,7 +96,7 @@ class Jobs:
 
     async def morning(self) -> None:
         added = 0
-        for part in (self._digests, self._commitments, self._exports, self._plan):
+        for part in (self._digests, self._commitments, self._agenda, self._exports, self._plan):
             try:
                 added += await part()
             except Exception:  # one failing part must not keep the others from running
@@ -115,6 +115,11 @@ class Jobs:
         """The conference's open commitments to their owners, the overdue ones to leaders."""
         async with self.sessionmaker() as db, db.begin():
             return await digests.send_commitment_digests(db, self.settings, utcnow())
+
+    async def _agenda(self) -> int:
+        """The day before a conference, each answerer how many questions are theirs."""
+        async with self.sessionmaker() as db, db.begin():
+            return await digests.send_agenda_notices(db, self.settings, utcnow())
 
     async def _exports(self) -> int:
         settings, now = self.settings, utcnow()

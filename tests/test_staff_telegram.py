@@ -407,8 +407,9 @@ async def test_help_and_command_menus_follow_the_role(app, admin, official, tele
         for name, form in telegram.calls
         if name == "setMyCommands"
     }
-    assert menus[ADMIN][-11:] == [
+    assert menus[ADMIN][-12:] == [
         "questions",
+        "agenda",
         "stats",
         "export",
         "sessions",
@@ -420,7 +421,7 @@ async def test_help_and_command_menus_follow_the_role(app, admin, official, tele
         "staff_set",
         "staff_remove",
     ]
-    assert menus[OFFICIAL][-2:] == ["help", "questions"]
+    assert menus[OFFICIAL][-3:] == ["help", "questions", "agenda"]
 
 
 async def test_a_resident_who_blocked_the_bot_keeps_the_stored_answer(

@@ -406,6 +406,27 @@ async def agenda(
     return Agenda(session_id, entries, counts)
 
 
+async def answer_counts(db: AsyncSession, session_id: int) -> dict[int, int]:
+    """{staff id: how many questions of the session's agenda they are to answer} (the one the
+    office chose, else the field's official, as `agenda` says). No reader: what the scheduler
+    tells each answerer the day before; nothing of the questions leaves here."""
+    q = ResidentQuestion
+    stmt = (
+        select(q.field, ConferenceItem.answerer_id, func.count(q.id))
+        .outerjoin(ConferenceItem, ConferenceItem.question_id == q.id)
+        .where(_on_agenda(session_id))
+        .group_by(q.field, ConferenceItem.answerer_id)
+    )
+    defaults = await _default_answerers(db)
+    counts: dict[int, int] = {}
+    for field_id, chosen, n in (await db.execute(stmt)).all():
+        default = defaults.get(field_id)
+        answerer = chosen if chosen is not None else (default.id if default else None)
+        if answerer is not None:
+            counts[answerer] = counts.get(answerer, 0) + int(n)
+    return counts
+
+
 async def _field_counts(
     db: AsyncSession,
     session_id: int,

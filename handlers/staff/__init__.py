@@ -6,6 +6,7 @@
     answering        the answer (or hiding reason) as the next message, or a reply to a card
     commands         /staff, /staff_add, /staff_set, /staff_remove (admins)
     live             /live NUMBER on|off: the conference's live switch (admins)
+    agenda           /agenda [NUMBER]: the questions an official is to answer at the conference
     help             the staff part of /help
 
 Staff read these screens in the ward's language (DEFAULT_LOCALE). Authorisation is the
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.staff import answering, card, commands, live, questions_list
+from handlers.staff import agenda, answering, card, commands, live, questions_list
 from handlers.staff.common import field_label
 from handlers.staff.help import staff_help
 
@@ -31,6 +32,7 @@ def create_router() -> Router:
         card.create_router(),
         commands.create_router(),
         live.create_router(),
+        agenda.create_router(),
         answering.create_router(),
     )
     return router

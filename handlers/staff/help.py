@@ -7,6 +7,7 @@ from bot.notify import esc
 from bot.services import staff
 from bot.services.staff import Permission, StaffRef
 from bot.survey.definition import Survey
+from handlers.staff.agenda import agenda_usage
 from handlers.staff.commands import staff_usage
 from handlers.staff.common import role_label
 from handlers.staff.live import live_usage
@@ -23,6 +24,8 @@ def staff_help(me: StaffRef, survey: Survey) -> str:
                 "to the question's message; /cancel stops."
             )
         )
+    if staff.allows(me, Permission.VIEW_QUESTIONS):
+        lines.append(esc(agenda_usage()))
     if staff.allows(me, Permission.VIEW_STATS):
         lines.append(
             _(
