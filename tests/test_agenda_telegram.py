@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.services import questions, staff
-from models import Delivery
+from models import Delivery, ResidentQuestion
 from tests.test_question_services import audit_log, file, make_asker, make_session
 from tests.test_scheduler import (  # noqa: F401
     add_question,
@@ -152,3 +152,24 @@ async def test_the_day_before_each_answerer_is_told_how_many_questions_are_their
     at(local(2026, 12, 15, 7, 30))  # the morning of the conference: not again
     await instance.run_due()
     assert len(await agenda_notices(app)) == 2
+
+
+async def test_a_question_the_office_gives_an_official_outside_their_fields_is_on_their_list(
+    app, clock, admin, official
+):
+    from bot.services import conference
+
+    session_id = await make_session(app)
+    parcel = await on_agenda(app, clock, session_id, "dc", "Bao giờ cấp sổ đỏ cho tổ 5?")
+    await official.send("/agenda")
+    assert parcel not in official.last().text  # not their field, not theirs to answer
+
+    async with app.sessionmaker() as db, db.begin():
+        question = await db.scalar(select(ResidentQuestion).where(ResidentQuestion.code == parcel))
+        chosen = await staff.find(db, official.user_id)
+        await conference.set_answerer(
+            db, await staff.find(db, ADMIN), question.id, chosen.id, now=clock()
+        )
+    await official.send("/agenda")
+    text = official.last().text
+    assert parcel in text and "Bao giờ cấp sổ đỏ cho tổ 5?" in text

@@ -314,8 +314,9 @@ async def agenda(
 ) -> Agenda:
     """The session's conference agenda by field: each question with its supporters, who is to
     answer and what happened in the hall; and per field the counts by channel and the opinions
-    written on paper forms. Officials see their own fields; `answerer_id` keeps the questions
-    that person is to answer (an official's list in advance)."""
+    written on paper forms. Officials see their own fields and the questions the office made
+    them the answerer of; `answerer_id` keeps the questions that person is to answer (an
+    official's list in advance)."""
     by = await staff.require(
         db, actor, Permission.VIEW_QUESTIONS, field=field, now=now, action="conference_agenda"
     )
@@ -356,7 +357,8 @@ async def agenda(
     if field is not None:
         stmt = stmt.where(q.field == field)
     elif by.role == Role.OFFICIAL:
-        stmt = stmt.where(q.field.in_(by.fields))
+        # Their fields, and whatever the office asked them to answer outside them.
+        stmt = stmt.where(or_(q.field.in_(by.fields), ConferenceItem.answerer_id == by.id))
     defaults = await _default_answerers(db)
     names = dict((await db.execute(select(StaffMember.id, StaffMember.name))).all())
     reads_flagged = staff.allows(by, Permission.VIEW_HIDDEN)
