@@ -7,9 +7,10 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.i18n import _
 from bot.services import questions, staff
@@ -21,7 +22,9 @@ from models import (
     ConferenceItem,
     DialogueSession,
     QuestionStatus,
+    QuestionSupport,
     ResidentQuestion,
+    SurveyResponse,
 )
 from models.base import insert_for
 
@@ -41,8 +44,8 @@ class ConferenceError(Exception):
 # --- plain values -----------------------------------------------------------------------------
 
 
-def _clean_line(text: str | None, limit: int, what: str) -> str:
-    cleaned = " ".join(unicodedata.normalize("NFC", text or "").split())
+def _checked(cleaned: str, limit: int, what: str) -> str:
+    """`cleaned` if it is there and short enough; else ConferenceError (`what` when empty)."""
     if not cleaned:
         raise ConferenceError(what)
     if len(cleaned) > limit:
@@ -52,15 +55,17 @@ def _clean_line(text: str | None, limit: int, what: str) -> str:
     return cleaned
 
 
+def _clean_line(text: str | None, limit: int, what: str) -> str:
+    return _checked(" ".join(unicodedata.normalize("NFC", text or "").split()), limit, what)
+
+
 def _clean_long(text: str | None, what: str) -> str:
-    cleaned = clean_text(text)
-    if not cleaned:
-        raise ConferenceError(what)
-    if len(cleaned) > MAX_TEXT:
-        raise ConferenceError(
-            _("Please keep this to at most {limit} characters.").format(limit=MAX_TEXT)
-        )
-    return cleaned
+    return _checked(clean_text(text), MAX_TEXT, what)
+
+
+def _squeezed(text: str | None, limit: int) -> str:
+    """White space folded, cut at `limit`; "" for nothing (optional names and positions)."""
+    return " ".join((text or "").split())[:limit]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -151,4 +156,21 @@ def _field_order(survey: Survey | None, fields: Iterable[str]) -> list[str]:
     return sorted(set(fields), key=lambda f: (order.get(f, len(order)), f))
 
 
-# --- the agenda -------------------------------------------------------------------------------
+def _supporters(q) -> ScalarSelect:
+    """The supports of the question row `q` (correlated), counted in SQL."""
+    return (
+        select(func.count(QuestionSupport.id))
+        .where(QuestionSupport.question_id == q.id)
+        .correlate(q)
+        .scalar_subquery()
+    )
+
+
+async def _responses(db: AsyncSession, session_id: int, since: datetime | None = None) -> int:
+    """Survey responses submitted in the session (since `since`, when given)."""
+    stmt = select(func.count(SurveyResponse.id)).where(
+        SurveyResponse.session_id == session_id, SurveyResponse.status == "submitted"
+    )
+    if since is not None:
+        stmt = stmt.where(SurveyResponse.submitted_at >= since)
+    return int(await db.scalar(stmt) or 0)

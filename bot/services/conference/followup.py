@@ -326,6 +326,3 @@ async def send_now(delivery, queued: Queued) -> int:
     outcomes = await delivery.send_now(queued.keys)
     delivery.wake()
     return sum(1 for status, _error in outcomes.values() if status == "sent")
-
-
-# --- the hall's screen -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from bot.services.conference.common import (
     _on_agenda,
     _question,
     _session,
+    _squeezed,
     _target,
 )
 from bot.services.questions import Relay
@@ -136,7 +137,7 @@ async def set_chair_and_secretary(
         ("secretary", secretary_name, secretary_id),
     ):
         member = await _active_staff(db, staff_id) if staff_id is not None else None
-        typed = " ".join((name or "").split())[:MAX_NAME]
+        typed = _squeezed(name, MAX_NAME)
         if member is not None or typed:
             setattr(c, f"{prefix}_id", member.id if member else None)
             setattr(c, f"{prefix}_name", typed or member.name)  # type: ignore[union-attr]
@@ -243,7 +244,7 @@ async def add_floor_question(
     )
     await _session(db, session_id)
     cleaned = _clean_long(text, _("Please write the opinion as it was given."))
-    name = " ".join((speaker or "").split())[:MAX_NAME] or None
+    name = _squeezed(speaker, MAX_NAME) or None
     account = await _floor_account(db, session_id, language)
     year = now.astimezone(zone or UTC).year
     code = questions.code_for(year, await questions.next_number(db, questions.CODE_PREFIX, year))
@@ -390,6 +391,3 @@ async def answer_later(
         detail={"owner": owner.telegram_user_id, "commitment": commitment.id},
     )
     return commitment.id
-
-
-# --- conclusions and commitments ----------------------------------------------------------------

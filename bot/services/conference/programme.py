@@ -320,6 +320,3 @@ async def mark_proposal(
     await staff.record_action(
         db, by, "mark_proposal", now=now, target=_target(q), detail={"proposal": proposal}
     )
-
-
-# --- delegates --------------------------------------------------------------------------------

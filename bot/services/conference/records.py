@@ -9,7 +9,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import staff
-from bot.services.conference.common import _field_order, _session
+from bot.services.conference.common import (
+    _field_order,
+    _responses,
+    _session,
+    _supporters,
+)
 from bot.services.conference.followup import (
     CommitmentView,
     ConclusionView,
@@ -25,10 +30,8 @@ from models import (
     CommitmentStatus,
     Conference,
     DelegateGroup,
-    QuestionSupport,
     Reply,
     ResidentQuestion,
-    SurveyResponse,
 )
 
 
@@ -79,11 +82,6 @@ async def minutes(
     everything = await agenda(db, by, session_id, survey=survey, now=now)
     quoted = [e for e in everything.entries if not e.flagged]
     attendance = _attendance(await _delegates_of(db, session_id))
-    responses = await db.scalar(
-        select(func.count(SurveyResponse.id)).where(
-            SurveyResponse.session_id == session_id, SurveyResponse.status == "submitted"
-        )
-    )
     later = [
         v
         for v in await _commitment_views(db, session_id=session_id, now=now)
@@ -100,7 +98,7 @@ async def minutes(
         secretary_name=c.secretary_name if c else None,
         attendance=attendance,
         satisfaction=await figures.field_figures(db, survey, session_id),
-        responses=int(responses or 0),
+        responses=await _responses(db, session_id),
         entries=quoted,
         withheld=sum(1 for e in everything.entries if e.flagged),
         later=later,
@@ -161,12 +159,7 @@ async def proposals(
     )
     session = await _session(db, session_id)
     q = ResidentQuestion
-    supports = (
-        select(func.count(QuestionSupport.id))
-        .where(QuestionSupport.question_id == q.id)
-        .correlate(q)
-        .scalar_subquery()
-    )
+    supports = _supporters(q)
     base = and_(
         q.session_id == session_id, q.proposal.is_(True), in_dialogue(), q.hidden.is_(False)
     )

@@ -21,6 +21,7 @@ from bot.services.conference.common import (
     _active_staff,
     _clean_line,
     _session,
+    _squeezed,
 )
 from bot.services.conference.followup import Queued
 from bot.services.staff import Actor, Permission
@@ -110,7 +111,7 @@ async def add_delegate(
         session_id=session_id,
         name=_clean_line(name, MAX_NAME, _("Please give the delegate's name.")),
         delegate_group=_clean_group(group),
-        position=" ".join((position or "").split())[:MAX_POSITION] or None,
+        position=_squeezed(position, MAX_POSITION) or None,
         staff_id=staff_id,
         account_id=account_id,
         created_at=now,
@@ -165,7 +166,7 @@ async def change_delegate(
     if group is not None:
         d.delegate_group = _clean_group(group)
     if position is not _UNSET:
-        d.position = " ".join((position or "").split())[:MAX_POSITION] or None  # type: ignore[union-attr]
+        d.position = _squeezed(position, MAX_POSITION) or None  # type: ignore[union-attr]
     new_staff = d.staff_id if staff_id is _UNSET else staff_id
     new_account = d.account_id if account_id is _UNSET else account_id
     await _check_links(
@@ -219,6 +220,12 @@ async def _delegates_of(db: AsyncSession, session_id: int) -> list[DelegateView]
     )
 
 
+async def _store_reply(db: AsyncSession, d: Delegate, coming: bool, now: datetime) -> None:
+    d.reply = Reply.COMING if coming else Reply.NOT_COMING
+    d.replied_at = now
+    await db.flush()
+
+
 async def set_reply(
     db: AsyncSession, actor: Actor, delegate_id: int, coming: bool, *, now: datetime
 ) -> DelegateView:
@@ -232,9 +239,7 @@ async def set_reply(
         target=f"delegate:{delegate_id}",
     )
     d = await _delegate(db, delegate_id)
-    d.reply = Reply.COMING if coming else Reply.NOT_COMING
-    d.replied_at = now
-    await db.flush()
+    await _store_reply(db, d, coming, now)
     await staff.record_action(
         db, by, "delegate_reply", now=now, target=f"delegate:{d.id}", detail={"coming": coming}
     )
@@ -270,9 +275,7 @@ async def reply_from_chat(
     d = (await db.execute(stmt.limit(1))).scalar_one_or_none()
     if d is None:
         return None
-    d.reply = Reply.COMING if coming else Reply.NOT_COMING
-    d.replied_at = now
-    await db.flush()
+    await _store_reply(db, d, coming, now)
     return _delegate_view(d)
 
 
@@ -420,6 +423,3 @@ async def invite(
         detail={"queued": len(rows), "unreachable": len(queued.unreachable)},
     )
     return queued
-
-
-# --- live -------------------------------------------------------------------------------------

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.conference.common import _on_agenda
+from bot.services.conference.common import _on_agenda, _responses, _supporters
 from models import (
     Conference,
     ConferenceItem,
-    QuestionSupport,
     ResidentQuestion,
-    SurveyResponse,
 )
 
 
@@ -45,12 +43,7 @@ async def board(db: AsyncSession, session_id: int, *, limit: int = 20) -> Board:
     its page), counted in SQL."""
     c = await db.get(Conference, session_id)
     q = ResidentQuestion
-    supports = (
-        select(func.count(QuestionSupport.id))
-        .where(QuestionSupport.question_id == q.id)
-        .correlate(q)
-        .scalar_subquery()
-    )
+    supports = _supporters(q)
     done = select(ConferenceItem.question_id).where(
         ConferenceItem.session_id == session_id, ConferenceItem.outcome.is_not(None)
     )
@@ -86,13 +79,7 @@ async def board(db: AsyncSession, session_id: int, *, limit: int = 20) -> Board:
     ).one()
     responses = 0
     if c is not None and c.live_since is not None:
-        responses = await db.scalar(
-            select(func.count(SurveyResponse.id)).where(
-                SurveyResponse.session_id == session_id,
-                SurveyResponse.status == "submitted",
-                SurveyResponse.submitted_at >= c.live_since,
-            )
-        )
+        responses = await _responses(db, session_id, since=c.live_since)
     return Board(
         session_id,
         bool(c and c.live),
@@ -100,8 +87,5 @@ async def board(db: AsyncSession, session_id: int, *, limit: int = 20) -> Board:
         waiting,
         int(totals[0]),
         int(totals[1]),
-        int(responses or 0),
+        responses,
     )
-
-
-# --- what the documents read ------------------------------------------------------------------
