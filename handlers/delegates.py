@@ -1,5 +1,5 @@
 """Delegates' replies to their conference invitation on Telegram: the two buttons under the
-invitation and the reminder (bot/services/conference.py `invite`) record whether they come."""
+invitation and the reminder (bot/services/conference/ `invite`) record whether they come."""
 
 from __future__ import annotations
 

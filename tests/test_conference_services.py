@@ -1,4 +1,4 @@
-"""The conference day in the services (bot/services/conference.py): the agenda and its counts,
+"""The conference day in the services (bot/services/conference/): the agenda and its counts,
 supports, the live switch, answers in the hall reaching the asker once, answers promised for
 later becoming commitments, closing them telling the asker and supporters, delegates and their
 invitations, the morning digest of commitments, and every refusal audited."""

@@ -1,5 +1,5 @@
 """The console's conference pages (bot/web/pages/conference*.py) on the services of
-bot/services/conference.py: the agenda by field with its counts and who answers, delegates and
+bot/services/conference/: the agenda by field with its counts and who answers, delegates and
 their invitations, the live switch (admins only, refusals audited), the secretary's page in the
 hall (an answer reaches the asker once, questions from the floor, conclusions as tasks), the
 documents read back with python-docx and openpyxl, the commitments; and a Chromium test of the

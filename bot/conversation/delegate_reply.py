@@ -1,6 +1,6 @@
 """A delegate's reply to their conference invitation on Zalo or the console: the words the
 invitation asks for ("có dự" / "không dự"), recorded for the session whose invitation reached
-this chat last (bot/services/conference.py `reply_from_chat`)."""
+this chat last (bot/services/conference/ `reply_from_chat`)."""
 
 from __future__ import annotations
 

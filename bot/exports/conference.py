@@ -9,7 +9,7 @@
 - the proposals to amend a regulation or procedure, for the higher level (`proposals_docx`,
   `proposals_xlsx`).
 
-The data come from bot/services/conference.py as plain values. Possible complaints or
+The data come from bot/services/conference/ as plain values. Possible complaints or
 denunciations are counted, never quoted (the law protects a denouncer and the content).
 """
 

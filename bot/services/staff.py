@@ -64,7 +64,7 @@ class Permission(StrEnum):
     # Take a question that is really a complaint or a report out of the dialogue, telling the
     # resident where it goes: any staff member who sees the question.
     RECLASSIFY = "reclassify"
-    # The conference (bot/services/conference.py): prepare it (agenda answerers, delegates,
+    # The conference (bot/services/conference/): prepare it (agenda answerers, delegates,
     # invitations), switch it live (admins only), run the hall (current question, answers,
     # floor questions, conclusions, attendance), and follow up its commitments.
     PREPARE_CONFERENCE = "prepare_conference"

@@ -2,7 +2,7 @@
 each question, the delegates and their invitations, the live switch, the documents, and the
 commitments that follow. The secretary's page in the hall is bot/web/pages/conference_live.py.
 
-Everything goes through bot/services/conference.py, the functions the Telegram commands call:
+Everything goes through bot/services/conference/, the functions the Telegram commands call:
 they check the role (and the field), and audit every view and act, allowed or refused. A
 refusal is committed (so its audit entry is kept) and answered with the 403 page; an act the
 conference's state does not allow shows the page again with the reason. Whoever must be told

@@ -5,7 +5,7 @@ the chairman's conclusions, each optionally a task; attendance.
 
 The queue refreshes itself: a small script asks every 2 seconds for the hall's state (counted
 by `conference.board`, not audited) and reloads the queue, through the audited agenda, only
-when something changed. Every act goes through bot/services/conference.py (see conference.py).
+when something changed. Every act goes through bot/services/conference/ (see conference.py).
 """
 
 from __future__ import annotations
