@@ -387,13 +387,48 @@ async def record_action(
     )
 
 
+@dataclass(frozen=True)
+class Audited:
+    """An allowed action under way: `done()` audits it under the action and target it was
+    checked for, so a service names them once."""
+
+    db: AsyncSession
+    by: StaffRef
+    action: str
+    target: str | None
+    now: datetime
+
+    async def done(self, *, target: str | None = None, detail: dict | None = None) -> None:
+        """Audit the action; `target` when the change made a more precise one (a new row)."""
+        target = self.target if target is None else target
+        await record_action(
+            self.db, self.by, self.action, now=self.now, target=target, detail=detail
+        )
+
+
+async def audited(
+    db: AsyncSession,
+    actor: Actor,
+    permission: Permission,
+    action: str,
+    target: str | None = None,
+    *,
+    field: str | None = None,
+    now: datetime,
+) -> Audited:
+    """`require` for `action` on `target` (a refusal is audited there), and the `Audited` to
+    finish it with once the change is made."""
+    by = await require(db, actor, permission, field=field, now=now, action=action, target=target)
+    return Audited(db, by, action, target, now)
+
+
 async def _manage(
     db: AsyncSession, actor: Actor, action: str, telegram_user_id: int, now: datetime
-) -> tuple[StaffRef, str]:
-    """The admin check for an action on a staff member; returns the admin and the target."""
-    target = f"staff:{telegram_user_id}"
-    by = await require(db, actor, Permission.MANAGE_STAFF, now=now, action=action, target=target)
-    return by, target
+) -> Audited:
+    """The admin check for an action on a staff member."""
+    return await audited(
+        db, actor, Permission.MANAGE_STAFF, action, f"staff:{telegram_user_id}", now=now
+    )
 
 
 async def _active_member(db: AsyncSession, telegram_user_id: int) -> StaffMember:
@@ -415,7 +450,7 @@ async def add(
 ) -> StaffRef:
     """Add a staff member (admins only). Someone removed earlier is reactivated with the new
     role; someone already active must be changed instead."""
-    by, target = await _manage(db, actor, "staff_add", telegram_user_id, now)
+    act = await _manage(db, actor, "staff_add", telegram_user_id, now)
     clean_role = _clean_role(role)
     clean_name = _clean_name(name)
     clean_fields = _clean_fields(clean_role, fields)
@@ -431,7 +466,7 @@ async def add(
     member.active = True
     await db.flush()
     detail = {"role": str(clean_role), "fields": clean_fields}
-    await record_action(db, by, "staff_add", now=now, target=target, detail=detail)
+    await act.done(detail=detail)
     return as_ref(member)
 
 
@@ -447,7 +482,7 @@ async def change(
 ) -> StaffRef:
     """Change an active staff member's name, role or fields (admins only); what is None stays.
     Questions assigned to them outside their new fields go back to be assigned again."""
-    by, target = await _manage(db, actor, "staff_change", telegram_user_id, now)
+    act = await _manage(db, actor, "staff_change", telegram_user_id, now)
     member = await _active_member(db, telegram_user_id)
     new_role = _clean_role(role) if role is not None else Role(member.role)
     new_name = _clean_name(name) if name is not None else member.name
@@ -460,32 +495,32 @@ async def change(
     await db.flush()
     await _release_assignments(db, member.id, new_fields, now)
     detail = {"role": str(new_role), "fields": new_fields}
-    await record_action(db, by, "staff_change", now=now, target=target, detail=detail)
+    await act.done(detail=detail)
     return as_ref(member)
 
 
 async def remove(db: AsyncSession, actor: Actor, telegram_user_id: int, *, now: datetime) -> None:
     """Deactivate a staff member (admins only). The row stays, so answers keep their signature
     and the audit log its actors; their open assignments go back to be assigned again."""
-    by, target = await _manage(db, actor, "staff_remove", telegram_user_id, now)
+    act = await _manage(db, actor, "staff_remove", telegram_user_id, now)
     member = await _active_member(db, telegram_user_id)
     await _keep_an_admin(db, member)
     member.active = False
     await db.flush()
     await _release_assignments(db, member.id, (), now)
-    await record_action(db, by, "staff_remove", now=now, target=target)
+    await act.done()
 
 
 async def members(db: AsyncSession, actor: Actor, *, now: datetime) -> list[StaffRef]:
     """The active staff, by role then name (admins only)."""
-    by = await require(db, actor, Permission.MANAGE_STAFF, now=now, action="staff_list")
+    act = await audited(db, actor, Permission.MANAGE_STAFF, "staff_list", now=now)
     stmt = select(StaffMember).where(StaffMember.active.is_(True))
     order = {role: index for index, role in enumerate(Role)}
     found = sorted(
         (await db.execute(stmt)).scalars(),
         key=lambda m: (order.get(m.role, len(order)), m.name, m.id),
     )
-    await record_action(db, by, "staff_list", now=now)
+    await act.done()
     return [as_ref(member) for member in found]
 
 

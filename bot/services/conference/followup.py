@@ -84,13 +84,13 @@ async def add_conclusion(
 ) -> int:
     """One of the chair's conclusions as the secretary types it; with an owner and a deadline
     it is also a task (a commitment). Returns the conclusion's id."""
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.CONDUCT_CONFERENCE,
+        "conference_conclusion",
+        f"session:{session_id}",
         now=now,
-        action="conference_conclusion",
-        target=f"session:{session_id}",
     )
     await _session(db, session_id)
     if (owner_id is None) != (deadline is None):
@@ -98,7 +98,7 @@ async def add_conclusion(
     conclusion = Conclusion(
         session_id=session_id,
         text=_clean_long(text, _("Please write the conclusion.")),
-        created_by=by.id,
+        created_by=act.by.id,
         created_at=now,
     )
     db.add(conclusion)
@@ -116,14 +116,7 @@ async def add_conclusion(
             )
         )
         await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "conference_conclusion",
-        now=now,
-        target=f"conclusion:{conclusion.id}",
-        detail={"task": owner_id is not None},
-    )
+    await act.done(target=f"conclusion:{conclusion.id}", detail={"task": owner_id is not None})
     return conclusion.id
 
 

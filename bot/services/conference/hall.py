@@ -28,7 +28,7 @@ from bot.services.conference.common import (
     _target,
 )
 from bot.services.questions import Relay
-from bot.services.staff import Actor, Permission, StaffRef
+from bot.services.staff import Actor, Permission
 from models import (
     Account,
     Commitment,
@@ -88,13 +88,8 @@ async def set_live(
     db: AsyncSession, actor: Actor, session_id: int, live: bool, *, now: datetime
 ) -> LiveState:
     """The live switch (admins only)."""
-    by = await staff.require(
-        db,
-        actor,
-        Permission.LIVE_SWITCH,
-        now=now,
-        action="conference_live",
-        target=f"session:{session_id}",
+    act = await staff.audited(
+        db, actor, Permission.LIVE_SWITCH, "conference_live", f"session:{session_id}", now=now
     )
     c = await _conference(db, session_id, now)
     if c.live != live:
@@ -105,9 +100,7 @@ async def set_live(
             c.ended_at = now
         c.updated_at = now
         await db.flush()
-    await staff.record_action(
-        db, by, "conference_live", now=now, target=f"session:{session_id}", detail={"live": live}
-    )
+    await act.done(detail={"live": live})
     return _live_view(c)
 
 
@@ -123,13 +116,13 @@ async def set_chair_and_secretary(
     now: datetime,
 ) -> LiveState:
     """Who chairs and who takes the minutes; a staff id gives the name when none is typed."""
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.CONDUCT_CONFERENCE,
+        "conference_roles",
+        f"session:{session_id}",
         now=now,
-        action="conference_roles",
-        target=f"session:{session_id}",
     )
     c = await _conference(db, session_id, now)
     for prefix, name, staff_id in (
@@ -143,7 +136,7 @@ async def set_chair_and_secretary(
             setattr(c, f"{prefix}_name", typed or member.name)  # type: ignore[union-attr]
     c.updated_at = now
     await db.flush()
-    await staff.record_action(db, by, "conference_roles", now=now, target=f"session:{session_id}")
+    await act.done()
     return _live_view(c)
 
 
@@ -234,13 +227,8 @@ async def add_floor_question(
 ) -> questions.FiledQuestion:
     """An opinion spoken or handed in on paper in the hall, typed in by the secretary; the
     speaker's name only if they gave it."""
-    by = await staff.require(
-        db,
-        actor,
-        Permission.CONDUCT_CONFERENCE,
-        now=now,
-        action="floor_question",
-        target=f"session:{session_id}",
+    act = await staff.audited(
+        db, actor, Permission.CONDUCT_CONFERENCE, "floor_question", f"session:{session_id}", now=now
     )
     await _session(db, session_id)
     cleaned = _clean_long(text, _("Please write the opinion as it was given."))
@@ -267,7 +255,7 @@ async def add_floor_question(
     )
     db.add(q)
     await db.flush()
-    await staff.record_action(db, by, "floor_question", now=now, target=_target(q))
+    await act.done(target=_target(q))
     return questions.FiledQuestion(q.id, q.code)
 
 
@@ -275,13 +263,13 @@ async def pick_current(
     db: AsyncSession, actor: Actor, session_id: int, question_id: int | None, *, now: datetime
 ) -> LiveState:
     """The question on screen now (None: none)."""
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.CONDUCT_CONFERENCE,
+        "conference_current",
+        f"session:{session_id}",
         now=now,
-        action="conference_current",
-        target=f"session:{session_id}",
     )
     c = await _live_conference(db, session_id, now)
     if question_id is not None:
@@ -292,24 +280,15 @@ async def pick_current(
     c.current_question_id = question_id
     c.updated_at = now
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "conference_current",
-        now=now,
-        target=f"session:{session_id}",
-        detail={"question": question_id},
-    )
+    await act.done(detail={"question": question_id})
     return _live_view(c)
 
 
 async def _for_hall(
     db: AsyncSession, actor: Actor, question_id: int, action: str, now: datetime
-) -> tuple[StaffRef, ResidentQuestion, ConferenceItem]:
+) -> tuple[staff.Audited, ResidentQuestion, ConferenceItem]:
     q = await _question(db, question_id)
-    by = await staff.require(
-        db, actor, Permission.CONDUCT_CONFERENCE, now=now, action=action, target=_target(q)
-    )
+    act = await staff.audited(db, actor, Permission.CONDUCT_CONFERENCE, action, _target(q), now=now)
     if not await _is_on_agenda(db, q.id):
         raise ConferenceError(_("This question is not on the conference agenda."))
     item = await _item(db, q)
@@ -317,7 +296,7 @@ async def _for_hall(
         raise ConferenceError(_("This question was already dealt with at the conference."))
     if q.status in (QuestionStatus.ANSWERED, QuestionStatus.CLOSED):
         raise ConferenceError(_("This question is already answered."))
-    return by, q, item
+    return act, q, item
 
 
 async def record_answer(
@@ -332,7 +311,7 @@ async def record_answer(
     """Who answered in the hall and the summary of the answer. Stored as the question's answer
     too; returns the `Relay` the notifier sends to the asker after commit
     (`Notifier.deliver`), once."""
-    by, q, item = await _for_hall(db, actor, question_id, "conference_answer", now)
+    act, q, item = await _for_hall(db, actor, question_id, "conference_answer", now)
     answerer = await _active_staff(db, answered_by)
     cleaned = _clean_long(summary, _("Please write a summary of the answer."))
     item.outcome = Outcome.ANSWERED
@@ -342,14 +321,7 @@ async def record_answer(
     q.status = QuestionStatus.ANSWERED
     q.updated_at = now
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "conference_answer",
-        now=now,
-        target=_target(q),
-        detail={"answered_by": answerer.telegram_user_id},
-    )
+    await act.done(detail={"answered_by": answerer.telegram_user_id})
     channel, external_id, locale = await questions._chat_of(db, q)
     return Relay(channel, external_id, locale, q.code, cleaned, q.field, answerer.role, q.id, True)
 
@@ -365,7 +337,7 @@ async def answer_later(
 ) -> int:
     """ "Answered in writing later": a commitment with its owner and deadline (returns its id);
     the question is assigned to the owner."""
-    by, q, item = await _for_hall(db, actor, question_id, "conference_later", now)
+    act, q, item = await _for_hall(db, actor, question_id, "conference_later", now)
     owner = await _active_staff(db, owner_id)
     item.outcome = Outcome.LATER
     item.answered_at = now
@@ -382,12 +354,5 @@ async def answer_later(
     )
     db.add(commitment)
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "conference_later",
-        now=now,
-        target=_target(q),
-        detail={"owner": owner.telegram_user_id, "commitment": commitment.id},
-    )
+    await act.done(detail={"owner": owner.telegram_user_id, "commitment": commitment.id})
     return commitment.id

@@ -270,13 +270,8 @@ async def set_answerer(
     """Who answers this question at the conference (the office); None: the field's official
     again. Returns the person chosen."""
     q = await _question(db, question_id)
-    by = await staff.require(
-        db,
-        actor,
-        Permission.PREPARE_CONFERENCE,
-        now=now,
-        action="conference_answerer",
-        target=_target(q),
+    act = await staff.audited(
+        db, actor, Permission.PREPARE_CONFERENCE, "conference_answerer", _target(q), now=now
     )
     if not await _is_on_agenda(db, q.id):
         raise ConferenceError(_("This question is not on the conference agenda."))
@@ -284,14 +279,7 @@ async def set_answerer(
     item = await _item(db, q)
     item.answerer_id = chosen.id if chosen else None
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "conference_answerer",
-        now=now,
-        target=_target(q),
-        detail={"staff": chosen.telegram_user_id if chosen else None},
-    )
+    await act.done(detail={"staff": chosen.telegram_user_id if chosen else None})
     return chosen
 
 
@@ -301,14 +289,8 @@ async def mark_proposal(
     """Mark (or unmark) an opinion as a proposal to amend a regulation or procedure, for the
     report to the higher level (whoever may mark questions for the conference)."""
     q = await _question(db, question_id)
-    by = await staff.require(
-        db,
-        actor,
-        Permission.MARK_CONFERENCE,
-        field=q.field,
-        now=now,
-        action="mark_proposal",
-        target=_target(q),
+    act = await staff.audited(
+        db, actor, Permission.MARK_CONFERENCE, "mark_proposal", _target(q), field=q.field, now=now
     )
     if q.status == QuestionStatus.RECLASSIFIED:
         raise ConferenceError(
@@ -317,6 +299,4 @@ async def mark_proposal(
     q.proposal = proposal
     q.updated_at = now
     await db.flush()
-    await staff.record_action(
-        db, by, "mark_proposal", now=now, target=_target(q), detail={"proposal": proposal}
-    )
+    await act.done(detail={"proposal": proposal})

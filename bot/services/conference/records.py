@@ -69,17 +69,12 @@ async def minutes(
     """What the minutes print (the secretary, the office, leaders: EXPORT)."""
     from bot.services import figures  # figures imports questions; kept out of import time
 
-    by = await staff.require(
-        db,
-        actor,
-        Permission.EXPORT,
-        now=now,
-        action="conference_minutes",
-        target=f"session:{session_id}",
+    act = await staff.audited(
+        db, actor, Permission.EXPORT, "conference_minutes", f"session:{session_id}", now=now
     )
     session = await _session(db, session_id)
     c = await db.get(Conference, session_id)
-    everything = await agenda(db, by, session_id, survey=survey, now=now)
+    everything = await agenda(db, act.by, session_id, survey=survey, now=now)
     quoted = [e for e in everything.entries if not e.flagged]
     attendance = _attendance(await _delegates_of(db, session_id))
     later = [
@@ -105,7 +100,7 @@ async def minutes(
         conclusions=await conclusions(db, session_id, now=now),
         generated_at=now,
     )
-    await staff.record_action(db, by, "conference_minutes", now=now, target=f"session:{session_id}")
+    await act.done()
     return result
 
 
@@ -149,13 +144,8 @@ async def proposals(
     db: AsyncSession, actor: Actor, session_id: int, survey: Survey, *, now: datetime
 ) -> Proposals:
     """The opinions marked as proposals to amend a regulation or procedure, by field."""
-    by = await staff.require(
-        db,
-        actor,
-        Permission.EXPORT,
-        now=now,
-        action="conference_proposals",
-        target=f"session:{session_id}",
+    act = await staff.audited(
+        db, actor, Permission.EXPORT, "conference_proposals", f"session:{session_id}", now=now
     )
     session = await _session(db, session_id)
     q = ResidentQuestion
@@ -196,9 +186,7 @@ async def proposals(
     ]
     order = {f: i for i, f in enumerate(_field_order(survey, counts))}
     rows.sort(key=lambda r: (order.get(r.field, 0), r.code))
-    await staff.record_action(
-        db, by, "conference_proposals", now=now, target=f"session:{session_id}"
-    )
+    await act.done()
     return Proposals(
         session_id,
         session.title,

@@ -97,13 +97,8 @@ async def add_delegate(
     account_id: int | None = None,
     now: datetime,
 ) -> DelegateView:
-    by = await staff.require(
-        db,
-        actor,
-        Permission.PREPARE_CONFERENCE,
-        now=now,
-        action="delegate_add",
-        target=f"session:{session_id}",
+    act = await staff.audited(
+        db, actor, Permission.PREPARE_CONFERENCE, "delegate_add", f"session:{session_id}", now=now
     )
     await _session(db, session_id)
     await _check_links(db, staff_id, account_id)
@@ -118,14 +113,7 @@ async def add_delegate(
     )
     db.add(delegate)
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "delegate_add",
-        now=now,
-        target=f"delegate:{delegate.id}",
-        detail={"group": delegate.delegate_group},
-    )
+    await act.done(target=f"delegate:{delegate.id}", detail={"group": delegate.delegate_group})
     return _delegate_view(delegate)
 
 
@@ -152,13 +140,13 @@ async def change_delegate(
     now: datetime,
 ) -> DelegateView:
     """Change what is given (a None link or position clears it)."""
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.PREPARE_CONFERENCE,
+        "delegate_change",
+        f"delegate:{delegate_id}",
         now=now,
-        action="delegate_change",
-        target=f"delegate:{delegate_id}",
     )
     d = await _delegate(db, delegate_id)
     if name is not None:
@@ -176,39 +164,34 @@ async def change_delegate(
     )
     d.staff_id, d.account_id = new_staff, new_account  # type: ignore[assignment]
     await db.flush()
-    await staff.record_action(db, by, "delegate_change", now=now, target=f"delegate:{d.id}")
+    await act.done()
     return _delegate_view(d)
 
 
 async def remove_delegate(db: AsyncSession, actor: Actor, delegate_id: int, *, now: datetime):
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.PREPARE_CONFERENCE,
+        "delegate_remove",
+        f"delegate:{delegate_id}",
         now=now,
-        action="delegate_remove",
-        target=f"delegate:{delegate_id}",
     )
     d = await _delegate(db, delegate_id)
     await db.delete(d)
     await db.flush()
-    await staff.record_action(db, by, "delegate_remove", now=now, target=f"delegate:{delegate_id}")
+    await act.done()
 
 
 async def delegates(
     db: AsyncSession, actor: Actor, session_id: int, *, now: datetime
 ) -> list[DelegateView]:
     """The session's delegates by group (the plan's order), then name."""
-    by = await staff.require(
-        db,
-        actor,
-        Permission.VIEW_QUESTIONS,
-        now=now,
-        action="delegate_list",
-        target=f"session:{session_id}",
+    act = await staff.audited(
+        db, actor, Permission.VIEW_QUESTIONS, "delegate_list", f"session:{session_id}", now=now
     )
     found = await _delegates_of(db, session_id)
-    await staff.record_action(db, by, "delegate_list", now=now, target=f"session:{session_id}")
+    await act.done()
     return found
 
 
@@ -230,19 +213,17 @@ async def set_reply(
     db: AsyncSession, actor: Actor, delegate_id: int, coming: bool, *, now: datetime
 ) -> DelegateView:
     """The office records a delegate's reply (by phone, in person)."""
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.PREPARE_CONFERENCE,
+        "delegate_reply",
+        f"delegate:{delegate_id}",
         now=now,
-        action="delegate_reply",
-        target=f"delegate:{delegate_id}",
     )
     d = await _delegate(db, delegate_id)
     await _store_reply(db, d, coming, now)
-    await staff.record_action(
-        db, by, "delegate_reply", now=now, target=f"delegate:{d.id}", detail={"coming": coming}
-    )
+    await act.done(detail={"coming": coming})
     return _delegate_view(d)
 
 
@@ -283,25 +264,18 @@ async def set_attendance(
     db: AsyncSession, actor: Actor, delegate_id: int, attended: bool, *, now: datetime
 ) -> DelegateView:
     """Present or absent on the day (the secretary or the office)."""
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.CONDUCT_CONFERENCE,
+        "delegate_attendance",
+        f"delegate:{delegate_id}",
         now=now,
-        action="delegate_attendance",
-        target=f"delegate:{delegate_id}",
     )
     d = await _delegate(db, delegate_id)
     d.attended = attended
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "delegate_attendance",
-        now=now,
-        target=f"delegate:{d.id}",
-        detail={"attended": attended},
-    )
+    await act.done(detail={"attended": attended})
     return _delegate_view(d)
 
 
@@ -364,13 +338,13 @@ async def invite(
     """Invitations (or, with `reminder`, reminders) to the session's delegates on their chat,
     queued in the outbox in this transaction. An invitation goes once to each delegate; a
     reminder once a day to those who have not declined."""
-    by = await staff.require(
+    act = await staff.audited(
         db,
         actor,
         Permission.PREPARE_CONFERENCE,
+        "delegate_remind" if reminder else "delegate_invite",
+        f"session:{session_id}",
         now=now,
-        action="delegate_remind" if reminder else "delegate_invite",
-        target=f"session:{session_id}",
     )
     session = await _session(db, session_id)
     stmt = select(Delegate).where(Delegate.session_id == session_id).order_by(Delegate.id)
@@ -414,12 +388,5 @@ async def invite(
         await outbox.add_many(db, rows)
         queued.keys.extend(key for _c, _m, key in rows)
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        "delegate_remind" if reminder else "delegate_invite",
-        now=now,
-        target=f"session:{session_id}",
-        detail={"queued": len(rows), "unreachable": len(queued.unreachable)},
-    )
+    await act.done(detail={"queued": len(rows), "unreachable": len(queued.unreachable)})
     return queued
