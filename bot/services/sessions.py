@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, use_locale
 from bot.services import staff
-from bot.services.staff import Actor, Permission, StaffRef
+from bot.services.staff import Actor, Permission
 from models import DialogueSession, SessionStatus
 from models.sessions import open_session, session_for_period, upcoming_sessions
 
@@ -253,12 +253,9 @@ def check_start(starts_at: datetime, now: datetime) -> datetime:
 
 async def _allowed(
     db: AsyncSession, actor: Actor, action: str, now: datetime, session_id: int | None = None
-) -> tuple[StaffRef, str | None]:
+) -> staff.Audited:
     target = f"session:{session_id}" if session_id is not None else None
-    by = await staff.require(
-        db, actor, Permission.MANAGE_SESSIONS, now=now, action=action, target=target
-    )
-    return by, target
+    return await staff.audited(db, actor, Permission.MANAGE_SESSIONS, action, target, now=now)
 
 
 async def _found(db: AsyncSession, session_id: int) -> DialogueSession:
@@ -298,7 +295,7 @@ async def create_session(
     now: datetime,
 ) -> DialogueSession:
     """A planned session (admins only)."""
-    by, _target = await _allowed(db, actor, "session_create", now)
+    act = await _allowed(db, actor, "session_create", now)
     session = DialogueSession(
         title=clean_title(title),
         starts_at=check_start(starts_at, now),
@@ -309,7 +306,7 @@ async def create_session(
     )
     db.add(session)
     await db.flush()
-    await staff.record_action(db, by, "session_create", now=now, target=f"session:{session.id}")
+    await act.done(target=f"session:{session.id}")
     return session
 
 
@@ -334,7 +331,7 @@ async def update_session(
     now: datetime,
 ) -> DialogueSession:
     """Change what is given (admins only); place and agenda may be cleared with None."""
-    by, target = await _allowed(db, actor, "session_update", now, session_id)
+    act = await _allowed(db, actor, "session_update", now, session_id)
     session = await _found(db, session_id)
     _not_cancelled(session)
     changes: dict[str, object] = {}
@@ -349,31 +346,17 @@ async def update_session(
     for name, value in changes.items():
         setattr(session, name, value)
     await db.flush()
-    await staff.record_action(
-        db, by, "session_update", now=now, target=target, detail={"changed": sorted(changes)}
-    )
+    await act.done(detail={"changed": sorted(changes)})
     return session
 
 
 async def _set_status(
-    db: AsyncSession,
-    by: StaffRef,
-    session: DialogueSession,
-    status: SessionStatus,
-    action: str,
-    now: datetime,
+    db: AsyncSession, act: staff.Audited, session: DialogueSession, status: SessionStatus
 ) -> DialogueSession:
     before = session.status
     session.status = status
     await db.flush()
-    await staff.record_action(
-        db,
-        by,
-        action,
-        now=now,
-        target=f"session:{session.id}",
-        detail={"from": str(before), "to": str(status)},
-    )
+    await act.done(detail={"from": str(before), "to": str(status)})
     return session
 
 
@@ -381,20 +364,20 @@ async def cancel_session(
     db: AsyncSession, actor: Actor, session_id: int, *, now: datetime
 ) -> DialogueSession:
     """Cancel a planned or open session (admins only); residents no longer see it."""
-    by, _target = await _allowed(db, actor, "session_cancel", now, session_id)
+    act = await _allowed(db, actor, "session_cancel", now, session_id)
     session = await _found(db, session_id)
     if session.status == SessionStatus.CANCELLED:
         raise SessionError(_("This session is already cancelled."))
     if session.status == SessionStatus.CLOSED:
         raise SessionError(_("This session is closed: it has been held and cannot be cancelled."))
-    return await _set_status(db, by, session, SessionStatus.CANCELLED, "session_cancel", now)
+    return await _set_status(db, act, session, SessionStatus.CANCELLED)
 
 
 async def open_survey(
     db: AsyncSession, actor: Actor, session_id: int, *, now: datetime
 ) -> DialogueSession:
     """Open the survey window (admins only): residents' answers go to this session."""
-    by, _target = await _allowed(db, actor, "session_open", now, session_id)
+    act = await _allowed(db, actor, "session_open", now, session_id)
     # Every session row is locked, so two windows opened at once cannot both see none open.
     await db.execute(select(DialogueSession.id).with_for_update())
     session = await _found(db, session_id)
@@ -409,15 +392,15 @@ async def open_survey(
                 "please close that window first."
             ).format(title=other.title)
         )
-    return await _set_status(db, by, session, SessionStatus.OPEN, "session_open", now)
+    return await _set_status(db, act, session, SessionStatus.OPEN)
 
 
 async def close_survey(
     db: AsyncSession, actor: Actor, session_id: int, *, now: datetime
 ) -> DialogueSession:
     """Close the survey window (admins only); answers then go to the next planned session."""
-    by, _target = await _allowed(db, actor, "session_close", now, session_id)
+    act = await _allowed(db, actor, "session_close", now, session_id)
     session = await _found(db, session_id)
     if session.status != SessionStatus.OPEN:
         raise SessionError(_("The survey window of this session is not open."))
-    return await _set_status(db, by, session, SessionStatus.CLOSED, "session_close", now)
+    return await _set_status(db, act, session, SessionStatus.CLOSED)
