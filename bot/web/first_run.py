@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import DEFAULT_LOCALE, N_, _, use_locale
 from bot.services import audit
 from bot.services.staff import Role
 from bot.settings import Settings
@@ -33,7 +34,8 @@ from bot.web.passwords import hash_password
 from models import StaffMember
 
 FIRST_ADMIN_ID = 0  # no Telegram account has it
-FIRST_ADMIN_NAME = "Quản trị (lần chạy đầu)"
+# A stored name: translated once, as the admin is made, into the default language (Vietnamese).
+FIRST_ADMIN_NAME = N_("Admin (first run)")
 LINK_VALID = timedelta(hours=24)
 
 
@@ -54,7 +56,9 @@ async def ensure_an_admin(db: AsyncSession, now: datetime) -> str | None:
     if member is None:
         member = StaffMember(telegram_user_id=FIRST_ADMIN_ID, created_at=now)
         db.add(member)
-    member.name, member.role, member.fields, member.active = FIRST_ADMIN_NAME, Role.ADMIN, [], True
+    with use_locale(DEFAULT_LOCALE):
+        name = _(FIRST_ADMIN_NAME)
+    member.name, member.role, member.fields, member.active = name, Role.ADMIN, [], True
     member.password_hash = hash_password(password)
     await db.flush()
     await audit.record(
