@@ -167,6 +167,24 @@ def with_done(path: str, done: str, **more: Any) -> str:
     return path + ("&" if "?" in path else "?") + query
 
 
+def render_session_page(
+    request: web.Request, template: str, session: DialogueSession, error: str | None, **values
+) -> web.Response:
+    """One session's conference page, with what all of them show: the error (a 400) or the
+    notice of what was done, the session's address and the labels."""
+    return render(
+        request,
+        template,
+        status=400 if error else 200,
+        session=session,
+        error=error,
+        notice=done_notice(request),
+        path=session_path(session.id),
+        **values,
+        **labels(context_of(request).survey),
+    )
+
+
 def done_notice(request: web.Request) -> str | None:
     done = request.query.get("done")
     return _(DONE_NOTICES[done]) if done in DONE_NOTICES else None
@@ -308,11 +326,11 @@ async def show_conference(
     by_field = [
         (counts, [e for e in found.entries if e.field == counts.field]) for counts in found.counts
     ]
-    return render(
+    return render_session_page(
         request,
         "conference.html",
-        status=400 if error else 200,
-        session=session,
+        session,
+        error,
         sessions=sessions,
         by_field=by_field,
         mine=mine,
@@ -321,11 +339,7 @@ async def show_conference(
         state=state,
         people=people,
         allowed=allowed_for(me),
-        error=error,
-        notice=done_notice(request),
         unreachable=request.query.get("unreachable"),
-        path=session_path(session.id),
-        **labels(context.survey),
     )
 
 
@@ -364,30 +378,24 @@ async def _proposal(db, me, form, context, session_id) -> tuple[str, After]:
     return with_done(target, "proposal" if mark else "unproposal"), None
 
 
+def delegate_fields(form) -> dict[str, Any]:
+    """A delegate as the add and edit forms type them."""
+    return {
+        "name": text_of(form, "name"),
+        "group": text_of(form, "group"),
+        "position": text_of(form, "position") or None,
+        "staff_id": number_of(form, "staff"),
+    }
+
+
 async def _delegate_add(db, me, form, context, session_id) -> tuple[str, After]:
-    await conference.add_delegate(
-        db,
-        me,
-        session_id,
-        name=text_of(form, "name"),
-        group=text_of(form, "group"),
-        position=text_of(form, "position") or None,
-        staff_id=number_of(form, "staff"),
-        now=context.clock(),
-    )
+    await conference.add_delegate(db, me, session_id, **delegate_fields(form), now=context.clock())
     return with_done(page_of_session(session_id), "delegate-added") + "#delegates", None
 
 
 async def _delegate_change(db, me, form, context, session_id) -> tuple[str, After]:
     await conference.change_delegate(
-        db,
-        me,
-        number_of(form, "delegate") or 0,
-        name=text_of(form, "name"),
-        group=text_of(form, "group"),
-        position=text_of(form, "position") or None,
-        staff_id=number_of(form, "staff"),
-        now=context.clock(),
+        db, me, number_of(form, "delegate") or 0, **delegate_fields(form), now=context.clock()
     )
     return with_done(page_of_session(session_id), "delegate-changed") + "#delegates", None
 
@@ -556,18 +564,14 @@ async def show_minutes(request: web.Request, error: str | None = None) -> web.Re
             return refused(request, str(exc))
         said = await conference.conclusions(db, session.id, now=now)
         await db.commit()
-    return render(
+    return render_session_page(
         request,
         "conference_minutes.html",
-        status=400 if error else 200,
-        session=session,
+        session,
+        error,
         marked=marked,
         entries=found.entries,
         conclusions=said,
-        error=error,
-        notice=done_notice(request),
-        path=session_path(session.id),
-        **labels(context.survey),
     )
 
 

@@ -29,9 +29,9 @@ from bot.web.pages.conference import (
     active_staff,
     allowed_for,
     deadline_of,
-    done_notice,
     labels,
     number_of,
+    render_session_page,
     session_id_of,
     session_or_none,
     session_path,
@@ -115,22 +115,18 @@ async def show_live(request: web.Request, error: str | None = None) -> web.Respo
         except PermissionDenied:
             delegates = []
         await db.commit()
-    return render(
+    return render_session_page(
         request,
         "conference_live.html",
-        status=400 if error else 200,
-        session=session,
+        session,
+        error,
         state=state,
         conclusions=said,
         people=people,
         delegates=delegates,
         fields=[(f.id, labels(context.survey)["field_label"](f.id)) for f in context.survey.fields],
         allowed=allowed_for(me),
-        error=error,
-        notice=done_notice(request),
-        path=session_path(session.id),
         **queue_values(request, found, state),
-        **labels(context.survey),
     )
 
 

@@ -5,8 +5,10 @@ so it stays audited, then shown."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiohttp import web
 from sqlalchemy import select
@@ -128,84 +130,81 @@ async def typed_id(db: AsyncSession, by: StaffRef, typed: str, action: str, now)
         raise
 
 
-def target(request: web.Request) -> str:
+# Where the Telegram id of the member changed is typed: the address, or the add form.
+def id_in_address(request: web.Request, form: dict) -> str:
     return request.match_info["telegram_id"]
 
 
-@routes.post(PATH + "/add")
-@staff_page
-async def add_member(request: web.Request) -> web.Response:
-    by, now = staff_of(request), context_of(request).clock()
-
-    async def change(db: AsyncSession, form: dict) -> None:
-        await staff_service.add(
-            db,
-            by,
-            await typed_id(db, by, form.get("telegram_id", ""), "staff_add", now),
-            form.get("name", ""),
-            form.get("role", ""),
-            field_list(form.get("fields", "")),
-            now=now,
-        )
-
-    return await apply(request, change, "added")
+def id_in_form(request: web.Request, form: dict) -> str:
+    return form.get("telegram_id", "")
 
 
-@routes.post(PATH + "/{telegram_id}/change")
-@staff_page
-async def change_member(request: web.Request) -> web.Response:
-    by, now = staff_of(request), context_of(request).clock()
-
-    async def change(db: AsyncSession, form: dict) -> None:
-        await staff_service.change(
-            db,
-            by,
-            await typed_id(db, by, target(request), "staff_change", now),
-            name=form.get("name"),
-            role=form.get("role"),
-            fields=field_list(form.get("fields", "")),
-            now=now,
-        )
-
-    return await apply(request, change, "changed")
+MemberChange = Callable[[AsyncSession, StaffRef, int, dict, datetime], Awaitable[None]]
+TypedId = Callable[[web.Request, dict], str]
 
 
-@routes.post(PATH + "/{telegram_id}/remove")
-@staff_page
-async def remove_member(request: web.Request) -> web.Response:
-    by, now = staff_of(request), context_of(request).clock()
+def member_change(path: str, action: str, done: str, typed: TypedId = id_in_address):
+    """Registers `change_member(db, by, user_id, form, now)` as the staff page that `apply`s
+    it, by the signed-in member, to the staff member whose Telegram id `typed` gives; the id
+    is checked (and a refusal audited as `action`) first."""
 
-    async def change(db: AsyncSession, form: dict) -> None:
-        user_id = await typed_id(db, by, target(request), "staff_remove", now)
-        await staff_service.remove(db, by, user_id, now=now)
-        removed = await db.scalar(
-            select(StaffMember.id).where(StaffMember.telegram_user_id == user_id)
-        )
-        if removed is not None:
-            await end_sessions_of(db, removed)
+    def register(change_member: MemberChange) -> Callable[[web.Request], Awaitable[web.Response]]:
+        @routes.post(PATH + path)
+        @staff_page
+        @functools.wraps(change_member)
+        async def handler(request: web.Request) -> web.Response:
+            by, now = staff_of(request), context_of(request).clock()
 
-    return await apply(request, change, "removed")
+            async def change(db: AsyncSession, form: dict) -> None:
+                user_id = await typed_id(db, by, typed(request, form), action, now)
+                await change_member(db, by, user_id, form, now)
 
+            return await apply(request, change, done)
 
-@routes.post(PATH + "/{telegram_id}/password")
-@staff_page
-async def member_password(request: web.Request) -> web.Response:
-    by, now = staff_of(request), context_of(request).clock()
+        return handler
 
-    async def change(db: AsyncSession, form: dict) -> None:
-        user_id = await typed_id(db, by, target(request), "staff_password", now)
-        await passwords.set_password(db, by, user_id, form.get("password", ""), now=now)
-
-    return await apply(request, change, "password_set")
+    return register
 
 
-@routes.post(PATH + "/{telegram_id}/password/clear")
-@staff_page
-async def clear_password(request: web.Request) -> web.Response:
-    by, now = staff_of(request), context_of(request).clock()
+@member_change("/add", "staff_add", "added", typed=id_in_form)
+async def add_member(db: AsyncSession, by: StaffRef, user_id: int, form: dict, now) -> None:
+    await staff_service.add(
+        db,
+        by,
+        user_id,
+        form.get("name", ""),
+        form.get("role", ""),
+        field_list(form.get("fields", "")),
+        now=now,
+    )
 
-    async def change(db: AsyncSession, form: dict) -> None:
-        user_id = await typed_id(db, by, target(request), "staff_password", now)
-        await passwords.set_password(db, by, user_id, None, now=now)
 
-    return await apply(request, change, "password_cleared")
+@member_change("/{telegram_id}/change", "staff_change", "changed")
+async def change_member(db: AsyncSession, by: StaffRef, user_id: int, form: dict, now) -> None:
+    await staff_service.change(
+        db,
+        by,
+        user_id,
+        name=form.get("name"),
+        role=form.get("role"),
+        fields=field_list(form.get("fields", "")),
+        now=now,
+    )
+
+
+@member_change("/{telegram_id}/remove", "staff_remove", "removed")
+async def remove_member(db: AsyncSession, by: StaffRef, user_id: int, form: dict, now) -> None:
+    await staff_service.remove(db, by, user_id, now=now)
+    removed = await db.scalar(select(StaffMember.id).where(StaffMember.telegram_user_id == user_id))
+    if removed is not None:
+        await end_sessions_of(db, removed)
+
+
+@member_change("/{telegram_id}/password", "staff_password", "password_set")
+async def member_password(db: AsyncSession, by: StaffRef, user_id: int, form: dict, now) -> None:
+    await passwords.set_password(db, by, user_id, form.get("password", ""), now=now)
+
+
+@member_change("/{telegram_id}/password/clear", "staff_password", "password_cleared")
+async def clear_password(db: AsyncSession, by: StaffRef, user_id: int, form: dict, now) -> None:
+    await passwords.set_password(db, by, user_id, None, now=now)

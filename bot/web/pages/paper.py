@@ -22,7 +22,7 @@ from bot.i18n import _, current_locale
 from bot.services import paper_answers, sessions, staff
 from bot.services.paper_answers import PaperImport
 from bot.services.staff import Permission, PermissionDenied, StaffRef
-from bot.web.auth import STAFF, refused, staff_of, staff_page
+from bot.web.auth import STAFF, RefusedPage, refused, staff_of, staff_page
 from bot.web.context import WebContext, context_of
 from bot.web.templates import render
 from models import DialogueSession, SessionStatus
@@ -73,6 +73,17 @@ async def allowed(db, request: web.Request, action: str) -> StaffRef:
     return await staff.require(
         db, staff_of(request), Permission.UPLOAD_PAPER, now=context.clock(), action=action
     )
+
+
+async def require_paper(request: web.Request, action: str) -> None:
+    """Go on only if the signed-in member may handle paper forms; otherwise the refusal is
+    committed, so it stays in the audit log, and shown (RefusedPage)."""
+    async with context_of(request).sessionmaker() as db:
+        try:
+            await allowed(db, request, action)
+        except PermissionDenied as denied:
+            await db.commit()
+            raise RefusedPage(str(denied)) from None
 
 
 async def session_choices(context: WebContext, wanted: int | None = None) -> list[Choice]:
@@ -126,12 +137,7 @@ def page(
 @staff_page
 async def paper_page(request: web.Request) -> web.Response:
     context = context_of(request)
-    async with context.sessionmaker() as db:
-        try:
-            await allowed(db, request, "paper")
-        except PermissionDenied as denied:
-            await db.commit()  # the refusal stays in the audit log
-            return refused(request, str(denied))
+    await require_paper(request, "paper")
     return page(request, await session_choices(context))
 
 
@@ -164,12 +170,7 @@ def asked_session(request: web.Request) -> int | None:
 async def download_template(request: web.Request) -> web.Response:
     """The spreadsheet, as /paper and `python -m bot paper-template` write it."""
     context = context_of(request)
-    async with context.sessionmaker() as db:
-        try:
-            await allowed(db, request, "paper")
-        except PermissionDenied as denied:
-            await db.commit()
-            return refused(request, str(denied))
+    await require_paper(request, "paper")
     _id, title = await session_title(context, asked_session(request))
     data = await asyncio.to_thread(
         paper_template, context.survey, locale=current_locale(), session_title=title
@@ -182,12 +183,7 @@ async def download_template(request: web.Request) -> web.Response:
 async def download_form(request: web.Request) -> web.Response:
     """The printable form, as /paper and `python -m bot paper-form` write it."""
     context = context_of(request)
-    async with context.sessionmaker() as db:
-        try:
-            await allowed(db, request, "paper")
-        except PermissionDenied as denied:
-            await db.commit()
-            return refused(request, str(denied))
+    await require_paper(request, "paper")
     _id, title = await session_title(context, asked_session(request))
     data = await asyncio.to_thread(
         functools.partial(
@@ -217,12 +213,7 @@ async def upload(request: web.Request) -> web.Response:
     """A filled template: read in the reader process, then stored whole or not at all."""
     context = context_of(request)
     form = await request.post()
-    async with context.sessionmaker() as db:
-        try:
-            await allowed(db, request, paper_answers.ACTION)
-        except PermissionDenied as denied:
-            await db.commit()
-            return refused(request, str(denied))
+    await require_paper(request, paper_answers.ACTION)
     raw_session = form.get("session")
     wanted = int(raw_session) if isinstance(raw_session, str) and raw_session.isdigit() else None
     choices = await session_choices(context, wanted)

@@ -456,43 +456,23 @@ async def _unhide(db, me, q, form, context) -> tuple[str, After]:
     return "shown", None
 
 
-@routes.post(LIST_PATH + "/{ref}/answer")
-@staff_page
-async def answer(request: web.Request) -> web.Response:
-    return await act(request, _answer, typed_field="answer")
+def question_act(
+    work: Work, typed_field: str | None = None
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        return await act(request, work, typed_field=typed_field)
+
+    return handler
 
 
-@routes.post(LIST_PATH + "/{ref}/assign")
-@staff_page
-async def assign(request: web.Request) -> web.Response:
-    return await act(request, _assign)
-
-
-@routes.post(LIST_PATH + "/{ref}/conference")
-@staff_page
-async def conference(request: web.Request) -> web.Response:
-    return await act(request, _conference)
-
-
-@routes.post(LIST_PATH + "/{ref}/close")
-@staff_page
-async def close(request: web.Request) -> web.Response:
-    return await act(request, _close)
-
-
-@routes.post(LIST_PATH + "/{ref}/reclassify")
-@staff_page
-async def reclassify(request: web.Request) -> web.Response:
-    return await act(request, _reclassify)
-
-
-@routes.post(LIST_PATH + "/{ref}/hide")
-@staff_page
-async def hide(request: web.Request) -> web.Response:
-    return await act(request, _hide, typed_field="reason")
-
-
-@routes.post(LIST_PATH + "/{ref}/unhide")
-@staff_page
-async def unhide(request: web.Request) -> web.Response:
-    return await act(request, _unhide)
+# The card's actions; `typed_field` is what the form types, kept when the card is shown again.
+for _action, _work, _typed_field in (
+    ("answer", _answer, "answer"),
+    ("assign", _assign, None),
+    ("conference", _conference, None),
+    ("close", _close, None),
+    ("reclassify", _reclassify, None),
+    ("hide", _hide, "reason"),
+    ("unhide", _unhide, None),
+):
+    routes.post(LIST_PATH + "/{ref}/" + _action)(staff_page(question_act(_work, _typed_field)))
