@@ -20,6 +20,7 @@ from bot.web.auth import SESSION_COOKIE, start_session
 from bot.web.context import WebContext, web_context
 
 CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
+PAGE_TIMEOUT = 60  # seconds
 
 
 @dataclass
@@ -29,7 +30,10 @@ class Served:
     web_app: web.Application
 
     def client(self, **options) -> httpx.AsyncClient:
-        """A client of this server that keeps its cookies and does not follow redirects."""
+        """A client of this server that keeps its cookies and does not follow redirects.
+        Patient: a page that starts the reader process takes seconds on a loaded machine, and
+        pytest-timeout, not the client, is what catches a hang."""
+        options.setdefault("timeout", PAGE_TIMEOUT)
         return httpx.AsyncClient(base_url=self.base_url, follow_redirects=False, **options)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from bot.web.chat_identity import CHAT_COOKIE, chat_id
+from tests.support.web import PAGE_TIMEOUT
 
 BUBBLE = re.compile(r'<p class="bubble (you|bot)"[^>]*>(.*?)</p>', re.DOTALL)
 WAITING = re.compile(r'<section class="waiting".*?</section>', re.DOTALL)
@@ -63,7 +64,9 @@ class ChatPage:
 
 class WebChatResident:
     def __init__(self, base_url: str) -> None:
-        self.client = httpx.AsyncClient(base_url=base_url, follow_redirects=False)
+        self.client = httpx.AsyncClient(
+            base_url=base_url, follow_redirects=False, timeout=PAGE_TIMEOUT
+        )
         self.page: ChatPage | None = None
         self.transcript: list[str] = []
 
