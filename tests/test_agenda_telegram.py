@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.services import questions, staff
 from models import Delivery, ResidentQuestion
-from tests.test_question_services import audit_log, file, make_asker, make_session
-from tests.test_scheduler import (  # noqa: F401
+from tests.support.questions import audit_log, file, make_asker, make_session
+from tests.support.scheduling import (  # noqa: F401
     add_question,
     add_resident,
     add_session,
@@ -21,7 +21,7 @@ from tests.test_scheduler import (  # noqa: F401
     schedulers,
     started,
 )
-from tests.test_staff_telegram import (  # noqa: F401
+from tests.support.staff_chat import (  # noqa: F401
     ADMIN,
     ONLY_STAFF,
     RESIDENT,

@@ -19,25 +19,26 @@ from bot.i18n import use_locale
 from bot.services import broadcasts, consent, residents
 from bot.services.broadcasts import BroadcastError, Draft
 from bot.services.consent import Purpose
-from models import Account, Broadcast, Delivery, SurveyResponse
+from models import Account, Broadcast, Delivery
+from tests.support.announcements import (
+    HEADER_VI,
+    PHOTO_NOTE,
+    TEXT,
+    deliver,
+    entries,
+    rated,
+    stored,
+    zalo_resident,
+)
 from tests.support.journey import consent_all
-from tests.test_question_services import audit_log, make_session
-from tests.test_staff_telegram import NOT_YOUR_ROLE, ONLY_STAFF, Person
-from tests.test_zalo_channel import zalo_settings
+from tests.support.questions import make_session
+from tests.support.staff_chat import NOT_YOUR_ROLE, ONLY_STAFF, Person
+from tests.support.zalo import zalo_settings
 
 ADMIN, LEADER, OFFICIAL, FRONT = 1, 10, 20, 40
 VI, EN, WITHDREW, BLOCKED = 501, 502, 503, 504  # Telegram residents
 ZALO_VI, ZALO_GONE = "901", "902"
-TEXT = (
-    "Kính mời bà con dự Hội nghị đối thoại lúc 8 giờ ngày 15/12/2026 tại Hội trường "
-    "UBND phường. Bà con có thể gửi câu hỏi trước qua bot này."
-)
-HEADER_VI = "📢 Thông báo của UBND phường Bình An"
 HEADER_EN = "📢 Announcement from the People's Committee of Bình An Ward"
-PHOTO_NOTE = (
-    "📎 Thông báo này có kèm một hình ảnh trên bot Telegram của phường; Ông/Bà cũng có thể "
-    "xem tại trụ sở UBND phường."
-)
 EVERYONE = "👥 Tất cả người đã đồng ý (3)"
 SEND, EDIT, CANCEL = "📨 Gửi", "✏️ Sửa", "✖ Huỷ"
 
@@ -65,16 +66,6 @@ async def admin(app, settings, telegram) -> AsyncIterator[Admin]:
     app.progress.interval = 0.01  # the 3 s between edits would only slow the tests
     yield Admin(app, telegram, ADMIN, "vi")
     await app.progress.close()
-
-
-async def zalo_resident(app, clock, external_id: str, locale: str = "vi") -> str:
-    async with app.sessionmaker() as db, db.begin():
-        ref = await residents.get_or_create(db, "zalo", external_id, locale)
-        for purpose in (Purpose.SURVEY, Purpose.REMINDERS):
-            await consent.record(
-                db, ref.id, purpose, True, channel="zalo", notice_version="t", now=clock()
-            )
-        return ref.id
 
 
 async def resident_id(app, channel: str, external_id: str) -> str:
@@ -105,19 +96,6 @@ async def unreachable(app, clock, channel: str, external_id: str) -> None:
         )
 
 
-async def rated(app, rid: str, field: str, session_id: int) -> None:
-    async with app.sessionmaker() as db, db.begin():
-        db.add(
-            SurveyResponse(
-                resident_id=rid,
-                session_id=session_id,
-                field=field,
-                status="submitted",
-                channel="telegram",
-            )
-        )
-
-
 @pytest.fixture
 async def town(app, clock, person) -> dict[str, str]:
     """Residents: two on Telegram who opted in (vi, en), one who withdrew, one who blocked the
@@ -138,15 +116,6 @@ async def town(app, clock, person) -> dict[str, str]:
     return ids
 
 
-async def stored(app, model) -> list:
-    async with app.sessionmaker() as db:
-        return list((await db.execute(select(model).order_by(model.id))).scalars())
-
-
-async def entries(app, **where):
-    return [e for e in await audit_log(app) if all(getattr(e, k) == v for k, v in where.items())]
-
-
 async def eventually(check, timeout: float = 5.0) -> None:
     """Until the progress task has done what `check` looks for."""
     loop = asyncio.get_running_loop()
@@ -154,15 +123,6 @@ async def eventually(check, timeout: float = 5.0) -> None:
     while not check():
         assert loop.time() < deadline, "the progress message did not change in time"
         await asyncio.sleep(0.01)
-
-
-async def deliver(app, outcomes: dict[str, str]) -> None:
-    """What the delivery engine records, chat by chat: sent, failed, unreachable."""
-    async with app.sessionmaker() as db, db.begin():
-        for chat_id, status in outcomes.items():
-            await db.execute(
-                update(Delivery).where(Delivery.chat_id == chat_id).values(status=status)
-            )
 
 
 async def to_preview(admin: Admin, audience: str = EVERYONE, text: str = TEXT) -> None:

@@ -12,6 +12,7 @@ from bot.conversation.engine import TextConversation
 from bot.services import conference
 from models import Origin
 from tests.support.browser import needs_chromium
+from tests.support.conference import go_live, with_secretary
 from tests.support.conference_day import (
     Asked,
     answer_in_hall,
@@ -25,14 +26,13 @@ from tests.support.conference_day import (
     support_count,
 )
 from tests.support.fake_zalo import FakeZalo
+from tests.support.projector import link_for
+from tests.support.questions import make_session
 from tests.support.resident import Resident
 from tests.support.text_resident import TextResident
 from tests.support.web import serve_console
 from tests.support.web_chat import WebChatResident
-from tests.test_conference_services import go_live, with_secretary
-from tests.test_projector import link_for
-from tests.test_question_services import make_session
-from tests.test_zalo_channel import zalo_settings
+from tests.support.zalo import zalo_settings
 
 WAIT = 20.0  # seconds, generous: the projector's feed reads the board every half second
 BEFORE = [  # (channel, field, text): sent in the weeks before the conference

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import update
 
@@ -17,9 +16,10 @@ from bot.exports.conference import agenda_docx, minutes_docx, proposals_docx, pr
 from bot.services import conference, questions
 from models import CodeCounter, DialogueSession, ResidentQuestion
 from tests.support import seed
+from tests.support.conference import with_secretary
+from tests.support.documents import docx_text
+from tests.support.questions import file, make_asker
 from tests.support.rendering import CM, needs_libreoffice, render
-from tests.test_conference_services import with_secretary
-from tests.test_question_services import file, make_asker
 
 FLAGGED_TEXT = "Đề nghị công khai lịch tiếp dân"  # KN-26-0003 of the seed: flagged, on the agenda
 BEFORE = [  # (field, text) sent by chat before the day
@@ -196,22 +196,6 @@ async def hold_a_conference(app, clock) -> Held:
         ["KN-26-0001", filed[5].code],
         [BEFORE[2][1], FLOOR[1][1]],
     )
-
-
-def docx_text(data: bytes) -> str:
-    document = Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-
-    def cells(table):
-        for row in table.rows:
-            for cell in row.cells:
-                parts.extend(p.text for p in cell.paragraphs)
-                for inner in cell.tables:
-                    cells(inner)
-
-    for table in document.tables:
-        cells(table)
-    return "\n".join(parts)
 
 
 async def make_minutes(app, held: Held, clock, locale="vi") -> bytes:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.i18n import use_locale
-from bot.services import conference, questions, residents, staff
+from bot.services import conference, residents
 from bot.services.conference import ConferenceError
 from bot.services.staff import PermissionDenied
 from models import (
@@ -24,16 +24,13 @@ from models import (
 )
 from models.responses import Answer
 from scheduler import digests
-from tests.test_question_services import (
-    Staff,
+from tests.support.conference import go_live, on_agenda, with_secretary
+from tests.support.questions import (
     audit_log,
     file,
     make_asker,
     make_session,
-    make_staff,
 )
-
-SECRETARY_ID = 50
 
 
 async def act(app, call, *args, **kwargs):
@@ -48,25 +45,6 @@ async def act(app, call, *args, **kwargs):
                 return error
             await db.commit()
             return result
-
-
-async def with_secretary(app, now) -> tuple[Staff, staff.StaffRef]:
-    people = await make_staff(app, now)
-    async with app.sessionmaker() as db, db.begin():
-        secretary = await staff.add(
-            db, people.admin, SECRETARY_ID, "Thư ký hội nghị", "secretary", now=now
-        )
-    return people, secretary
-
-
-async def on_agenda(app, people: Staff, question_id: int, now) -> None:
-    async with app.sessionmaker() as db, db.begin():
-        await questions.mark_conference(db, people.leader, question_id, now)
-
-
-async def go_live(app, people: Staff, session_id: int, now) -> None:
-    async with app.sessionmaker() as db, db.begin():
-        await conference.set_live(db, people.admin, session_id, True, now=now)
 
 
 async def deliveries(app, prefix: str) -> list[Delivery]:

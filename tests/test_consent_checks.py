@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.delivery.consent_checks import ConsentChecks
-from tests.test_consent_withdrawal import announce, opted_in_residents, rows_by_chat, withdraw
-from tests.test_delivery_engine import build, servers  # noqa: F401 (fixtures)
+from tests.support.delivery import build, servers  # noqa: F401 (fixtures)
+from tests.support.withdrawals import announce, opted_in_residents, rows_by_chat, withdraw
 
 
 async def test_messages_checked_together_each_get_their_own_answer(build):

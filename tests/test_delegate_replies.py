@@ -9,13 +9,13 @@ from sqlalchemy import select
 from bot.conversation.engine import TextConversation
 from bot.services import conference
 from models import Account
+from tests.support.conference import with_secretary
 from tests.support.fake_zalo import FakeZalo
+from tests.support.questions import make_session
 from tests.support.resident import Resident
+from tests.support.text_flow import agree_all
 from tests.support.text_resident import TextResident
-from tests.test_conference_services import with_secretary
-from tests.test_question_services import make_session
-from tests.test_text_flow import agree_all
-from tests.test_zalo_channel import zalo_settings
+from tests.support.zalo import zalo_settings
 
 
 async def replies(app, admin, session_id: int, now) -> dict[str, str | None]:

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.support.fake_bot_api import FakeBotApi
+from tests.support.polling import TOKEN
 from tests.support.processes import bot_env, log_of, run_bot, running_bot
-from tests.test_polling import TOKEN
 
 pytestmark = pytest.mark.subprocess
 

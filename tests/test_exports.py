@@ -21,6 +21,7 @@ from bot.exports.bundle import run_export
 from bot.services.figures import Scope
 from models import Account, AuditEntry, DialogueSession, ResidentQuestion, SurveyResponse
 from tests.support.db_helpers import rows_of
+from tests.support.exports import export_files
 from tests.support.seed import ITEMS, O1_POINTS, counted, reference_scale
 
 SHEETS = [
@@ -48,17 +49,6 @@ def sheet_rows(path: Path, sheet: str) -> list[list]:
     rows = [list(row) for row in book[sheet].iter_rows(values_only=True)]
     book.close()
     return rows
-
-
-def export_files(stem: str) -> set[str]:
-    """The names of the nine files every export hands out."""
-    tables = ("summary", "overall", "responses", "distribution", "questions", "responses_raw")
-    return {
-        f"{stem}.xlsx",
-        f"{stem}-report.docx",
-        f"{stem}-chart.png",
-        *(f"{stem}-{table}.csv" for table in tables),
-    }
 
 
 def cell_of(path: Path, sheet: str, first: str, column: int):

@@ -19,12 +19,12 @@ from bot.conversation.engine import TextConversation
 from bot.services import conference
 from bot.web.pages.poster import TELEGRAM_USERNAME
 from models import Origin, QuestionSupport, ResidentQuestion
+from tests.support.conference import go_live, with_secretary
 from tests.support.journey import consent_all
+from tests.support.questions import make_session
+from tests.support.text_flow import agree_all
 from tests.support.text_resident import TextResident
 from tests.support.web import serve_console, signed_in
-from tests.test_conference_services import go_live, with_secretary
-from tests.test_question_services import make_session
-from tests.test_text_flow import agree_all
 
 QUESTION = "Đề nghị niêm yết công khai thời gian trả kết quả hộ tịch tại bộ phận một cửa."
 OTHER = "Xin hỏi bao giờ phường lắp thêm đèn chiếu sáng ở ngõ 12?"

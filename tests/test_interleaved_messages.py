@@ -26,10 +26,10 @@ from models.conversations import load_state
 from scheduler.reminders import reminder_message
 from tests.support.db_helpers import answers, responses
 from tests.support.journey import ASK
+from tests.support.question_loop import ask_on_zalo, zalo_resident
+from tests.support.questions import stored_questions
+from tests.support.staff_chat import ask, person  # noqa: F401 (a fixture)
 from tests.support.text_resident import TextResident
-from tests.test_question_loop import ask_on_zalo, zalo_resident
-from tests.test_questions_telegram import stored_questions
-from tests.test_staff_telegram import ask, person  # noqa: F401 (a fixture)
 
 ADMIN = 1  # ADMIN_IDS in the test settings
 ANSWER = "Hồ sơ gồm tờ khai và giấy tờ tuỳ thân; phường trả kết quả trong 3 ngày."

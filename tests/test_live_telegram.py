@@ -4,8 +4,8 @@ console's switch), refused and audited for anyone else, and listed in admins' /h
 from __future__ import annotations
 
 from bot.services import conference
-from tests.test_question_services import audit_log, make_session
-from tests.test_staff_telegram import NOT_YOUR_ROLE, admin, official, person  # noqa: F401
+from tests.support.questions import audit_log, make_session
+from tests.support.staff_chat import NOT_YOUR_ROLE, admin, official, person  # noqa: F401
 
 USAGE = "/live số on|off: bắt đầu hoặc kết thúc phần trực tiếp"
 

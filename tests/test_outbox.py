@@ -12,7 +12,7 @@ from bot.delivery.outbox import Message, Recipient
 from bot.services import consent
 from bot.services.consent import Purpose
 from models import Account, Delivery, Resident, SurveyResponse
-from tests.test_question_services import make_session
+from tests.support.questions import make_session
 
 
 async def resident(db, n: int, channel: str, clock, decisions: list[bool]) -> Resident:

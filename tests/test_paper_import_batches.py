@@ -14,7 +14,7 @@ from bot.exports.rows import responses_select
 from bot.services import figures, paper_answers
 from bot.services.figures import Scope
 from models import Answer, PaperFileImport
-from tests.test_paper_answers import TYPED, fill, paper_rows
+from tests.support.paper import TYPED, fill, paper_rows
 
 
 async def count(app, stmt) -> int:

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_bot_api import FakeBotApi
+from tests.support.polling import TOKEN
 from tests.support.processes import bot_env, log_of, running_bot
 from tests.support.telegram_spec import assert_valid_requests
 
 pytestmark = pytest.mark.subprocess
-
-TOKEN = "123456789:" + "B" * 35
 
 
 async def test_bot_polls_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path):

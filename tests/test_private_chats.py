@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from models import AuditEntry
 from tests.support.db_helpers import counts
-from tests.test_staff_telegram import ADMIN, admin, person  # noqa: F401 (fixtures)
+from tests.support.staff_chat import ADMIN, admin, person  # noqa: F401 (fixtures)
 
 GROUP = -1001234567890
 LINE_VI = "Ông/Bà vui lòng nhắn riêng cho trợ lý tự động."

@@ -15,9 +15,10 @@ from bot.services import conference, projector, staff
 from bot.services.staff import PermissionDenied
 from models import AuditEntry
 from tests.support.browser import needs_chromium
+from tests.support.conference import SECRETARY_ID, go_live, with_secretary
+from tests.support.projector import link_for
+from tests.support.questions import filing, make_asker, make_session
 from tests.support.web import csrf_of, serve_console, signed_in
-from tests.test_conference_services import SECRETARY_ID, go_live, with_secretary
-from tests.test_question_services import filing, make_asker, make_session
 
 FIRST = "Đề nghị niêm yết công khai thời gian trả kết quả hộ tịch tại bộ phận một cửa."
 NAMED = "Xin hỏi khi nào phường nâng cấp đường vào tổ dân phố số 5?"
@@ -50,11 +51,6 @@ async def hall(app, clock):
             ),
         )
     return people, secretary, session_id
-
-
-async def link_for(app, actor, session_id, now) -> str:
-    async with app.sessionmaker() as db, db.begin():
-        return await projector.projector_link(db, actor, session_id, now=now)
 
 
 async def test_the_office_makes_a_link_the_page_shows_the_board_and_a_revoked_link_is_404(

@@ -4,7 +4,6 @@ rating, and the staff side with every authorisation rule, on SQLite and PostgreS
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,80 +23,21 @@ from bot.services.questions import (
     QuestionStatus,
     Relay,
 )
-from bot.services.staff import InvalidStaff, PermissionDenied, Role, StaffRef
+from bot.services.staff import PermissionDenied, Role
 from models import (
-    Account,
-    AuditEntry,
-    DialogueSession,
     QuestionAttachment,
     ResidentQuestion,
 )
-
-ADMIN_ID = 1  # ADMIN_IDS of the test settings
-CONSENTED_AT = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Asker:
-    resident_id: str
-    account_id: int
-    channel: str
-    external_id: str
-
-
-async def make_asker(
-    app, external_id: str = "501", *, channel: str = "telegram", locale: str = "vi", p3=True
-) -> Asker:
-    async with app.sessionmaker() as db, db.begin():
-        ref = await residents.get_or_create(db, channel, external_id, locale)
-        for purpose in (Purpose.SURVEY, Purpose.CONTACT):
-            given = purpose is Purpose.SURVEY or p3
-            await consent.record(
-                db,
-                ref.id,
-                purpose,
-                given,
-                channel=channel,
-                notice_version="t",
-                now=CONSENTED_AT,
-            )
-        account_id = await db.scalar(
-            select(Account.id).where(Account.channel == channel, Account.external_id == external_id)
-        )
-    return Asker(ref.id, account_id, channel, external_id)
-
-
-async def make_session(app) -> int:
-    async with app.sessionmaker() as db, db.begin():
-        session = DialogueSession(title="Hội nghị tháng 12", status="open")
-        db.add(session)
-        await db.flush()
-        return session.id
-
-
-def filing(asker: Asker, session_id: int, now: datetime, **overrides) -> dict:
-    values = dict(
-        resident_id=asker.resident_id,
-        account_id=asker.account_id,
-        session_id=session_id,
-        field="tp",
-        text="Xin hỏi thủ tục đăng ký khai sinh cần giấy tờ gì?",
-        language="vi",
-        named=False,
-        contact_name=None,
-        contact_phone=None,
-        complaint_flag=False,
-        channel=asker.channel,
-        attachments=[],
-        now=now,
-    )
-    values.update(overrides)
-    return values
-
-
-async def file(app, asker: Asker, session_id: int, now: datetime, **overrides):
-    async with app.sessionmaker() as db, db.begin():
-        return await questions.file_question(db, **filing(asker, session_id, now, **overrides))
+from tests.support.questions import (
+    Asker,
+    act,
+    audit_log,
+    file,
+    filing,
+    make_asker,
+    make_session,
+    make_staff,
+)
 
 
 async def refused(app, asker: Asker, session_id: int, now: datetime, **overrides) -> str:
@@ -108,57 +48,6 @@ async def refused(app, asker: Asker, session_id: int, now: datetime, **overrides
                 await questions.file_question(db, **filing(asker, session_id, now, **overrides))
         assert await db.scalar(select(func.count()).select_from(ResidentQuestion)) == 0
     return str(caught.value)
-
-
-@dataclass(frozen=True)
-class Staff:
-    admin: StaffRef
-    leader: StaffRef
-    official_tp: StaffRef  # Tư pháp – Hộ tịch
-    official_dc: StaffRef  # Địa chính
-    front: StaffRef
-
-
-async def make_staff(app, now: datetime) -> Staff:
-    async with app.sessionmaker() as db, db.begin():
-        [admin] = await staff.bootstrap_admins(db, [ADMIN_ID], now)
-        leader = await staff.add(db, admin, 10, "Chủ tịch phường", "leader", now=now)
-        official_tp = await staff.add(db, admin, 20, "Cán bộ tư pháp", "official", ["tp"], now=now)
-        official_dc = await staff.add(
-            db, admin, 30, "Cán bộ địa chính", "official", ["dc"], now=now
-        )
-        front = await staff.add(db, admin, 40, "MTTQ phường", "front", now=now)
-    return Staff(admin, leader, official_tp, official_dc, front)
-
-
-async def audit_log(app) -> list[AuditEntry]:
-    async with app.sessionmaker() as db:
-        return list((await db.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars())
-
-
-async def act(app, call, *args, **kwargs):
-    """Run a service in its own transaction, committed even when it refuses (as the update
-    middleware does when a handler answers a refusal), and return the result or the error
-    (its message in English)."""
-    with use_locale("en"):
-        return await _act(app, call, *args, **kwargs)
-
-
-async def _act(app, call, *args, **kwargs):
-    async with app.sessionmaker() as db:
-        try:
-            result = await call(db, *args, **kwargs)
-        except (
-            PermissionDenied,
-            InvalidStaff,
-            InvalidAction,
-            QuestionNotFound,
-            InvalidQuestion,
-        ) as error:
-            await db.commit()
-            return error
-        await db.commit()
-        return result
 
 
 # --- filing -----------------------------------------------------------------------------------

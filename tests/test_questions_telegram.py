@@ -7,18 +7,12 @@ import json
 
 from sqlalchemy import select
 
-from models.questions import QuestionAttachment, ResidentQuestion
+from models.questions import QuestionAttachment
 from tests.support.db_helpers import consents
 from tests.support.journey import ASK, consent_all, write_question
+from tests.support.questions import stored_questions
 
 MINE = "📬 Câu hỏi của tôi"
-
-
-async def stored_questions(app) -> list[ResidentQuestion]:
-    async with app.sessionmaker() as db:
-        return list(
-            (await db.execute(select(ResidentQuestion).order_by(ResidentQuestion.id))).scalars()
-        )
 
 
 async def test_anonymous_question_gets_a_tracking_code(app, resident):

@@ -16,7 +16,7 @@ from bot.services.questions import InvalidAction
 from bot.services.staff import PermissionDenied
 from models import AuditEntry, Delivery, QuestionStatus
 from tests.support.fake_zalo import TOKEN
-from tests.test_question_services import (
+from tests.support.questions import (
     act,
     audit_log,
     file,
@@ -24,7 +24,7 @@ from tests.test_question_services import (
     make_session,
     make_staff,
 )
-from tests.test_staff_telegram import ADMIN, LEADER, OFFICIAL, RESIDENT, Person, ask
+from tests.support.staff_chat import ADMIN, LEADER, OFFICIAL, RESIDENT, Person, ask
 
 COMPLAINT = (
     "Xin hỏi vì sao mẹ tôi không còn trong danh sách nhận trợ cấp tháng này, mong phường "

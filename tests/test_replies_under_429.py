@@ -9,13 +9,13 @@ from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
-from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
-from tests.test_delivery_engine import (  # noqa: F401
+from tests.support.delivery import (  # noqa: F401
     build,
     deliveries,
     servers,
     settle,
 )
+from tests.support.fake_zalo import TOKEN as ZALO_TOKEN
 
 NOTICE = "Đây là trợ lý tự động của UBND phường"
 

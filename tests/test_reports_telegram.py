@@ -12,9 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import AuditEntry
+from tests.support.exports import export_files
+from tests.support.reports import team
 from tests.support.seed import counted, reference_scale
-from tests.test_exports import export_files
-from tests.test_staff_telegram import ADMIN, admin, person  # noqa: F401
+from tests.support.staff_chat import ADMIN, admin, person  # noqa: F401
 
 LEADER, FRONT, OFFICIAL, RESIDENT = 10, 11, 20, 501
 NOT_YOUR_ROLE = (
@@ -22,12 +23,6 @@ NOT_YOUR_ROLE = (
     "Văn phòng HĐND và UBND phường nếu cần."
 )
 ONLY_STAFF = "Xin lỗi, chức năng này chỉ dành cho cán bộ phường."
-
-
-async def team(admin):
-    await admin.send("/staff_add 10 leader Chủ tịch UBND")
-    await admin.send("/staff_add 11 front Chủ tịch MTTQ")
-    await admin.send("/staff_add 20 official Cán bộ Tư pháp fields=tp")
 
 
 async def audit(app, action: str) -> list[AuditEntry]:

@@ -17,9 +17,9 @@ from bot.__main__ import bootstrap_admins
 from bot.notify import QuestionCb
 from handlers import fallback
 from tests.support.journey import consent_all
-from tests.test_questions_telegram import stored_questions
-from tests.test_staff_telegram import ADMIN, ANSWER, OFFICIAL, RESIDENT, Person, ask
-from tests.test_wrong_input import at_first_rating
+from tests.support.questions import stored_questions
+from tests.support.ratings import at_first_rating
+from tests.support.staff_chat import ADMIN, ANSWER, OFFICIAL, RESIDENT, Person, ask
 
 NO_LONGER_VALID = "Nút này không còn hiệu lực. Mời Ông/Bà dùng lại menu."
 

@@ -8,10 +8,8 @@ acts on a reminder, play the delivery engine's part; the last one runs the engin
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -23,114 +21,38 @@ from bot.services import consent, sessions, staff
 from bot.services.consent import Purpose
 from bot.startup import StartupError
 from models import (
-    Account,
     AuditEntry,
     Broadcast,
     Delivery,
     DialogueSession,
-    Resident,
-    ResidentQuestion,
-    StaffMember,
     utcnow,
 )
 from scheduler import Scheduler, jobs
 from scheduler.config import parse_clock, parse_months, parse_offsets, sync_url
 from tests.support.resident import Resident as TelegramUser
+from tests.support.scheduling import (  # noqa: F401 (fixtures)
+    ADMIN,
+    PLACE,
+    add_question,
+    add_resident,
+    add_session,
+    add_staff,
+    at,
+    deliveries_of,
+    key,
+    local,
+    schedulers,
+    started,
+)
 from tests.support.text_resident import TextResident
-from tests.test_zalo_channel import zalo_settings
-
-ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-PLACE = "Hội trường UBND phường Bình An"
-ADMIN = 1  # ADMIN_IDS in the test settings
-
-
-def local(*parts: int) -> datetime:
-    """A moment in the ward's time (UTC+7)."""
-    return datetime(*parts, tzinfo=ZONE)
+from tests.support.zalo import zalo_settings
 
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
-@pytest.fixture
-def at(time_machine):
-    """Moves the clock (frozen) to a moment."""
-
-    def move(moment: datetime) -> None:
-        time_machine.move_to(moment, tick=False)
-
-    return move
-
-
-@pytest.fixture
-async def schedulers(app, tmp_path, caplog):
-    """Builds scheduler instances on the app's database; a new one is a restarted bot."""
-    made: list[Scheduler] = []
-
-    def make() -> Scheduler:
-        made.append(build_scheduler(app, export_dir=tmp_path / "exports"))
-        return made[-1]
-
-    yield make
-    for instance in made:
-        await instance.stop()
-    # APScheduler logs a job's exception and goes on: a failing job must fail the test.
-    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-async def started(make) -> Scheduler:
-    instance = make()
-    await instance.start()
-    await instance.run_due()
-    return instance
-
-
 # --- rows -------------------------------------------------------------------------------------
-
-
-async def add_session(app, starts: datetime | None, title="Hội nghị đối thoại tháng 12/2026"):
-    async with app.sessionmaker() as db, db.begin():
-        session = DialogueSession(
-            title=title,
-            starts_at=starts.astimezone(UTC) if starts else None,
-            place=PLACE,
-            status="planned",
-        )
-        db.add(session)
-        await db.flush()
-        return session.id
-
-
-async def add_resident(app, channel: str, chat_id: str, locale: str, *, reminders=True) -> str:
-    async with app.sessionmaker() as db, db.begin():
-        person = Resident(locale=locale, created_at=utcnow())
-        db.add(person)
-        await db.flush()
-        db.add(Account(resident_id=person.id, channel=channel, external_id=chat_id))
-        for purpose, given in ((Purpose.SURVEY, True), (Purpose.REMINDERS, reminders)):
-            await consent.record(
-                db,
-                person.id,
-                purpose,
-                given,
-                channel=channel,
-                notice_version="2026-01",
-                now=utcnow(),
-            )
-        return person.id
-
-
-async def add_staff(app, telegram_id: int, role: str, fields=()) -> None:
-    async with app.sessionmaker() as db, db.begin():
-        db.add(
-            StaffMember(
-                telegram_user_id=telegram_id,
-                name=f"Cán bộ {telegram_id}",
-                role=role,
-                fields=list(fields),
-            )
-        )
 
 
 async def rounds(app, *kinds: str) -> list[Broadcast]:
@@ -140,19 +62,6 @@ async def rounds(app, *kinds: str) -> list[Broadcast]:
         stmt = stmt.where(Broadcast.kind.in_(kinds))
     async with app.sessionmaker() as db:
         return list((await db.execute(stmt)).scalars())
-
-
-async def deliveries_of(app, key: str) -> dict[str, Delivery]:
-    """{chat id: delivery} of the broadcast with this key."""
-    async with app.sessionmaker() as db:
-        stmt = (
-            select(Delivery)
-            .join(Broadcast, Delivery.broadcast_id == Broadcast.id)
-            .where(Broadcast.key == key)
-            .order_by(Delivery.id)
-        )
-        found = list((await db.execute(stmt)).scalars())
-    return {d.chat_id: d for d in found}
 
 
 async def mark_sent(app, chat_id: str) -> None:
@@ -171,10 +80,6 @@ def reminder_jobs(instance: Scheduler) -> dict[str, datetime]:
         for job in instance.aps.get_jobs("default")
         if job.id.startswith("reminder:")
     }
-
-
-def key(session_id: int, offset: str, starts: datetime) -> str:
-    return f"reminder:{session_id}:{offset}:{starts.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
 async def as_delivered_on_telegram(app, delivery: Delivery) -> None:
@@ -470,32 +375,6 @@ async def test_telegram_reminder_buttons_open_the_question_and_the_survey(
 
 
 # --- the morning: digests, exports, the next sessions -----------------------------------------
-
-
-async def add_question(app, n: int, field: str, created: datetime, **values) -> str:
-    async with app.sessionmaker() as db, db.begin():
-        account = (
-            await db.execute(select(Account).where(Account.external_id == "501"))
-        ).scalar_one()
-        session_id = (await db.execute(select(DialogueSession.id).limit(1))).scalar_one()
-        code = f"KN-26-{n:04d}"
-        db.add(
-            ResidentQuestion(
-                code=code,
-                resident_id=account.resident_id,
-                account_id=account.id,
-                session_id=session_id,
-                field=field,
-                text=values.pop("text", f"Câu hỏi số {n} về thủ tục\ndòng thứ hai"),
-                language="vi",
-                named=values.pop("named", False),
-                channel="telegram",
-                status=values.pop("status", "received"),
-                created_at=created.astimezone(UTC),
-                **values,
-            )
-        )
-    return code
 
 
 async def test_each_official_gets_the_new_and_unanswered_questions_of_their_fields(

@@ -11,9 +11,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
-from bot.__main__ import bootstrap_admins
 from bot.i18n import use_locale
 from bot.services import sessions, staff
 from bot.services.sessions import SessionError
@@ -21,58 +19,30 @@ from bot.services.staff import PermissionDenied
 from models import DialogueSession
 from models.sessions import open_session
 from tests.support.journey import consent_all
-from tests.test_question_services import audit_log
-from tests.test_staff_telegram import NOT_YOUR_ROLE, ONLY_STAFF, Person
+from tests.support.questions import audit_log
+from tests.support.sessions_admin import (  # noqa: F401 (fixtures)
+    ADMIN,
+    AGENDA,
+    CREATE,
+    LEADER,
+    NEW,
+    OFFICIAL,
+    OTHER_ADMIN,
+    PLACE,
+    RESIDENT,
+    TITLE,
+    admin,
+    create,
+    entries,
+    person,
+    stored,
+)
+from tests.support.staff_chat import NOT_YOUR_ROLE, ONLY_STAFF, Person
 
-ADMIN, OTHER_ADMIN, LEADER, OFFICIAL, RESIDENT = 1, 2, 10, 20, 501
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # The test clock: Thursday 26/11/2026, 09:00 in the ward.
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-TITLE = "Hội nghị đối thoại tháng 12/2026"
-PLACE = "Hội trường UBND phường Bình An"
-AGENDA = "1. Báo cáo kết quả giải quyết thủ tục\n2. Người dân phát biểu, hỏi đáp"
-NEW = "➕ Kỳ đối thoại mới"
-CREATE = "✅ Tạo"
 BACK = "⬅️ Quay lại"
-
-
-@pytest.fixture
-def person(app, telegram):
-    def make(user_id: int, language: str | None = "vi") -> Person:
-        return Person(app, telegram, user_id, language)
-
-    return make
-
-
-@pytest.fixture
-async def admin(app, settings, person) -> Person:
-    await bootstrap_admins(app, settings)  # ADMIN_IDS=1, as at start-up
-    return person(ADMIN)
-
-
-async def stored(app) -> list[DialogueSession]:
-    async with app.sessionmaker() as db:
-        stmt = select(DialogueSession).order_by(DialogueSession.id)
-        return list((await db.execute(stmt)).scalars())
-
-
-async def entries(app, **where):
-    return [e for e in await audit_log(app) if all(getattr(e, k) == v for k, v in where.items())]
-
-
-async def create(
-    admin: Person, title=TITLE, day="15/12/2026", at="08:00", place=PLACE, agenda=None
-):
-    """The whole wizard, each step accepted."""
-    await admin.send("/sessions")
-    await admin.tap(NEW)
-    for typed in (title, day, at, place):
-        await admin.send(typed)
-    if agenda is None:
-        await admin.tap("⏭ Không có nội dung")
-    else:
-        await admin.send(agenda)
-    await admin.tap(CREATE)
 
 
 async def add_session(app, title: str, starts_at: datetime, status: str = "planned") -> int:

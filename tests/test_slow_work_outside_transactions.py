@@ -15,7 +15,7 @@ from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Inbound, Kind
 from models import ConversationState, DraftAttachment, QuestionAttachment
 from tests.support.fake_zalo import TOKEN
-from tests.test_zalo_channel import zalo_settings
+from tests.support.zalo import zalo_settings
 
 PICTURE = b"\xff\xd8\xff\xe0" + b"jpeg" * 5000
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.services import staff
 from models import utcnow
-from tests.test_scheduler import (  # noqa: F401 (fixtures)
+from tests.support.scheduling import (  # noqa: F401 (fixtures)
     ADMIN,
     add_question,
     add_resident,
@@ -18,8 +18,8 @@ from tests.test_scheduler import (  # noqa: F401 (fixtures)
     schedulers,
     started,
 )
-from tests.test_staff_telegram import admin as admin
-from tests.test_staff_telegram import ask, person  # noqa: F401 (a fixture)
+from tests.support.staff_chat import admin as admin
+from tests.support.staff_chat import ask, person  # noqa: F401 (a fixture)
 
 
 async def test_with_only_admin_ids_the_admins_hear_of_each_new_question(app, admin, person):

@@ -15,7 +15,7 @@ from bot.services.staff import (
     StaffRef,
 )
 from models import ResidentQuestion, StaffMember
-from tests.test_question_services import (
+from tests.support.questions import (
     act,
     audit_log,
     file,

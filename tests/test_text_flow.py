@@ -9,6 +9,7 @@ from bot.conversation.engine import TextConversation
 from bot.conversation.inbound import Kind
 from models import ResponseStatus
 from tests.support.db_helpers import answers, consents, counts, responses
+from tests.support.text_flow import agree_all
 from tests.support.text_resident import TextResident
 
 
@@ -20,13 +21,6 @@ def conversation(app, settings, clock) -> TextConversation:
 @pytest.fixture
 def an(conversation) -> TextResident:
     return TextResident(conversation, "an")
-
-
-async def agree_all(resident: TextResident) -> str:
-    await resident.say("xin chào")
-    await resident.say("1")  # survey
-    await resident.say("1")  # reminders
-    return await resident.say("2")  # contact: declined
 
 
 async def test_first_message_gets_the_notice_and_nothing_is_stored(app, an):

@@ -21,8 +21,8 @@ from bot.triage import Handling, triage
 from bot.triage.model import HANDLINGS, Example, load_corpus, train
 from models.questions import ResidentQuestion
 from tests.support.journey import consent_all, write_question
+from tests.support.text_flow import agree_all
 from tests.support.text_resident import TextResident
-from tests.test_text_flow import agree_all
 
 TEST_SET = Path(__file__).resolve().parent / "data" / "resident-messages.jsonl"
 REDIRECTED_KINDS = ("complaint", "denunciation", "crime", "mixed")

@@ -10,7 +10,7 @@ from bot.conversation.engine import TextConversation
 from models import ResponseStatus
 from tests.support.db_helpers import answers, consents, counts, responses
 from tests.support.text_resident import TextResident
-from tests.test_zalo_channel import Poller, make_channel
+from tests.support.zalo import Poller, make_channel
 
 
 async def test_a_survey_answered_with_particles_and_abbreviations_over_zalo(

@@ -5,7 +5,6 @@ the webhook is registered with the secret and the update types in use; /healthz 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -15,26 +14,7 @@ from sqlalchemy import func, select
 from bot.web import SECRET_HEADER, TELEGRAM_PATH, TelegramWebhook, build_web_app
 from bot.web import register_telegram_webhook as register
 from models import Account
-
-SECRET = "s3cret-token_for-the-webhook"
-
-
-def start_update(update_id: int, user_id: int = 777, text: str = "/start") -> dict:
-    now = int(datetime.now(UTC).timestamp())
-    user = {"id": user_id, "is_bot": False, "first_name": "An", "language_code": "vi"}
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": now,
-            "chat": {"id": user_id, "type": "private"},
-            "from": user,
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]
-            if text.startswith("/")
-            else [],
-        },
-    }
+from tests.support.webhook import SECRET, start_update
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from tests.support.staff_pages import filled, seeded, staff_routes
 from tests.support.web import serve_console, signed_in
-from tests.test_web_refusals import filled, seeded, staff_routes
 
 UNLABELLED_TYPES = {"hidden", "submit", "button", "image", "reset"}
 PUBLIC_PAGES = ["/staff/sign-in", "/chat", "/chat/poster"]

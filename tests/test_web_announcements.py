@@ -16,10 +16,7 @@ from sqlalchemy import select
 from bot.services import broadcasts
 from bot.services.broadcasts import Draft
 from models import Broadcast, Delivery
-from tests.support.browser import needs_chromium
-from tests.support.seed import opted_in_residents
-from tests.support.web import add_staff, csrf_of, serve_console, signed_in
-from tests.test_broadcasts import (
+from tests.support.announcements import (
     HEADER_VI,
     PHOTO_NOTE,
     TEXT,
@@ -29,8 +26,12 @@ from tests.test_broadcasts import (
     stored,
     zalo_resident,
 )
-from tests.test_paper_answers import NOT_YOUR_ROLE
-from tests.test_question_services import make_session
+from tests.support.browser import needs_chromium
+from tests.support.paper import NOT_YOUR_ROLE
+from tests.support.questions import make_session
+from tests.support.seed import opted_in_residents
+from tests.support.web import add_staff, csrf_of, serve_console, signed_in
+from tests.support.web_announcements import showing
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # what Telegram gets back, byte for byte
 FIRST_CHAT = 501  # Telegram residents 501, 502, 503
@@ -50,18 +51,6 @@ async def town(app, clock) -> dict[str, str]:
         first = (await residents.find(db, "telegram", str(FIRST_CHAT))).id
     await rated(app, first, "tp", await make_session(app))
     return {"telegram": first, "zalo": zalo_id}
-
-
-async def showing(browser, text: str) -> str:
-    """The page's text once it shows `text`; a page replaced while it is read (after a form
-    was posted) is read again."""
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    while True:
-        try:
-            return await browser.wait_for_text(text)
-        except StaleElementReferenceException:
-            continue
 
 
 def shown(page: str, element_id: str) -> str:

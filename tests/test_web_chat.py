@@ -13,15 +13,13 @@ from bot.web.chat_identity import CHAT_COOKIE
 from models import Account, InboundMessage, QuestionAttachment, WebChatMessage
 from tests.support.browser import needs_chromium
 from tests.support.db_helpers import answers, counts, responses
+from tests.support.question_loop import QUESTION, official  # noqa: F401 (a fixture)
+from tests.support.questions import stored_questions
+from tests.support.staff_chat import ANSWER, SIGNATURE
 from tests.support.web import add_staff, serve_console
 from tests.support.web_chat import WebChatResident
-from tests.test_question_loop import QUESTION, official  # noqa: F401 (a fixture)
-from tests.test_questions_telegram import stored_questions
-from tests.test_staff_telegram import ANSWER, SIGNATURE
+from tests.support.web_chat_consent import AGREE, DECLINE, MENU, NOTICE, consent
 
-NOTICE = "1/3. Ông/Bà có đồng ý trả lời khảo sát (ẩn danh) không?"
-AGREE, DECLINE = "✅ Tôi đồng ý", "✖ Tôi không đồng ý"
-MENU = "Ông/Bà muốn làm gì?"
 FIELD = "Địa chính (đất đai)"
 PROCEDURE = "Đăng ký đất đai, cấp Giấy chứng nhận"
 # (question, button tapped) for a whole rating of FIELD, by taps only.
@@ -57,15 +55,6 @@ EXPECTED = {
     "F1": (None, None),
     "F2": ("no", None),
 }
-
-
-async def consent(you: WebChatResident, *, contact: bool = False) -> None:
-    page = await you.open()
-    assert NOTICE in page.bubbles[-1][1]
-    await you.tap(AGREE)  # the survey
-    await you.tap(AGREE)  # reminders
-    await you.tap(AGREE if contact else DECLINE)  # to be contacted
-    assert MENU in you.page.bubbles[-1][1]
 
 
 async def rate_by_taps(you: WebChatResident) -> None:

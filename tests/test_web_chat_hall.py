@@ -7,11 +7,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Origin, ResidentQuestion
+from tests.support.conference import go_live, with_secretary
+from tests.support.questions import make_session
 from tests.support.web import serve_console
 from tests.support.web_chat import WebChatResident
-from tests.test_conference_services import go_live, with_secretary
-from tests.test_question_services import make_session
-from tests.test_web_chat import consent
+from tests.support.web_chat_consent import consent
 
 WELCOME = "Chào mừng Ông/Bà đến với hội nghị đối thoại!"
 QUESTION = "Đề nghị phường công khai lịch tiếp công dân của lãnh đạo trên bảng tin tổ dân phố."

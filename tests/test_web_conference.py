@@ -26,9 +26,9 @@ from models import (
     ResidentQuestion,
 )
 from tests.support.browser import needs_chromium
+from tests.support.conference import go_live, on_agenda, with_secretary
+from tests.support.questions import file, make_asker, make_session
 from tests.support.web import csrf_of, serve_console, signed_in
-from tests.test_conference_services import go_live, on_agenda, with_secretary
-from tests.test_question_services import file, make_asker, make_session
 
 QUESTION = "Xin hỏi thủ tục đăng ký khai sinh cho con cần những giấy tờ gì?"
 LAND = "Bao giờ cấp sổ đỏ cho khu phố 3?"

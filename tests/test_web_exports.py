@@ -16,11 +16,11 @@ from sqlalchemy import select, update
 from bot.services import staff as staff_service
 from models import AuditEntry, ResidentQuestion
 from tests.support.browser import needs_chromium
+from tests.support.exports import export_files
+from tests.support.reports import team
 from tests.support.seed import counted
+from tests.support.staff_chat import admin, person  # noqa: F401
 from tests.support.web import csrf_of, serve_console, signed_in
-from tests.test_exports import export_files
-from tests.test_reports_telegram import team
-from tests.test_staff_telegram import admin, person  # noqa: F401
 
 ADMIN, LEADER, FRONT, OFFICIAL = 1, 10, 11, 20
 NOT_YOUR_ROLE = "Xin lỗi, vai trò của đồng chí không được phép thực hiện thao tác này."

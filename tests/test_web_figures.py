@@ -12,10 +12,10 @@ from sqlalchemy import select
 from bot.exports.summary import CHANNELS
 from bot.services import staff as staff_service
 from models import AuditEntry
+from tests.support.reports import team
 from tests.support.seed import counted, reference_scale
+from tests.support.staff_chat import admin, person  # noqa: F401
 from tests.support.web import serve_console, signed_in
-from tests.test_reports_telegram import team
-from tests.test_staff_telegram import admin, person  # noqa: F401
 
 LEADER, FRONT, OFFICIAL = 10, 11, 20
 NOT_YOUR_ROLE = "Xin lỗi, vai trò của đồng chí không được phép thực hiện thao tác này."

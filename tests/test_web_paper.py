@@ -15,8 +15,7 @@ from openpyxl import load_workbook
 from bot.exports.paper_template import paper_template
 from bot.services import figures
 from tests.support.browser import needs_chromium
-from tests.support.web import add_staff, csrf_of, serve_console, signed_in
-from tests.test_paper_answers import (
+from tests.support.paper import (
     NOT_YOUR_ROLE,
     SESSION,
     TYPED,
@@ -25,7 +24,8 @@ from tests.test_paper_answers import (
     fill,
     paper_rows,
 )
-from tests.test_web_announcements import showing
+from tests.support.web import add_staff, csrf_of, serve_console, signed_in
+from tests.support.web_announcements import showing
 
 ROW = re.compile(r"<tr><td>(\d*)</td><td>([A-Za-z0-9]*)</td><td>([^<]*)</td></tr>")
 BAD = [

@@ -15,8 +15,8 @@ from bot.services.questions import AttachmentIn
 from models import AuditEntry, ResidentQuestion
 from tests.support.browser import needs_chromium
 from tests.support.journey import consent_all, write_question
+from tests.support.questions import file, make_asker, make_session, make_staff
 from tests.support.web import csrf_of, serve_console, signed_in
-from tests.test_question_services import file, make_asker, make_session, make_staff
 
 TP = "Tư pháp – Hộ tịch"
 QUESTION = "Xin hỏi thủ tục đăng ký khai sinh cho con cần những giấy tờ gì?"

@@ -9,8 +9,7 @@ import re
 from datetime import UTC, datetime
 
 from bot.services import staff as staff_service
-from tests.support.web import csrf_of, serve_console, signed_in
-from tests.test_sessions_admin import (
+from tests.support.sessions_admin import (
     AGENDA,
     PLACE,
     TITLE,
@@ -20,6 +19,7 @@ from tests.test_sessions_admin import (
     person,  # noqa: F401
     stored,
 )
+from tests.support.web import csrf_of, serve_console, signed_in
 
 ADMIN, LEADER = 1, 10
 NOT_YOUR_ROLE = "Xin lỗi, vai trò của đồng chí không được phép thực hiện thao tác này."

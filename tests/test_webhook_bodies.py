@@ -22,37 +22,19 @@ from bot.channels.zalo.webhook import add_webhook_route
 from bot.web import SECRET_HEADER, TELEGRAM_PATH, TelegramWebhook, build_web_app
 from models import InboundMessage, utcnow
 from models.conversations import DEDUPE_WINDOW
-from tests.test_web import SECRET, start_update
-from tests.test_zalo_webhook import Recorder, delivery
+from tests.support.webhook import (
+    BAD_BODIES,
+    NOT_UPDATES,
+    SECRET,
+    TEN_MEGABYTES,
+    WELCOME,
+    start_update,
+)
+from tests.support.zalo_webhook import Recorder, delivery
 
 ZALO_PATH = "/zalo/hook-3f9a"
 ZALO_SECRET = "webhook-secret-1234"
-WELCOME = "Đây là trợ lý tự động của UBND phường Bình An."
 
-DEEP_ARRAY = b"[" * 100_000 + b"]" * 100_000
-DEEP_OBJECT = b'{"a":' * 40 + b"1" + b"}" * 40  # parses, but is nothing a platform sends
-BAD_BODIES = {
-    "an array": b'[{"update_id": 1}]',
-    "a string": b'"hello"',
-    "a number": b"42",
-    "null": b"null",
-    "empty": b"",
-    "broken JSON": b'{"update_id": 1,',
-    "not UTF-8": b'{"update_id": 1, "note": "\xff\xfe"}',
-    "a 5,000-digit integer": b'{"update_id": ' + b"9" * 5000 + b"}",
-    "NaN": b'{"update_id": NaN}',
-    "100,000 nested arrays": DEEP_ARRAY,
-    "40 nested objects": DEEP_OBJECT,
-}
-# Objects, but neither a Telegram update nor a Zalo event.
-NOT_UPDATES = {
-    "no update id or event": b'{"message": {"text": "hi"}}',
-    "a text update id": b'{"update_id": "one"}',
-    "nested garbage": b'{"update_id": 5, "event_name": "x", "message": [[[{"chat": [[]]}]]]}',
-    "a message without a chat": b'{"update_id": 6, "message": {"message_id": 1, "date": 0}}',
-    "an event name that is a list": b'{"ok": true, "result": {"event_name": ["a"]}}',
-}
-TEN_MEGABYTES = b'{"update_id": 1, "x": "' + b"a" * (10 * 1024 * 1024) + b'"}'
 NOT_UTF8_SECRET = b"\xff\xfe" + SECRET.encode()
 
 

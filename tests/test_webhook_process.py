@@ -26,10 +26,9 @@ from tests.support.processes import (
     running_bot,
     until_serving,
 )
-from tests.test_web import start_update
-from tests.test_webhook_bodies import BAD_BODIES, NOT_UPDATES, TEN_MEGABYTES, WELCOME
-from tests.test_workers import WORKERS_LOG, states, workers
-from tests.test_zalo_webhook import USER, delivery
+from tests.support.webhook import BAD_BODIES, NOT_UPDATES, TEN_MEGABYTES, WELCOME, start_update
+from tests.support.workers import WORKERS_LOG, states, workers
+from tests.support.zalo_webhook import USER, delivery
 
 pytestmark = pytest.mark.subprocess
 

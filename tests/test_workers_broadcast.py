@@ -32,7 +32,7 @@ from tests.conftest import TEST_TOKEN
 from tests.support import seed
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.processes import client_ports, health_client, log_of
-from tests.test_workers import WORKERS_LOG, elected, until_leader, workers
+from tests.support.workers import WORKERS_LOG, elected, until_leader, workers
 
 pytestmark = [
     *test_workers.pytestmark,

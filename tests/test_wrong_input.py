@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from tests.support.db_helpers import answers, counts, responses
-from tests.support.journey import RATE, consent_all, to_opinion, to_priorities
+from tests.support.journey import consent_all, to_opinion, to_priorities
+from tests.support.ratings import at_first_rating
 
 BUTTONS_HINT = "Ông/Bà vui lòng bấm các nút bên dưới tin nhắn để trả lời."
 MEDIA_HINT = "Ở bước này chỉ dùng được các nút bấm. Ông/Bà vui lòng bấm một nút."
-
-
-async def at_first_rating(resident):
-    await consent_all(resident)
-    await resident.tap(RATE["vi"])
-    await resident.tap("Địa chính (đất đai)")
-    await resident.tap("Đăng ký đất đai, cấp Giấy chứng nhận")
-    await resident.tap("Có")
-    await resident.tap("Trực tuyến")
-    assert "Câu 3/13" in resident.text
 
 
 async def stored_answers(app) -> dict:

@@ -15,14 +15,14 @@ from bot.exports.conference import minutes_docx
 from bot.exports.paper_template import paper_template
 from bot.services import conference, paper_answers, questions
 from models import QuestionSupport, ResidentQuestion
+from tests.support.documents import docx_text
 from tests.support.journey import consent_all, write_question
+from tests.support.paper import FORMS, fill
 from tests.support.resident import Resident
+from tests.support.text_flow import agree_all
 from tests.support.text_resident import TextResident
 from tests.support.web_chat import WebChatResident
-from tests.test_conference_documents import docx_text
-from tests.test_paper_answers import FORMS, fill
-from tests.test_text_flow import agree_all
-from tests.test_web_chat import consent as web_consent
+from tests.support.web_chat_consent import consent as web_consent
 
 FIELD_LABELS = {"dc": "Địa chính (đất đai)", "tp": "Tư pháp – Hộ tịch"}
 FIELD_NUMBERS = {"dc": "1", "tp": "2"}  # on the text channels' numbered list
