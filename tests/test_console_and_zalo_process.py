@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 
 import pytest
 
 from tests.support.fake_zalo import TOKEN, FakeZalo
-from tests.support.processes import bot_env, log_of, run_bot, running_bot
+from tests.support.processes import bot_env, log_of, run_bot, running_bot, wait_until
 
 pytestmark = pytest.mark.subprocess
 
@@ -41,10 +40,7 @@ async def test_zalo_only_process_polls_answers_and_stops(tmp_path):
     try:
         async with running_bot(tmp_path, env=env, stop=signal.SIGINT) as process:
             zalo.push_text("z-ba", "Xin chào")
-            for _ in range(300):
-                if zalo.sent:
-                    break
-                await asyncio.sleep(0.1)
+            await wait_until(lambda: zalo.sent)
     finally:
         await zalo.stop()
     log = log_of(tmp_path)

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.polling import TOKEN
-from tests.support.processes import bot_env, log_of, run_bot, running_bot
+from tests.support.processes import bot_env, log_of, run_bot, running_bot, wait_until
 
 pytestmark = pytest.mark.subprocess
 
@@ -74,10 +74,7 @@ async def test_a_question_filed_in_the_console_reaches_the_admin_through_the_bot
 
     try:
         async with running_bot(tmp_path, env=env, stop=signal.SIGINT) as process:
-            for _ in range(300):
-                if api.texts_to(ADMIN):
-                    break
-                await asyncio.sleep(0.1)
+            await wait_until(lambda: api.texts_to(ADMIN))
     finally:
         await api.stop()
     assert process.returncode == 0, log_of(tmp_path)

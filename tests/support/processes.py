@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -116,6 +116,15 @@ def health_client(port: int, timeout: float = 2) -> httpx.AsyncClient:
     # A new connection per request: the kernel spreads connections (not requests) over workers.
     fresh = httpx.Limits(max_keepalive_connections=0)
     return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=timeout, limits=fresh)
+
+
+async def wait_until(check: Callable[[], object], seconds: float = 120) -> None:
+    """Poll `check` until it holds or `seconds` pass; the test's own assertions then say what is
+    missing. Generous, since a process's start-up takes most of it on a busy machine."""
+    for _ in range(int(seconds * 10)):
+        if check():
+            return
+        await asyncio.sleep(0.1)
 
 
 async def until_serving(
