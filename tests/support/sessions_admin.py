@@ -3,13 +3,11 @@ stored sessions and audit entries."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from bot.__main__ import bootstrap_admins
 from models import DialogueSession
 from tests.support.questions import audit_log
-from tests.support.staff_chat import Person
+from tests.support.staff_chat import Person, admin, person  # noqa: F401 (fixtures)
 
 ADMIN, OTHER_ADMIN, LEADER, OFFICIAL, RESIDENT = 1, 2, 10, 20, 501
 TITLE = "Hội nghị đối thoại tháng 12/2026"
@@ -17,20 +15,6 @@ PLACE = "Hội trường UBND phường Bình An"
 AGENDA = "1. Báo cáo kết quả giải quyết thủ tục\n2. Người dân phát biểu, hỏi đáp"
 NEW = "➕ Kỳ đối thoại mới"
 CREATE = "✅ Tạo"
-
-
-@pytest.fixture
-def person(app, telegram):
-    def make(user_id: int, language: str | None = "vi") -> Person:
-        return Person(app, telegram, user_id, language)
-
-    return make
-
-
-@pytest.fixture
-async def admin(app, settings, person) -> Person:
-    await bootstrap_admins(app, settings)  # ADMIN_IDS=1, as at start-up
-    return person(ADMIN)
 
 
 async def stored(app) -> list[DialogueSession]:
