@@ -43,9 +43,12 @@ pytestmark = [
 
 RESIDENTS = 3000
 API_LIMIT = 400  # messages per second the fake API accepts, all chats together
-# The bot's rate, a little under the fake API's: `--workers 2` gives each worker half (its own
-# limiter); a short lease, so the killed worker's claims end within seconds.
-WORKER_SETTINGS = {"TELEGRAM_RATE": "380", "DELIVERY_LEASE": "10"}
+# The bot's rate: `--workers 2` gives each worker half (its own limiter). A quarter under the
+# fake API's, as in test_delivery_engine.py: the API (a thread of this test's process) stamps
+# arrivals a few hundredths of a second late when this process is busy, and at 380/s one
+# 429 came in six PostgreSQL runs; two workers at the full rate each (600/s) are still refused.
+# A short lease, so the killed worker's claims end within seconds.
+WORKER_SETTINGS = {"TELEGRAM_RATE": "300", "DELIVERY_LEASE": "10"}
 TEXT = "Hội nghị đối thoại với Nhân dân phường: 8:00 ngày 10/12 tại hội trường UBND."
 FIRST_CHAT = 700_000_000
 
